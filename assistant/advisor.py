@@ -1,0 +1,105 @@
+"""The advisor service: settings in, typed answers out.
+
+It wires the store, the embedder, the retriever and the composer once, lazily, and shares them; the
+CLI, the app and the tests all go through it, so none of them holds business logic.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from .answers import Answer, ExtractiveComposer
+from .config import Settings
+from .embeddings import Embedder
+from .errors import InputError
+from .ingest import IngestReport, IngestRequest, Ingestor, Progress
+from .retrieval import HybridRetriever, Mode, RetrievalQuery, ScoredChunk
+from .store import ChromaStore
+
+
+class AskRequest(BaseModel):
+    question: str
+    k: int | None = Field(None, ge=1, le=50)
+    filters: dict[str, str] = Field(default_factory=dict)
+    mode: Mode = "hybrid"
+
+    @field_validator("filters", mode="before")
+    @classmethod
+    def _drop_blank(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: v for k, v in value.items() if v not in (None, "", "any", "all")}
+        return value
+
+
+class StoreStats(BaseModel):
+    documents: int
+    chunks: int
+    knowledge_version: str | None
+    last_ingest: str | None
+    location: str
+
+
+class Advisor:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self._ingest_lock = threading.Lock()
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return Embedder(self.settings.embedding_model, self.settings.embedding_batch_size)
+
+    @cached_property
+    def store(self) -> ChromaStore:
+        return ChromaStore(self.settings)
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        return HybridRetriever(self.settings, self.store, self.embedder)
+
+    @cached_property
+    def composer(self) -> ExtractiveComposer:
+        return ExtractiveComposer(self.settings, self.embedder)
+
+    def check_question(self, question: str) -> str:
+        text = (question or "").strip()
+        if not text:
+            raise InputError("the question is empty: type a question about client strategy")
+        limit = self.settings.max_question_chars
+        if len(text) > limit:
+            raise InputError(f"the question is {len(text)} characters long; the limit is {limit}: shorten it")
+        return text
+
+    def retrieve(self, request: AskRequest) -> list[ScoredChunk]:
+        question = self.check_question(request.question)
+        try:
+            query = RetrievalQuery(query=question, k=request.k or self.settings.top_k,
+                                   filters=request.filters, mode=request.mode)
+        except ValidationError as exc:
+            raise InputError("; ".join(e["msg"] for e in exc.errors())) from exc
+        return self.retriever.run(query)
+
+    def ask(self, request: AskRequest | str) -> Answer:
+        if isinstance(request, str):
+            request = AskRequest(question=request)
+        hits = self.retrieve(request)
+        return self.composer.compose(request.question.strip(), hits)
+
+    def ingest(self, request: IngestRequest | None = None, progress: Progress | None = None) -> IngestReport:
+        with self._ingest_lock:
+            return Ingestor(self.settings, self.store, self.embedder).run(request, progress)
+
+    def ensure_ingested(self) -> IngestReport | None:
+        """Ingest on first start only: an app over an existing store starts in seconds."""
+        if self.store.count() == 0:
+            return self.ingest()
+        return None
+
+    def stats(self) -> StoreStats:
+        info = self.store.info()
+        manifest = self.store.manifest()
+        return StoreStats(documents=len(manifest), chunks=sum(s.present_chunks for s in manifest.values()),
+                          knowledge_version=info.get("knowledge_version"), last_ingest=info.get("last_ingest"),
+                          location=self.store.location)

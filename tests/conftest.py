@@ -1,0 +1,66 @@
+"""Shared fixtures: a real small knowledge corpus, a real Chroma store in a temp dir, the real model.
+
+The embedding model loads once per test process (the loader is cached), and the read-only advisor
+is ingested once per session, so the suite stays within a few minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.advisor import Advisor
+from assistant.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+KNOWLEDGE = ROOT / "knowledge"
+SMALL_DOCS = [
+    "sme-size-classification",
+    "client-profitability-raroc-eva",
+    "baoshang-bank-failure",
+    "retail-tier-scheme",
+    "coverage-team-models",
+    "inclusive-finance-policy",
+]
+
+
+def make_knowledge(target: Path, docs: list[str] | None = None) -> Path:
+    """A copy of the real knowledge base cut down to a few documents, with all data files."""
+    (target / "docs").mkdir(parents=True)
+    for doc in docs or SMALL_DOCS:
+        shutil.copy(KNOWLEDGE / "docs" / f"{doc}.md", target / "docs" / f"{doc}.md")
+    shutil.copytree(KNOWLEDGE / "data", target / "data")
+    shutil.copytree(KNOWLEDGE / "profiles", target / "profiles")
+    if (KNOWLEDGE / "eval").exists():
+        shutil.copytree(KNOWLEDGE / "eval", target / "eval")
+    return target
+
+
+@pytest.fixture()
+def make_settings(tmp_path: Path):
+    def build(**overrides) -> Settings:
+        knowledge = overrides.pop("knowledge_dir", None)
+        if knowledge is None:
+            knowledge = tmp_path / "knowledge"
+            if not knowledge.exists():
+                make_knowledge(knowledge)
+        overrides.setdefault("data_dir", tmp_path / "data")
+        return Settings(_env_file=None, knowledge_dir=knowledge, **overrides)
+    return build
+
+
+@pytest.fixture(scope="session")
+def shared_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    base = tmp_path_factory.mktemp("shared")
+    return Settings(_env_file=None, knowledge_dir=make_knowledge(base / "knowledge"), data_dir=base / "data")
+
+
+@pytest.fixture(scope="session")
+def advisor(shared_settings: Settings) -> Advisor:
+    """A read-only advisor over the small corpus; tests that write use their own store."""
+    adv = Advisor(shared_settings)
+    report = adv.ingest()
+    assert report.added == len(SMALL_DOCS) and not report.errors
+    return adv

@@ -1,0 +1,79 @@
+"""The ``advisor`` command as a user runs it: a real process, real store, real model."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+
+def advisor_cmd(settings, *args, stdin=None):
+    env = {**os.environ, "ADVISOR_KNOWLEDGE_DIR": str(settings.knowledge_dir), "ADVISOR_DATA_DIR": str(settings.data_dir)}
+    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, input=stdin)
+
+
+@pytest.fixture(scope="module")
+def cli_settings(tmp_path_factory):
+    from assistant.config import Settings
+
+    from .conftest import make_knowledge
+    base = tmp_path_factory.mktemp("cli")
+    settings = Settings(_env_file=None, knowledge_dir=make_knowledge(base / "knowledge"), data_dir=base / "data")
+    done = advisor_cmd(settings, "ingest")
+    assert done.returncode == 0, done.stderr
+    assert "6 added" in done.stdout
+    return settings
+
+
+def test_ask_json_contract(cli_settings):
+    done = advisor_cmd(cli_settings, "ask", "What does one client, one policy mean for coverage teams?", "--json", "--k", "4")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1
+    answer = json.loads(lines[0])
+    assert {"question", "answer", "grounded", "citations"} <= set(answer)
+    assert answer["grounded"] is True
+    citation = answer["citations"][0]
+    assert set(citation) >= {"n", "doc_id", "title", "section", "source", "text", "score"}
+    assert citation["n"] == 1 and f"[{citation['n']}]" in answer["answer"]
+
+
+def test_ask_batch_prints_one_object_per_question(cli_settings, tmp_path):
+    questions = tmp_path / "questions.txt"
+    questions.write_text("What is RAROC?\n\nWhich lender failed in Baotou in 2019?\nbest lasagna recipe with ricotta\n", encoding="utf-8")
+    done = advisor_cmd(cli_settings, "ask", "--batch", str(questions), "--json", "--filter", "audience=manager")
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(line) for line in done.stdout.strip().splitlines()]
+    assert [a["question"] for a in answers] == ["What is RAROC?", "Which lender failed in Baotou in 2019?", "best lasagna recipe with ricotta"]
+    assert [a["grounded"] for a in answers] == [True, True, False]
+
+
+def test_readable_answer_lists_sources(cli_settings):
+    done = advisor_cmd(cli_settings, "ask", "Why did Baoshang Bank fail?")
+    assert done.returncode == 0
+    assert "Sources:" in done.stdout and "[1]" in done.stdout and "baoshang-bank-failure" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ask", ""], "the question is empty"),
+    (["ask", "RAROC?", "--filter", "segments"], "KEY=VALUE"),
+    (["ask", "RAROC?", "--filter", "colour=red"], "unknown filter"),
+    (["ask"], "either a QUESTION or --batch"),
+    (["eval", "beir", "/nonexistent"], "not a BEIR folder"),
+])
+def test_user_errors_are_one_line_and_exit_2(cli_settings, args, message):
+    done = advisor_cmd(cli_settings, *args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().startswith("error:")
+
+
+def test_bad_setting_is_reported_by_name(cli_settings):
+    env = {**os.environ, "ADVISOR_TOP_K": "lots"}
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "stats"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "ADVISOR_TOP_K" in done.stderr

@@ -1,0 +1,84 @@
+from pathlib import Path
+
+import pytest
+
+from assistant.knowledge import chunk_document, load_documents, parse_document
+
+GOOD = """---
+id: test-doc
+title: Test document
+source: thesis-a
+topics: [retail-banking]
+audience: [manager]
+segments: [affluent]
+---
+# Test document
+
+Intro paragraph about tiers.
+
+## Retail tiers
+
+Tier text one. More text here.
+
+### Service model
+
+Service model text for affluent clients.
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_sections_keep_their_heading_path(tmp_path):
+    doc = parse_document(tmp_path / "x.md", GOOD)
+    chunks = chunk_document(doc, chunk_size=900)
+    sections = [c.section for c in chunks]
+    assert sections == ["", "Retail tiers", "Retail tiers > Service model"]
+    assert chunks[2].embedding_text.startswith("Test document > Retail tiers > Service model\n")
+    assert all(c.doc_chunks == 3 for c in chunks)
+
+
+def test_chunk_ids_are_stable_and_content_derived(tmp_path):
+    first = chunk_document(parse_document(tmp_path / "x.md", GOOD))
+    again = chunk_document(parse_document(tmp_path / "x.md", GOOD))
+    assert [c.id for c in first] == [c.id for c in again]
+    changed = chunk_document(parse_document(tmp_path / "x.md", GOOD.replace("Tier text one", "Tier text two")))
+    assert first[0].id == changed[0].id and first[2].id == changed[2].id
+    assert first[1].id != changed[1].id
+    assert all(c.id.startswith("test-doc:") for c in first)
+
+
+def test_chunks_respect_the_size_limit(tmp_path):
+    long_section = "## Long\n\n" + " ".join(f"Sentence number {i} says something useful." for i in range(300))
+    doc = parse_document(tmp_path / "x.md", GOOD + long_section)
+    chunks = chunk_document(doc, chunk_size=400)
+    assert max(len(c.text) for c in chunks) <= 400
+    assert len([c for c in chunks if c.section == "Long"]) > 5
+
+
+def test_a_malformed_document_is_reported_and_stops_nothing_else(tmp_path):
+    folder = tmp_path / "docs"
+    write(folder, "good.md", GOOD)
+    write(folder, "no-front-matter.md", "# Just text\n\nNo metadata.")
+    write(folder, "bad-source.md", GOOD.replace("id: test-doc", "id: other").replace("thesis-a", "thesis-z"))
+    write(folder, "bad-yaml.md", "---\nid: [unclosed\n---\ntext")
+    write(folder, "zz-dup.md", GOOD)
+    report = load_documents(folder)
+    assert [d.meta.id for d in report.docs] == ["test-doc"]
+    errors = {Path(e.path).name: e.message for e in report.errors}
+    assert set(errors) == {"no-front-matter.md", "bad-source.md", "bad-yaml.md", "zz-dup.md"}
+    assert "missing front matter" in errors["no-front-matter.md"]
+    assert "source" in errors["bad-source.md"] and "thesis-a" in errors["bad-source.md"]
+    assert "YAML" in errors["bad-yaml.md"]
+    assert "duplicate id" in errors["zz-dup.md"]
+
+
+@pytest.mark.parametrize("field", ["id", "title", "source", "topics", "audience", "segments"])
+def test_every_required_field_is_named_when_missing(tmp_path, field):
+    lines = [l for l in GOOD.splitlines() if not l.startswith(f"{field}:")]
+    with pytest.raises(ValueError, match=field):
+        parse_document(tmp_path / "x.md", "\n".join(lines))

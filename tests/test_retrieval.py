@@ -1,0 +1,91 @@
+"""Hybrid retrieval, filters, the LangChain adapter and the grounded/ungrounded contract."""
+
+import pytest
+
+from assistant.advisor import AskRequest
+from assistant.errors import InputError
+from assistant.retrieval import AdvisorRetriever, RetrievalQuery, rrf, tokenize
+
+
+def test_rrf_rewards_agreement_between_lists():
+    fused = rrf([["a", "b", "c"], ["b", "d"]], k=60)
+    assert max(fused, key=fused.get) == "b"
+    assert fused["a"] > fused["d"]
+
+
+def test_tokenizer_stems_english_and_splits_chinese_into_bigrams():
+    assert tokenize("Banks lending") == ["bank", "lend"]
+    tokens = tokenize("两增两控是什么")
+    assert "两控" in tokens and "什么" not in tokens
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_each_mode_finds_the_raroc_section(advisor, mode):
+    hits = advisor.retriever.run(RetrievalQuery(query="How is RAROC calculated from expected loss and economic capital?", k=3, mode=mode))
+    assert hits[0].chunk.doc_id == "client-profitability-raroc-eva"
+    assert any("RAROC" in h.chunk.section for h in hits)
+
+
+def test_filters_restrict_every_hit(advisor):
+    hits = advisor.retrieve(AskRequest(question="segmentation of clients", k=8, filters={"source": "thesis-b"}))
+    assert hits and all(h.chunk.source == "thesis-b" for h in hits)
+    hits = advisor.retrieve(AskRequest(question="service model", k=8, filters={"segments": "major-client"}))
+    assert hits and all({"major-client", "all"} & set(h.chunk.segments) for h in hits)
+    hits = advisor.retrieve(AskRequest(question="policy", k=8, filters={"topics": "inclusive-finance", "audience": "manager"}))
+    assert hits and all("inclusive-finance" in h.chunk.topics and "manager" in h.chunk.audience for h in hits)
+
+
+def test_unknown_filter_is_a_clear_error(advisor):
+    with pytest.raises(InputError, match="unknown filter"):
+        advisor.retrieve(AskRequest(question="anything", filters={"colour": "red"}))
+
+
+def test_mmr_diversifies_without_losing_the_best_passage(advisor):
+    q = "Baoshang Bank takeover and its lessons"
+    plain = advisor.retriever.run(RetrievalQuery(query=q, k=5, mmr=False))
+    diverse = advisor.retriever.run(RetrievalQuery(query=q, k=5, mmr=True))
+    assert diverse[0].chunk.id == plain[0].chunk.id
+    assert len({h.chunk.id for h in diverse}) == 5
+
+
+def test_langchain_retriever_returns_documents_with_metadata(advisor):
+    retriever = AdvisorRetriever(retriever=advisor.retriever, k=2, filters={"source": "thesis-a"})
+    docs = retriever.invoke("private banking threshold")
+    assert len(docs) == 2
+    assert all(d.metadata["source"] == "thesis-a" and d.metadata["doc_id"] and d.page_content for d in docs)
+
+
+def test_answer_cites_every_sentence(advisor):
+    answer = advisor.ask("What is RAROC and how do I compute it?")
+    assert answer.grounded
+    assert answer.citations and answer.citations[0].doc_id == "client-profitability-raroc-eva"
+    numbers = {c.n for c in answer.citations}
+    for sentence in answer.answer.split("] "):
+        assert "[" in sentence
+    assert numbers == set(range(1, len(numbers) + 1))
+    for c in answer.citations:  # every cited sentence is text from that passage
+        assert c.text and c.doc_id
+
+
+def test_chinese_question_is_answered_from_keywords(advisor):
+    answer = advisor.ask("两增两控是什么")
+    assert answer.grounded
+    assert answer.citations[0].doc_id == "inclusive-finance-policy"
+
+
+@pytest.mark.parametrize("question", [
+    "What is the best recipe for lasagna with ricotta?",
+    "Who won the 1998 football world cup final?",
+])
+def test_unanswerable_question_is_not_grounded_and_not_padded(advisor, question):
+    answer = advisor.ask(question)
+    assert not answer.grounded
+    assert answer.citations == []
+    assert answer.answer.startswith("The knowledge base has no passage")
+    assert answer.suggestions
+
+
+@pytest.mark.parametrize("question, message", [("", "empty"), ("   ", "empty"), ("x" * 5000, "limit is 2000")])
+def test_bad_questions_get_clear_errors(advisor, question, message):
+    with pytest.raises(InputError, match=message):
+        advisor.ask(question)

@@ -1,0 +1,103 @@
+"""The shipped knowledge base: every document, data file and golden question is consistent."""
+
+import json
+import re
+
+import pytest
+import yaml
+
+from assistant.knowledge import chunk_document, load_documents
+from assistant.profiles import example_profiles
+from assistant.rules import INDUSTRIES, load_rules
+
+from .conftest import KNOWLEDGE
+
+REPORT = load_documents(KNOWLEDGE / "docs")
+DOCS = {d.meta.id: d for d in REPORT.docs}
+RULES = load_rules(KNOWLEDGE / "data")
+HEADINGS = {doc_id: {m.group(1).strip() for m in re.finditer(r"^#{2,6}\s+(.+?)\s*$", doc.body, re.M)}
+            | {c.section for c in chunk_document(doc)} for doc_id, doc in DOCS.items()}
+
+
+def words(text: str) -> int:
+    return len(re.findall(r"[A-Za-z0-9][\w'’.-]*|[\u4e00-\u9fff]", text))
+
+
+def test_every_document_parses_and_validates():
+    assert REPORT.errors == []
+    assert 28 <= len(DOCS) <= 40
+
+
+@pytest.mark.parametrize("doc_id", sorted(DOCS))
+def test_document_length_and_front_matter(doc_id):
+    doc = DOCS[doc_id]
+    assert 500 <= words(doc.body) <= 1600, words(doc.body)
+    assert doc.path.endswith(f"{doc_id}.md")
+    assert doc.meta.source in ("thesis-a", "thesis-b", "general")
+    assert doc.meta.summary
+    assert len(HEADINGS[doc_id]) >= 4
+
+
+def test_both_theses_and_all_audiences_are_covered():
+    sources = {d.meta.source for d in DOCS.values()}
+    assert sources == {"thesis-a", "thesis-b", "general"}
+    audiences = {a for d in DOCS.values() for a in d.meta.audience}
+    assert audiences == {"manager", "relationship-manager", "trainer"}
+
+
+def test_glossary_has_60_terms_each_explained_by_a_real_document():
+    assert len(RULES.glossary) >= 60
+    terms = [g.term.lower() for g in RULES.glossary]
+    assert len(terms) == len(set(terms))
+    for entry in RULES.glossary:
+        assert entry.zh and entry.definition
+        assert entry.doc in DOCS, entry.term
+        assert entry.term.lower() in DOCS[entry.doc].body.lower(), f"{entry.term} not in {entry.doc}"
+
+
+def test_golden_questions_point_at_existing_documents_and_sections():
+    rows = [json.loads(l) for l in (KNOWLEDGE / "eval" / "golden.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
+    assert len(rows) >= 60
+    voices = [r["voice"] for r in rows]
+    for voice in ("manager", "relationship-manager", "trainer"):
+        assert voices.count(voice) >= len(rows) / 4
+    assert sum(r["language"] == "zh" for r in rows) >= 6
+    assert len({r["id"] for r in rows}) == len(rows)
+    for row in rows:
+        for expected in row["expected"]:
+            assert expected["doc_id"] in DOCS, row["id"]
+            if expected.get("section"):
+                assert expected["section"] in HEADINGS[expected["doc_id"]], (row["id"], expected["section"])
+
+
+def test_sme_table_is_complete_and_ordered():
+    assert set(RULES.sme.industries) == set(INDUSTRIES) and len(INDUSTRIES) == 16
+    for industry, bounds in RULES.sme.industries.items():
+        for measure, medium in bounds.medium_from.items():
+            assert bounds.small_from[measure] <= medium, industry
+        assert set(bounds.medium_from) == set(bounds.small_from), industry
+
+
+def test_catalogue_covers_every_segment_and_need():
+    segments = {p.id for p in RULES.playbook.segments}
+    assert segments == {"micro-business", "small-business", "medium-enterprise", "supply-chain-supplier", "major-client",
+                        "mass-retail", "affluent", "wealth", "private-banking"}
+    for segment in segments:
+        assert sum(segment in p.segments for p in RULES.products) >= 4, segment
+    for need in RULES.needs:
+        assert any(need.id in p.needs for p in RULES.products), need.id
+    for product in RULES.products:
+        assert product.doc in DOCS, product.id
+    for play in RULES.playbook.segments:
+        assert all(d in DOCS for d in play.docs), play.id
+
+
+def test_twelve_example_profiles_across_the_segments():
+    profiles = example_profiles(KNOWLEDGE / "profiles")
+    assert len(profiles) >= 12
+    assert {p.client_type for p in profiles.values()} == {"enterprise", "individual"}
+
+
+def test_tier_table_matches_the_segment_vocabulary():
+    data = yaml.safe_load((KNOWLEDGE / "data" / "retail_tiers.yaml").read_text(encoding="utf-8"))
+    assert [t["id"] for t in data["tiers"]] == ["mass-retail", "affluent", "wealth", "private-banking"]

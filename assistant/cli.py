@@ -18,11 +18,14 @@ from pydantic import BaseModel, ValidationError
 
 from .config import Settings
 from .errors import AdvisorError
+from .training_cli import quiz_app, train_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Strategy Advisor: grounded answers, client plans and training for commercial banks.")
 eval_app = typer.Typer(no_args_is_help=True, help="Measure retrieval quality.")
 app.add_typer(eval_app, name="eval")
+app.add_typer(quiz_app, name="quiz")
+app.add_typer(train_app, name="training")
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -1,0 +1,103 @@
+"""The app as users and programs reach it: a real server on loopback, driven by gradio_client."""
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from gradio_client import Client
+
+from assistant.auth import hash_password
+
+from .appserver import running_app
+from .conftest import KNOWLEDGE, make_knowledge
+
+QUESTIONS = [
+    ("What does one client, one policy mean?", "coverage-team-models"),
+    ("How is RAROC calculated?", "client-profitability-raroc-eva"),
+    ("Why did Baoshang Bank fail?", "baoshang-bank-failure"),
+    ("Which measures decide the size class of a wholesale SME?", "sme-size-classification"),
+    ("What are the retail value tiers by AUM?", "retail-tier-scheme"),
+]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    base = tmp_path_factory.mktemp("app")
+    with running_app(make_knowledge(base / "knowledge"), base / "data") as (url, proc, log):
+        yield url, log
+
+
+def profile(stem: str) -> dict:
+    return json.loads((KNOWLEDGE / "profiles" / f"{stem}.json").read_text(encoding="utf-8"))
+
+
+def test_first_start_ingests_the_empty_store_and_api_answers(app_url):
+    url, _ = app_url
+    client = Client(url, verbose=False)
+    answer = client.predict("What does one client, one policy mean?", 3, None, api_name="/ask")
+    assert answer["grounded"] and answer["citations"][0]["doc_id"] == "coverage-team-models"
+    assert "[1]" in answer["answer"]
+    filtered = client.predict("segmentation", 5, {"source": "thesis-b"}, api_name="/ask")
+    assert all(c["source"] == "thesis-b" for c in filtered["citations"])
+
+
+def test_classify_and_plan_endpoints(app_url):
+    client = Client(app_url[0], verbose=False)
+    result = client.predict(profile("p01-micro-business"), api_name="/classify")
+    assert result["segment"] == "micro-business" and result["size_class"] == "micro" and result["reasons"]
+    plan = client.predict(profile("p10-affluent-family"), api_name="/plan")
+    assert plan["plan"]["segment"] == "affluent" and len(plan["plan"]["sections"]) == 9
+    assert plan["markdown"].startswith("# Client service plan")
+
+
+@pytest.mark.parametrize("endpoint, args, fragment", [
+    ("/ask", ("", 3, None), "the question is empty"),
+    ("/ask", ("RAROC", 3, {"colour": "red"}), "unknown filter"),
+    ("/classify", ({"client_type": "enterprise", "name": "X", "industry": "banking", "employees": 3, "operating_revenue_rmb": 1},), "industry"),
+    ("/plan", ({"client_type": "individual", "name": "Y", "age": 12, "aum_rmb": 1},), "age"),
+])
+def test_bad_input_is_a_clear_error(app_url, endpoint, args, fragment):
+    client = Client(app_url[0], verbose=False)
+    with pytest.raises(Exception) as info:
+        client.predict(*args, api_name=endpoint)
+    assert fragment in str(info.value)
+
+
+def test_twenty_concurrent_users_all_get_correct_answers(app_url):
+    url, _ = app_url
+
+    def session(i: int) -> tuple[str, str]:
+        question, expected = QUESTIONS[i % len(QUESTIONS)]
+        answer = Client(url, verbose=False).predict(question, 3, None, api_name="/ask")
+        return expected, answer["citations"][0]["doc_id"] if answer["grounded"] else "ungrounded"
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(session, range(20)))
+    assert len(results) == 20
+    assert all(expected == got for expected, got in results), results
+
+
+def test_logs_hold_no_question_or_profile_text(app_url):
+    url, log = app_url
+    Client(url, verbose=False).predict("Confidential question about client Zhangsan Holdings", 3, None, api_name="/ask")
+    Client(url, verbose=False).predict(profile("p12-private-banking-entrepreneur"), api_name="/classify")
+    text = log.read_text()
+    assert "Zhangsan" not in text and profile("p12-private-banking-entrepreneur")["name"] not in text
+
+
+def test_login_is_required_for_ui_and_api_when_configured(tmp_path):
+    users = tmp_path / "users.yaml"
+    users.write_text(f"users:\n  - username: li\n    password_hash: '{hash_password('s3cret-pass')}'\n    role: manager\n")
+    knowledge = make_knowledge(tmp_path / "knowledge", ["coverage-team-models"])
+    with running_app(knowledge, tmp_path / "data", {"ADVISOR_AUTH_FILE": str(users)}) as (url, _, _):
+        import urllib.error
+        import urllib.request
+        with pytest.raises(Exception):
+            Client(url, verbose=False).predict("What is one client one policy?", 3, None, api_name="/ask")
+        with pytest.raises(Exception):
+            Client(url, auth=("li", "wrong"), verbose=False)
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(url + "gradio_api/info")
+        assert info.value.code in (401, 403)
+        client = Client(url, auth=("li", "s3cret-pass"), verbose=False)
+        assert client.predict("What is one client one policy?", 3, None, api_name="/ask")["grounded"]

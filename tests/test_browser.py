@@ -1,0 +1,97 @@
+"""The app in a real headless Chromium (Debian's package, driven by Playwright): ask, plan, download."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .appserver import running_app
+from .conftest import make_knowledge
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/install.sh --browser)")
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DOCS = ["coverage-team-models", "client-profitability-raroc-eva", "retail-tier-scheme", "sme-size-classification",
+        "supply-chain-finance", "compliance-basics-for-rms", "key-account-planning", "major-clients-and-their-needs"]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    base = tmp_path_factory.mktemp("browser")
+    with running_app(make_knowledge(base / "knowledge", DOCS), base / "data") as (url, _, _):
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(url)
+            page.wait_for_selector("#question textarea")
+            yield page
+            browser.close()
+
+
+def shots() -> Path:
+    folder = Path(os.environ.get("ADVISOR_SCREENSHOTS", "") or Path(__file__).parent / ".." / "data" / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_ask_shows_an_answer_with_citations(page):
+    page.fill("#question textarea", "What does one client, one policy mean for a major client?")
+    page.click("#ask-button")
+    page.wait_for_selector("#sources :text('[1]')")
+    chat = page.inner_text("#chat")
+    assert "[1]" in chat
+    assert "coverage-team-models" in page.inner_text("#sources")
+    page.click("#thumbs-up")
+    page.wait_for_selector("#feedback-note :text('feedback saved')")
+    page.screenshot(path=str(shots() / "ask.png"), full_page=False)
+
+
+def test_follow_up_is_rewritten_and_answered(page):
+    page.fill("#question textarea", "and for retail clients?")
+    page.click("#ask-button")
+    page.wait_for_selector("#sources :text('Searched as')")
+    assert "retail clients" in page.inner_text("#sources")
+
+
+def test_plan_from_an_example_profile_with_docx_download(page):
+    page.get_by_role("tab", name="Plan").click()
+    page.click("#example input")
+    page.get_by_role("option", name="p05-large-soe").click()
+    page.click("#load-example")
+    page.wait_for_selector("#form-note :text('Loaded example')")
+    page.click("#draft-plan")
+    page.wait_for_selector("#plan-preview :text('Client service plan')")
+    preview = page.inner_text("#plan-preview")
+    for title in ("Recommended product bundle", "Risks and compliance checks", "Next steps (30/60/90 days)", "Sources"):
+        assert title in preview
+    assert "Major client" in page.inner_text("#segment")
+    with page.expect_download() as info:
+        page.click("#download-docx")
+    target = shots().parent / "plan.docx"
+    info.value.save_as(str(target))
+    from docx import Document
+    assert any(p.text == "Recommended product bundle" for p in Document(str(target)).paragraphs)
+    page.screenshot(path=str(shots() / "plan.png"), full_page=False)
+
+
+def test_plan_form_shows_validation_errors_next_to_the_form(page):
+    page.get_by_role("tab", name="Plan").click()
+    page.fill("#name input, #name textarea", "")
+    page.click("#draft-plan")
+    page.wait_for_selector("#plan-error :text('name')")
+
+
+def test_training_and_knowledge_tabs_render(page):
+    page.get_by_role("tab", name="Training").click()
+    page.wait_for_selector("#curriculum")
+    page.screenshot(path=str(shots() / "training.png"), full_page=False)
+    page.get_by_role("tab", name="Knowledge").click()
+    page.wait_for_selector("#stats :text('documents')")
+    assert "8" in page.inner_text("#stats")
+    page.screenshot(path=str(shots() / "knowledge.png"), full_page=False)

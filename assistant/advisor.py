@@ -11,7 +11,7 @@ from functools import cached_property
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from .answers import Answer, ExtractiveComposer
+from .answers import Answer, Composer
 from .config import Settings
 from .embeddings import Embedder
 from .errors import InputError
@@ -60,8 +60,11 @@ class Advisor:
         return HybridRetriever(self.settings, self.store, self.embedder)
 
     @cached_property
-    def composer(self) -> ExtractiveComposer:
-        return ExtractiveComposer(self.settings, self.embedder)
+    def composer(self) -> Composer:
+        """Extractive by default; any LangChain chat model when ADVISOR_LLM is set (see llm.py)."""
+        from .llm import build_composer
+
+        return build_composer(self.settings, self.embedder)
 
     def check_question(self, question: str) -> str:
         text = (question or "").strip()
@@ -82,10 +85,14 @@ class Advisor:
         return self.retriever.run(query)
 
     def ask(self, request: AskRequest | str) -> Answer:
+        return self.answer(request)[0]
+
+    def answer(self, request: AskRequest | str) -> tuple[Answer, list[ScoredChunk]]:
+        """The answer and the passages it was composed from (the audit trail keeps both)."""
         if isinstance(request, str):
             request = AskRequest(question=request)
         hits = self.retrieve(request)
-        return self.composer.compose(request.question.strip(), hits)
+        return self.composer.compose(request.question.strip(), hits), hits
 
     def ingest(self, request: IngestRequest | None = None, progress: Progress | None = None) -> IngestReport:
         with self._ingest_lock:

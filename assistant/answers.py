@@ -40,6 +40,8 @@ class Answer(BaseModel):
     suggestions: list[str] = Field(default_factory=list, description="Nearest topics when nothing answers.")
     composer: str = "extractive"
     retrieval_query: str | None = Field(None, description="The standalone query used, when rewritten.")
+    audit_id: str | None = None
+    disclaimer: str | None = None
 
 
 class Composer(Protocol):
@@ -58,11 +60,14 @@ def clean_sentence(sentence: str) -> str:
 
 def currency_warnings(hits: list[ScoredChunk], today: date | None = None) -> list[str]:
     """Stale guidance must not pass as current: flag passages past review or superseded."""
+    return chunk_warnings([h.chunk for h in hits], today)
+
+
+def chunk_warnings(chunks: list, today: date | None = None) -> list[str]:
     today = today or date.today()
     warnings: list[str] = []
     seen: set[str] = set()
-    for hit in hits:
-        c = hit.chunk
+    for c in chunks:
         if c.doc_id in seen:
             continue
         seen.add(c.doc_id)

@@ -13,8 +13,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .advisor import Advisor, AskRequest
+from .advisor import AskRequest
 from .answers import Answer
+from .governance import Governance
 
 FOLLOW_UP_START = re.compile(
     r"^(and|also|what about|how about|and what about|then|so|but|or|same for|what if|why|how|in that case|for)\b[\s,]*",
@@ -63,29 +64,25 @@ def standalone_query(question: str, history: list[Turn]) -> str:
     return f"{previous.rstrip('?？ ')}? {tail}"
 
 
-def stream_sentences(answer: Answer) -> Iterator[str]:
-    """Extractive answers are complete at once; reveal them sentence by sentence like a model would."""
-    parts = re.split(r"(?<=\])\s+", answer.answer) if answer.grounded else [answer.answer]
-    text = ""
-    for part in parts:
-        text = f"{text} {part}".strip()
-        yield text
-
-
 class ChatService:
-    def __init__(self, advisor: Advisor) -> None:
-        self.advisor = advisor
+    def __init__(self, governance: Governance) -> None:
+        self.governance = governance
 
-    def respond(self, request: ChatRequest) -> Iterator[ChatUpdate]:
+    def respond(self, request: ChatRequest, user: str | None = None) -> Iterator[ChatUpdate]:
+        self.governance.advisor.check_question(request.question)
         query = standalone_query(request.question, request.history)
-        self.advisor.check_question(request.question)
-        answer = self.advisor.ask(AskRequest(question=query, k=request.k, filters=request.filters))
-        answer.question = request.question
-        if query != request.question.strip():
-            answer.retrieval_query = query
-        for partial in stream_sentences(answer):
-            yield ChatUpdate(partial=partial)
-        yield ChatUpdate(partial=answer.answer, done=True, answer=answer)
+        text = ""
+        ask = AskRequest(question=query, k=request.k, filters=request.filters)
+        for chunk in self.governance.ask_stream(ask, user):
+            if chunk.answer is None:
+                text += chunk.delta
+                yield ChatUpdate(partial=text)
+                continue
+            answer = chunk.answer
+            answer.question = request.question
+            if query != request.question.strip():
+                answer.retrieval_query = query
+            yield ChatUpdate(partial=answer.answer, done=True, answer=answer)
 
     def answer(self, request: ChatRequest) -> Answer:
         final = None

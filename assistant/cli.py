@@ -23,7 +23,11 @@ from .training_cli import quiz_app, train_app
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Strategy Advisor: grounded answers, client plans and training for commercial banks.")
 eval_app = typer.Typer(no_args_is_help=True, help="Measure retrieval quality.")
+audit_app = typer.Typer(no_args_is_help=True, help="Show and replay audit records of answers and plans.")
+knowledge_app = typer.Typer(no_args_is_help=True, help="Knowledge versions and documents due for review.")
 app.add_typer(eval_app, name="eval")
+app.add_typer(audit_app, name="audit")
+app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(quiz_app, name="quiz")
 app.add_typer(train_app, name="training")
 
@@ -90,6 +94,15 @@ def ingest(
     typer.echo(report.summary())
 
 
+def cli_user() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
+
+
 def render_answer(answer) -> str:
     lines = [answer.answer, ""]
     for warning in answer.warnings:
@@ -99,6 +112,10 @@ def render_answer(answer) -> str:
         for c in answer.citations:
             where = f"{c.title} > {c.section}" if c.section else c.title
             lines.append(f"  [{c.n}] {where} ({c.doc_id}, {c.source})")
+    if answer.audit_id:
+        lines.append(f"audit id: {answer.audit_id}")
+    if answer.disclaimer:
+        lines.append(answer.disclaimer)
     return "\n".join(lines).rstrip()
 
 
@@ -113,16 +130,18 @@ def ask(
 ) -> None:
     """Answer a question from the knowledge base, with citations."""
     from .advisor import Advisor, AskRequest
+    from .governance import Governance
 
     if (question is None) == (batch is None):
         fail("give either a QUESTION or --batch FILE")
     filters = parse_filters(filter_)
-    advisor = Advisor(settings())
+    governance = Governance(Advisor(settings()))
     questions = [question] if batch is None else [l for l in batch.read_text(encoding="utf-8").splitlines() if l.strip()]
     for text in questions:
-        answer = advisor.ask(AskRequest(question=text, k=k, filters=filters))
+        answer = governance.ask(AskRequest(question=text, k=k, filters=filters), user=cli_user())
         if as_json:
-            emit_json(answer.model_dump(include={"question", "answer", "grounded", "citations", "warnings", "suggestions"}))
+            emit_json(answer.model_dump(include={"question", "answer", "grounded", "citations", "warnings", "suggestions",
+                                                 "composer", "audit_id", "disclaimer"}))
         else:
             typer.echo(render_answer(answer) + ("\n" if batch else ""))
 
@@ -161,17 +180,18 @@ def plan(
     """Draft a client service plan with every recommendation cited."""
     from .advisor import Advisor
     from .exports import to_docx, to_json, to_markdown
-    from .plans import PlanDrafter
     from .profiles import load_profiles
 
     if fmt not in ("md", "json", "docx"):
         fail(f"--format must be md, json or docx, got '{fmt}'")
     if fmt == "docx" and out is None:
         fail("--format docx needs --out FILE.docx")
+    from .governance import Governance
+
     profiles = load_profiles(profile)
     advisor = Advisor(settings())
     advisor.ensure_ingested()
-    drafted = PlanDrafter(advisor).run(profiles[0])
+    drafted = Governance(advisor).plan(profiles[0], user=cli_user())
     if fmt == "docx":
         out.write_bytes(to_docx(drafted))
         typer.echo(f"wrote {out}")
@@ -267,6 +287,76 @@ def eval_golden(
     typer.echo("recall@5 by language: " + ", ".join(f"{k} {v:.3f}" for k, v in result.by_language.items()))
     for miss in result.misses:
         typer.echo(f"  miss {miss.id}: expected {miss.expected}, got {miss.got}")
+
+
+@audit_app.command("show")
+@friendly
+def audit_show(audit_id: Annotated[str, typer.Argument(help="The audit_id of an answer or plan.")],
+               as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print an audit record: inputs, chunks with hashes, knowledge version, composer, user, time."""
+    from .advisor import Advisor
+    from .governance import Governance, require_audit_id
+
+    record = Governance(Advisor(settings())).show(require_audit_id(audit_id))
+    if as_json:
+        emit_json(record)
+        return
+    typer.echo(f"{record.kind} {record.id} at {record.created_at} by {record.user or 'unknown'}")
+    typer.echo(f"knowledge version {record.knowledge_version}; composer {record.composer}")
+    typer.echo("inputs: " + json.dumps(record.inputs, ensure_ascii=False))
+    for ref in record.chunks:
+        typer.echo(f"  {'cited' if ref.cited else 'seen '} {ref.chunk_id} ({ref.content_hash})")
+    typer.echo("output: " + record.output_summary)
+
+
+@audit_app.command("replay")
+@friendly
+def audit_replay(audit_id: Annotated[str, typer.Argument()], as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Re-run a recorded answer or plan and say whether the result is the same, and if not, why."""
+    from .advisor import Advisor
+    from .governance import Governance, require_audit_id
+
+    report = Governance(Advisor(settings())).replay(require_audit_id(audit_id))
+    emit_json(report) if as_json else typer.echo(report.summary())
+
+
+@audit_app.command("list")
+@friendly
+def audit_list(limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20) -> None:
+    """The most recent audit records."""
+    from .advisor import Advisor
+    from .governance import Governance
+
+    for record in Governance(Advisor(settings())).audit.recent(limit):
+        typer.echo(f"{record.id}  {record.created_at}  {record.kind:<6}  {record.user or '-':<12}  {record.output_summary[:70]}")
+
+
+@knowledge_app.command("status")
+@friendly
+def knowledge_status_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The knowledge version and the documents overdue or due for review, superseded or not yet in force."""
+    from .advisor import Advisor
+    from .governance import knowledge_status
+
+    status = knowledge_status(Advisor(settings()))
+    if as_json:
+        emit_json(status)
+        return
+    typer.echo(f"knowledge version {status.label}")
+    if not status.attention:
+        typer.echo("no document is due for review")
+    for doc in status.attention:
+        typer.echo(f"  {doc.doc_id}: {doc.status}")
+
+
+@app.command("hash-password")
+def hash_password_cmd() -> None:
+    """Print a bcrypt hash for the login file (the password is read without echo)."""
+    import getpass
+
+    from .auth import hash_password
+
+    typer.echo(hash_password(getpass.getpass("password: ")))
 
 
 def main() -> None:

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     answer_sentences: int = Field(4, ge=1, le=12)
     max_question_chars: int = Field(2000, ge=10)
 
+    audit: bool = Field(True, description="Record every answer and plan in the append-only audit trail.")
+    audit_keep_personal_data: bool = Field(False, description="Keep client names and id numbers in audit records.")
+    audit_db: Path | None = Field(None, description="Audit SQLite file; default DATA_DIR/audit.sqlite3.")
+
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
     auth_file: Path | None = None
@@ -64,7 +68,7 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout: float = Field(60.0, gt=0)
 
-    @field_validator("chroma_host", "auth_file", "llm_base_url", "llm_model", "llm_api_key", mode="before")
+    @field_validator("chroma_host", "auth_file", "audit_db", "llm_base_url", "llm_model", "llm_api_key", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -86,6 +90,10 @@ class Settings(BaseSettings):
     @property
     def profiles_dir(self) -> Path:
         return self.knowledge_dir / "profiles"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.audit_db or self.data_dir / "audit.sqlite3"
 
     @property
     def uploads_dir(self) -> Path:

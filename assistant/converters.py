@@ -6,6 +6,7 @@ rest of an upload still goes in.
 
 from __future__ import annotations
 
+import codecs
 import io
 from pathlib import Path
 
@@ -17,6 +18,19 @@ class ConversionError(ValueError):
     """A file that cannot become knowledge; the message says why and what to do."""
 
 
+def check_size(path: Path, name: str | None = None) -> int:
+    """Reject an empty or oversized file from its size alone, before anything reads or copies it."""
+    name = name or path.name
+    size = path.stat().st_size
+    if size == 0:
+        raise ConversionError(f"{name}: the file is empty")
+    if size > MAX_FILE_BYTES:
+        raise ConversionError(
+            f"{name}: {size / 1e6:.1f} MB is over the {MAX_FILE_BYTES // 2**20} MiB limit; split it into smaller files"
+        )
+    return size
+
+
 def convert_file(path: Path) -> str:
     """Return the text of ``path`` as markdown, or raise ConversionError with the reason."""
     suffix = path.suffix.lower()
@@ -24,13 +38,7 @@ def convert_file(path: Path) -> str:
         raise ConversionError(
             f"{path.name}: unsupported file type '{suffix or '(none)'}'; use one of {', '.join(SUPPORTED_SUFFIXES)}"
         )
-    size = path.stat().st_size
-    if size == 0:
-        raise ConversionError(f"{path.name}: the file is empty")
-    if size > MAX_FILE_BYTES:
-        raise ConversionError(
-            f"{path.name}: {size / 1e6:.1f} MB is over the {MAX_FILE_BYTES // 2**20} MiB limit; split it into smaller files"
-        )
+    check_size(path)
     data = path.read_bytes()
     if suffix in (".md", ".markdown", ".txt"):
         text = _decode_text(path.name, data)
@@ -44,6 +52,11 @@ def convert_file(path: Path) -> str:
 
 
 def _decode_text(name: str, data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Windows "Unicode" text files
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ConversionError(f"{name}: starts like UTF-16 text but does not decode ({exc.reason}); save it as UTF-8") from exc
     if b"\x00" in data[:8192]:
         raise ConversionError(f"{name}: looks like a binary file, not text")
     for encoding in ("utf-8-sig", "gb18030"):
@@ -65,6 +78,8 @@ def _pdf_text(name: str, data: bytes) -> str:
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ConversionError(f"{name}: the PDF could not be read ({exc}); re-export it from the source") from exc
+    except Exception as exc:  # pypdf raises many kinds on a damaged file (IndexError, AttributeError, RecursionError, ...)
+        raise ConversionError(f"{name}: the PDF is damaged ({exc.__class__.__name__}); re-export it from the source") from exc
     return "\n\n".join(p.strip() for p in pages if p.strip())
 
 
@@ -74,9 +89,15 @@ def _docx_text(name: str, data: bytes) -> str:
     from docx import Document
 
     try:
-        document = Document(io.BytesIO(data))
+        return _docx_markdown(Document(io.BytesIO(data)))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ConversionError(f"{name}: not a readable Word document ({exc}); open and re-save it in Word") from exc
+    except Exception as exc:  # damaged XML inside the zip (lxml), missing parts (python-docx), ...
+        raise ConversionError(f"{name}: not a readable Word document ({exc.__class__.__name__}: {exc}); "
+                              "open and re-save it in Word") from exc
+
+
+def _docx_markdown(document) -> str:
     lines: list[str] = []
     for paragraph in document.paragraphs:
         text = paragraph.text.strip()

@@ -49,6 +49,7 @@ def _offline() -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 _load_lock = threading.Lock()
@@ -58,7 +59,10 @@ _load_lock = threading.Lock()
 def _load(resolved: str) -> "SentenceTransformer":
     _offline()
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
     try:
         return SentenceTransformer(resolved, device="cpu", local_files_only=True)
     except (OSError, ValueError) as exc:

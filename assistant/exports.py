@@ -34,13 +34,28 @@ def plan_title(plan: Plan) -> str:
     return f"Client service plan: {plan.client.get('name', 'client')}"
 
 
+def meta_lines(plan: Plan, today: date | None = None) -> list[str]:
+    """Status, dates and the ids that make the plan traceable (approver, knowledge version, audit id)."""
+    lines = [f"Segment: {plan.segment_label} ({plan.segment})",
+             f"Status: {plan.status} · Date: {(today or date.today()).isoformat()}"]
+    if plan.approved_by:
+        lines.append(f"Approved by {plan.approved_by} on {plan.approved_at}")
+    ids = [f"Knowledge version: {plan.knowledge_version}" if plan.knowledge_version else "",
+           f"Audit id: {plan.audit_id}" if plan.audit_id else "", f"Plan id: {plan.plan_id}" if plan.plan_id else ""]
+    if any(ids):
+        lines.append(" · ".join(i for i in ids if i))
+    return lines
+
+
 def to_markdown(plan: Plan, today: date | None = None) -> str:
     numbers = _numbering(plan)
-    lines = [f"# {plan_title(plan)}", "",
-             f"**Segment:** {plan.segment_label} (`{plan.segment}`)  ",
-             f"**Status:** {plan.status} · **Date:** {(today or date.today()).isoformat()}"
-             + (f" · **Knowledge version:** {plan.knowledge_version}" if plan.knowledge_version else ""), "",
-             f"> {DRAFT_NOTE}", ""]
+    lines = [f"# {plan_title(plan)}", ""]
+    lines += [f"{line}  " for line in meta_lines(plan, today)]
+    lines += ["", f"> {plan.disclaimer or DRAFT_NOTE}", ""]
+    for warning in plan.warnings:
+        lines.append(f"> ⚠️ {warning}")
+    if plan.warnings:
+        lines.append("")
     for section in plan.sections:
         lines += [f"## {section.title}", ""]
         for item in section.items:
@@ -58,7 +73,8 @@ def to_json(plan: Plan) -> str:
     data = {
         "client": plan.client, "segment": plan.segment, "segment_label": plan.segment_label,
         "classification": plan.classification.model_dump(), "knowledge_version": plan.knowledge_version,
-        "status": plan.status,
+        "status": plan.status, "warnings": plan.warnings, "audit_id": plan.audit_id, "plan_id": plan.plan_id,
+        "approved_by": plan.approved_by, "approved_at": plan.approved_at, "disclaimer": plan.disclaimer,
         "sections": [{"title": s.title, "items": [i.model_dump() for i in s.items]} for s in plan.sections],
     }
     return json.dumps(data, ensure_ascii=False)
@@ -72,15 +88,13 @@ def to_docx(plan: Plan, today: date | None = None) -> bytes:
     doc = Document()
     doc.core_properties.title = plan_title(plan)
     doc.add_heading(plan_title(plan), level=0)
-    meta = doc.add_paragraph()
-    meta.add_run("Segment: ").bold = True
-    meta.add_run(f"{plan.segment_label} ({plan.segment})")
-    meta.add_run("\nStatus: ").bold = True
-    meta.add_run(f"{plan.status}   Date: {(today or date.today()).isoformat()}"
-                 + (f"   Knowledge version: {plan.knowledge_version}" if plan.knowledge_version else ""))
-    note = doc.add_paragraph().add_run(DRAFT_NOTE)
+    for line in meta_lines(plan, today):
+        doc.add_paragraph(line)
+    note = doc.add_paragraph().add_run(plan.disclaimer or DRAFT_NOTE)
     note.italic = True
     note.font.size = Pt(9)
+    for warning in plan.warnings:
+        doc.add_paragraph(f"Warning: {warning}").runs[0].font.color.rgb = RGBColor(0xB0, 0x60, 0x00)
     for section in plan.sections:
         doc.add_heading(section.title, level=1)
         for item in section.items:

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from .advisor import Advisor
+from .answers import chunk_warnings
 from .profiles import EnterpriseProfile, IndividualProfile
 from .retrieval import RetrievalQuery, ScoredChunk
 from .rules import Need, Product, RuleBook, SegmentPlay, rules_for
@@ -58,7 +59,17 @@ class Plan(BaseModel):
     classification: Classification
     sections: list[PlanSection]
     knowledge_version: str | None = None
-    status: Literal["draft"] = "draft"
+    status: Literal["draft", "submitted", "approved", "returned"] = "draft"
+    warnings: list[str] = Field(default_factory=list, description="Cited documents past review or superseded.")
+    audit_id: str | None = None
+    plan_id: str | None = None
+    disclaimer: str | None = None
+    approved_by: str | None = None
+    approved_at: str | None = None
+
+    @property
+    def cited_chunk_ids(self) -> list[str]:
+        return list(dict.fromkeys(c.chunk_id for s in self.sections for i in s.items for c in i.citations))
 
     def section(self, title: str) -> PlanSection:
         return next(s for s in self.sections if s.title == title)
@@ -136,9 +147,12 @@ class PlanDrafter:
         steps = ([f"Days 1-30: {t}" for t in play.next_steps.d30] + [f"Days 31-60: {t}" for t in play.next_steps.d60]
                  + [f"Days 61-90: {t}" for t in play.next_steps.d90])
         sections.append(PlanSection(title=SECTION_TITLES[8], items=[self._item(t, seg, query=t.split(": ", 1)[1]) for t in steps]))
-        return Plan(client=profile.model_dump(mode="json", exclude_none=True), segment=seg, segment_label=cls.segment_label,
+        plan = Plan(client=profile.model_dump(mode="json", exclude_none=True), segment=seg, segment_label=cls.segment_label,
                     classification=cls, sections=sections,
                     knowledge_version=self.advisor.store.info().get("knowledge_version"))
+        cited = self.advisor.store.get_chunks(plan.cited_chunk_ids)
+        plan.warnings = chunk_warnings([cited[c] for c in plan.cited_chunk_ids if c in cited])
+        return plan
 
     def _all_texts(self, play: SegmentPlay) -> list[str]:
         steps = play.next_steps

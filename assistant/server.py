@@ -29,7 +29,7 @@ def create(settings: Settings | None = None):
         from .training_ui import build_training_tab as training  # noqa: F811
     except ImportError:
         pass
-    return advisor, build_app(advisor, training), auth
+    return advisor, build_app(advisor, training, auth), auth
 
 
 def serve(settings: Settings | None = None, block: bool = True):

@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from .config import Settings
-from .errors import AdvisorError
+from .errors import AdvisorError, InputError
 from .knowledge import Chunk
 
 FLAG_PREFIX = {"topics": "topic:", "audience": "aud:", "segments": "seg:"}
@@ -73,6 +73,12 @@ def where_clause(filters: dict[str, str] | None) -> dict[str, Any] | None:
         return None
     clauses: list[dict[str, Any]] = []
     for key, value in filters.items():
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(f"filter '{key}' needs a text value, got {value!r}")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError(f"filter '{key}' holds characters that are not valid text ({value!r}); retype the value") from exc
         if key == "source":
             clauses.append({"source": value})
         elif key == "segments" and value != "all":
@@ -220,6 +226,12 @@ class ChromaStore:
             chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
             return sorted(chunks, key=lambda c: (c.doc_id, c.position))
         return self._call(read)
+
+    def get_chunks(self, ids: list[str]) -> dict[str, Chunk]:
+        if not ids:
+            return {}
+        got = self._call(lambda: self.collection.get(ids=ids, include=["documents", "metadatas"]))
+        return {i: chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
 
     def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
         if not ids:

@@ -22,9 +22,10 @@ from .chat import ChatRequest, ChatService, Turn  # noqa: E402
 from .errors import AdvisorError  # noqa: E402
 from .exports import to_docx, to_json, to_markdown  # noqa: E402
 from .feedback import FeedbackIn, FeedbackStore  # noqa: E402
+from .governance import Governance  # noqa: E402
+from .reviews import ReviewError, review_store  # noqa: E402
 from .forms import ENTERPRISE_FIELDS, INDIVIDUAL_FIELDS, ProfileForm, form_to_profile, profile_to_form  # noqa: E402
 from .library import list_documents, read_document, topics  # noqa: E402
-from .plans import PlanDrafter  # noqa: E402
 from .profiles import example_profiles, load_profiles, validate_profile  # noqa: E402
 from .rules import INDUSTRIES, rules_for  # noqa: E402
 from .segmentation import classify  # noqa: E402
@@ -76,20 +77,30 @@ def filters_of(source: str, audience: str, segment: str) -> dict[str, str]:
 class AdvisorUI:
     """Holds the services the callbacks call; built once per app."""
 
-    def __init__(self, advisor: Advisor) -> None:
+    def __init__(self, advisor: Advisor, auth=None) -> None:
         self.advisor = advisor
         self.settings = advisor.settings
-        self.chat = ChatService(advisor)
+        self.governance = Governance(advisor)
+        self.chat = ChatService(self.governance)
+        self.reviews = review_store(self.settings)
+        self.auth = auth
         self.feedback = FeedbackStore(self.settings.data_dir / "feedback.sqlite3")
         self.downloads = Path(tempfile.mkdtemp(prefix="advisor-downloads-"))
 
     # ------------------------------------------------------------------ Ask
-    def ask_stream(self, question: str, messages: list, turns: list, source: str, audience: str, segment: str):
+    def user(self, request: gr.Request | None) -> str | None:
+        return getattr(request, "username", None) if request is not None else None
+
+    def role(self, request: gr.Request | None):
+        return self.auth.role(self.user(request)) if self.auth else None
+
+    def ask_stream(self, question: str, messages: list, turns: list, source: str, audience: str, segment: str,
+                   request: gr.Request):
         messages = list(messages or [])
         history = [Turn.model_validate(t) for t in (turns or [])]
         try:
-            request = ChatRequest(question=question or "", history=history, filters=filters_of(source, audience, segment))
-            updates = self.chat.respond(request)
+            chat_request = ChatRequest(question=question or "", history=history, filters=filters_of(source, audience, segment))
+            updates = self.chat.respond(chat_request, self.user(request))
             first = next(updates)
         except (AdvisorError, ValidationError, ValueError) as exc:
             yield messages, turns, gr.update(), f"⚠️ {user_message(exc)}", question, None
@@ -145,26 +156,75 @@ class AdvisorUI:
     def _fill(self, form: ProfileForm) -> list:
         return [getattr(form, k) for k in FORM_KEYS]
 
-    def draft(self, *values):
+    def draft(self, *values, request: gr.Request = None):
         form_values = dict(zip(FORM_KEYS, values))
+        hidden = gr.update(value=None, visible=False)
         try:
             form = ProfileForm.model_validate({k: v for k, v in form_values.items() if v not in (None, "")})
             profile = form_to_profile(form)
-            plan = PlanDrafter(self.advisor).run(profile)
+            plan = self.governance.plan(profile, user=self.user(request))
+            plan = self.reviews.create(plan, self.user(request), self.role(request)).plan
         except (AdvisorError, ValidationError, ValueError) as exc:
-            return f"⚠️ {user_message(exc)}", "", "", gr.update(value=None, visible=False), gr.update(value=None, visible=False)
+            return f"⚠️ {user_message(exc)}", "", "", hidden, hidden, None
+        summary, markdown, docx_path, md_path = self._render_plan(plan, profile.name)
+        return "", summary, markdown, gr.update(value=str(docx_path), visible=True), gr.update(value=str(md_path), visible=True), plan.plan_id
+
+    def _render_plan(self, plan, name: str):
         c = plan.classification
-        summary = f"### {c.segment_label}\n`{c.segment}`" + "".join(f"\n- {r}" for r in c.reasons)
+        summary = f"### {c.segment_label}\n`{c.segment}` · plan `{plan.plan_id}` · **{plan.status}**" + "".join(f"\n- {r}" for r in c.reasons)
         if plan.blocking_issues:
             summary += "\n\n**Blocking issues:**" + "".join(f"\n- {b}" for b in plan.blocking_issues)
-        stem = "".join(ch if ch.isalnum() else "-" for ch in profile.name.lower())[:40].strip("-") or "plan"
+        stem = "".join(ch if ch.isalnum() else "-" for ch in name.lower())[:40].strip("-") or "plan"
         folder = Path(tempfile.mkdtemp(dir=self.downloads))
         docx_path = folder / f"plan-{stem}.docx"
         md_path = folder / f"plan-{stem}.md"
         docx_path.write_bytes(to_docx(plan))
         markdown = to_markdown(plan)
         md_path.write_text(markdown, encoding="utf-8")
-        return "", summary, markdown, gr.update(value=str(docx_path), visible=True), gr.update(value=str(md_path), visible=True)
+        return summary, markdown, docx_path, md_path
+
+    # ------------------------------------------------------------------ Review
+    def submit(self, plan_id: str | None, request: gr.Request = None):
+        if not plan_id:
+            return "⚠️ Draft a plan first."
+        try:
+            stored = self.reviews.transition(plan_id, "submit", self.user(request), self.role(request))
+        except AdvisorError as exc:
+            return f"⚠️ {exc}"
+        return f"Plan `{stored.plan_id}` submitted for review."
+
+    def review_queue(self):
+        plans = self.reviews.list("submitted")
+        choices = [(f"{p.plan_id} · {p.plan.client.get('name', '')} · {p.plan.segment_label}", p.plan_id) for p in plans]
+        return gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+    def review_show(self, plan_id: str | None) -> str:
+        if not plan_id:
+            return "_No plan selected._"
+        stored = self.reviews.get(plan_id)
+        history = "\n".join(f"- {e.at} {e.action} by {e.actor or 'unknown'}" + (f": {e.comment}" if e.comment else "") for e in stored.events)
+        return f"**Status:** {stored.status}\n\n{history}\n\n" + to_markdown(stored.plan)
+
+    def review_act(self, plan_id: str | None, action: str, comment: str, request: gr.Request = None):
+        hidden = gr.update(value=None, visible=False)
+        if not plan_id:
+            return "⚠️ Pick a submitted plan first.", hidden
+        try:
+            stored = self.reviews.transition(plan_id, action, self.user(request), self.role(request), comment or None)
+        except AdvisorError as exc:
+            return f"⚠️ {exc}", hidden
+        if stored.status == "approved":
+            folder = Path(tempfile.mkdtemp(dir=self.downloads))
+            path = folder / f"approved-plan-{plan_id}.docx"
+            path.write_bytes(to_docx(stored.plan))
+            return f"Plan `{plan_id}` approved by {stored.plan.approved_by}; it is now frozen.", gr.update(value=str(path), visible=True)
+        return f"Plan `{plan_id}` returned to the relationship manager with your comment.", hidden
+
+    def approve(self, plan_id, comment, request: gr.Request = None):
+        return self.review_act(plan_id, "approve", comment, request)
+
+    def send_back(self, plan_id, comment, request: gr.Request = None):
+        return self.review_act(plan_id, "return", comment, request)
 
     # ------------------------------------------------------------------ Knowledge
     def stats_markdown(self) -> str:
@@ -199,10 +259,11 @@ class AdvisorUI:
     def api_ask(self, question: str, k: int = 5, filters: dict | None = None) -> dict:
         """Answer a question with citations. `filters`: {"source"|"topics"|"audience"|"segments": value}."""
         try:
-            answer = self.advisor.ask(AskRequest(question=question, k=k, filters=filters or {}))
+            answer = self.governance.ask(AskRequest(question=question, k=k, filters=filters or {}))
         except (AdvisorError, ValidationError, ValueError) as exc:
             raise gr.Error(user_message(exc)) from exc
-        return answer.model_dump(mode="json", include={"question", "answer", "grounded", "citations", "warnings", "suggestions"})
+        return answer.model_dump(mode="json", include={"question", "answer", "grounded", "citations", "warnings", "suggestions",
+                                                       "composer", "audit_id", "disclaimer"})
 
     def api_classify(self, profile: dict) -> dict:
         """Segment a client profile (the JSON profile format in the README)."""
@@ -216,14 +277,14 @@ class AdvisorUI:
         import json
 
         try:
-            plan = PlanDrafter(self.advisor).run(validate_profile(profile))
+            plan = self.governance.plan(validate_profile(profile))
         except (AdvisorError, ValidationError, ValueError) as exc:
             raise gr.Error(user_message(exc)) from exc
         return {"plan": json.loads(to_json(plan)), "markdown": to_markdown(plan)}
 
 
-def build_app(advisor: Advisor, training_tab=None) -> gr.Blocks:
-    ui = AdvisorUI(advisor)
+def build_app(advisor: Advisor, training_tab=None, auth=None) -> gr.Blocks:
+    ui = AdvisorUI(advisor, auth)
     examples = list(ui.examples())
     with gr.Blocks(title="Strategy Advisor", analytics_enabled=False) as demo:
         gr.Markdown("# Strategy Advisor\nGrounded answers, client plans and training from the bank's knowledge base.")
@@ -304,7 +365,22 @@ def build_app(advisor: Advisor, training_tab=None) -> gr.Blocks:
                     with gr.Row():
                         docx_file = gr.DownloadButton("Download DOCX", visible=False, elem_id="download-docx")
                         md_file = gr.DownloadButton("Download Markdown", visible=False, elem_id="download-md")
+                    with gr.Row():
+                        submit_review = gr.Button("Submit for review", elem_id="submit-review")
+                    review_note = gr.Markdown(elem_id="review-note")
                     preview = gr.Markdown(elem_id="plan-preview")
+            plan_id = gr.State(None)
+            with gr.Accordion("Review and approve (managers)", open=False):
+                with gr.Row():
+                    queue = gr.Dropdown([], label="Submitted plans", elem_id="review-queue")
+                    refresh_queue = gr.Button("Refresh", size="sm")
+                review_comment = gr.Textbox(label="Reviewer comment (required to return)")
+                with gr.Row():
+                    approve = gr.Button("Approve", variant="primary", elem_id="approve")
+                    send_back = gr.Button("Return with comments", elem_id="return")
+                review_result = gr.Markdown(elem_id="review-result")
+                approved_docx = gr.DownloadButton("Download approved DOCX", visible=False)
+                review_view = gr.Markdown()
             fields = {"client_type": client_type, "name": name, "region": region, "relationship_years": relationship_years,
                       "products_held": products, "stated_needs": needs, "industry": industry, "ownership": ownership,
                       "employees": employees, "operating_revenue_rmb": revenue, "total_assets_rmb": assets,
@@ -317,7 +393,12 @@ def build_app(advisor: Advisor, training_tab=None) -> gr.Blocks:
                                client_type, [enterprise_box, individual_box], api_visibility="private")
             load.click(ui.load_example, example, form_components + [form_note], api_visibility="private")
             upload_profile.change(ui.load_upload, upload_profile, form_components + [form_note], api_visibility="private")
-            draft.click(ui.draft, form_components, [plan_error, segment_box, preview, docx_file, md_file], api_visibility="private")
+            draft.click(ui.draft, form_components, [plan_error, segment_box, preview, docx_file, md_file, plan_id], api_visibility="private")
+            submit_review.click(ui.submit, plan_id, review_note, api_visibility="private")
+            refresh_queue.click(ui.review_queue, None, queue, api_visibility="private")
+            queue.change(ui.review_show, queue, review_view, api_visibility="private")
+            approve.click(ui.approve, [queue, review_comment], [review_result, approved_docx], api_visibility="private")
+            send_back.click(ui.send_back, [queue, review_comment], [review_result, approved_docx], api_visibility="private")
 
         with gr.Tab("Training", id="training"):
             if training_tab is not None:

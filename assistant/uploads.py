@@ -2,7 +2,9 @@
 
 Each file is converted before it is kept, so a broken file is rejected with its reason and never
 reaches the store; names are reduced to a safe base name so nothing can be written outside the
-upload folder.
+upload folder. A file whose document id is already taken by another document (or by another file
+of the same upload) is rejected too, so an upload never silently replaces someone else's document;
+uploading a file under the name it was kept as replaces that file, which is how a new version goes in.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .advisor import Advisor
-from .converters import SUPPORTED_SUFFIXES, ConversionError, convert_file
+from .converters import SUPPORTED_SUFFIXES, ConversionError, check_size, convert_file
 from .ingest import IngestReport, Progress
-from .knowledge import FRONT_MATTER, parse_document
+from .knowledge import FRONT_MATTER, load_user_file, parse_document, slugify
 
 SAFE = re.compile(r"[^A-Za-z0-9._\-\u4e00-\u9fff]+")
 
@@ -41,40 +43,95 @@ def safe_name(name: str) -> str:
     return (f"{stem[:80]}.{suffix[:10]}" if dot and stem else base[:90]).lower()
 
 
-def check_file(path: Path, name: str) -> None:
-    """Raise ConversionError with the reason a file cannot become knowledge."""
+def doc_id_for(name: str, text: str) -> str:
+    """The id a kept file has in the store (as knowledge.load_user_file gives it), without converting a PDF again."""
+    if Path(name).suffix.lower() in (".md", ".markdown") and FRONT_MATTER.match(text):
+        return parse_document(Path(name), text).meta.id
+    return "bank-" + slugify(Path(name).stem)
+
+
+def check_file(path: Path, name: str) -> str:
+    """Return the document id the file will get, or raise ConversionError with the reason it cannot
+    become knowledge. Size is checked first, so an oversized file is never read or copied."""
+    check_size(path, name)
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / name
         shutil.copyfile(path, probe)
-        text = convert_file(probe)
-        if probe.suffix.lower() in (".md", ".markdown") and FRONT_MATTER.match(text):
-            try:
-                parse_document(probe, text)
-            except ValueError as exc:
-                raise ConversionError(f"{name}: {exc}") from exc
+        try:
+            return load_user_file(probe).meta.id  # exactly what ingest will do with the kept file
+        except ConversionError:
+            raise
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'document'}: {e['msg']}" for e in exc.errors())
+            raise ConversionError(f"{name}: {problems}") from exc
+        except ValueError as exc:
+            raise ConversionError(f"{name}: {exc}") from exc
+
+
+def kept_ids(folder: Path) -> dict[str, str]:
+    """File name -> document id of the files already kept in the upload folder."""
+    ids: dict[str, str] = {}
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if not path.is_file() or path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            continue
+        try:
+            text = convert_file(path) if path.suffix.lower() in (".md", ".markdown") else ""
+            ids[path.name] = doc_id_for(path.name, text)
+        except ValueError:  # a file that no longer converts is reported by ingest, not here
+            continue
+    return ids
 
 
 def store_uploads(advisor: Advisor, files: list[tuple[Path, str]], progress: Progress | None = None) -> UploadReport:
     """``files`` are (temporary path, original name) pairs; returns what went in and what did not."""
     folder = advisor.settings.uploads_dir
     folder.mkdir(parents=True, exist_ok=True)
+    root = folder.resolve()
     report = UploadReport()
+    kept = kept_ids(folder)
+    others = set(advisor.store.manifest()) - set(kept.values())  # the knowledge base and --source folders
+    batch: dict[str, tuple[str, str]] = {}  # kept name -> (document id, original name)
     for path, original in files:
         name = safe_name(original)
         if Path(name).suffix not in SUPPORTED_SUFFIXES:
             report.rejected.append(Rejected(name=original, reason=f"unsupported file type; use {', '.join(SUPPORTED_SUFFIXES)}"))
             continue
+        if name in batch:
+            report.rejected.append(Rejected(name=original, reason=f"another file of this upload is also kept as '{name}'; rename one of them"))
+            continue
+        target = folder / name
+        if target.resolve().parent != root:
+            report.rejected.append(Rejected(name=original, reason="file name points outside the upload folder"))
+            continue
         try:
-            check_file(path, name)
+            doc_id = check_file(Path(path), name)
         except ConversionError as exc:
             report.rejected.append(Rejected(name=original, reason=str(exc)))
             continue
-        target = (folder / name).resolve()
-        if folder.resolve() not in target.parents:
-            report.rejected.append(Rejected(name=original, reason="file name points outside the upload folder"))
+        except OSError as exc:
+            report.rejected.append(Rejected(name=original, reason=f"the uploaded file cannot be read ({exc.strerror or exc}); upload it again"))
+            continue
+        taken = others | {i for n, i in kept.items() if n != name} | {i for i, _ in batch.values()}
+        if doc_id in taken:
+            report.rejected.append(Rejected(name=original, reason=f"its document id '{doc_id}' is already used by another "
+                                            "document of the knowledge base; rename the file (or change its id)"))
             continue
         shutil.copyfile(path, target)
+        batch[name] = (doc_id, original)
         report.accepted.append(name)
     if report.accepted:
         report.ingest = advisor.ingest(progress=progress)
+        _drop_refused(report, folder, {n: o for n, (_, o) in batch.items()})
     return report
+
+
+def _drop_refused(report: UploadReport, folder: Path, originals: dict[str, str]) -> None:
+    """A kept file the ingest refused after all is removed again, so the folder and the store agree."""
+    kept = {(folder / name).resolve(): name for name in report.accepted}
+    for error in report.ingest.errors if report.ingest else []:
+        name = kept.get(Path(error.path).resolve())
+        if name is None or name not in report.accepted:
+            continue
+        (folder / name).unlink(missing_ok=True)
+        report.accepted.remove(name)
+        report.rejected.append(Rejected(name=originals.get(name, name), reason=error.message))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import uuid
 from contextlib import closing
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from .errors import InputError
+from .sqlite import connect
 
 MASK = "[masked]"
 PERSONAL_FIELDS = ("name", "id_number", "anchor_firm", "notes")
@@ -74,14 +74,6 @@ def mask_profile(profile: dict, keep: bool) -> dict:
         if masked.get(key) and not str(masked[key]).startswith(MASK):  # idempotent: replays mask masked data
             masked[key] = f"{MASK}:{text_hash(str(masked[key]))[:8]}" if key == "name" else MASK
     return masked
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    conn.execute("pragma journal_mode=wal")
-    conn.execute("pragma busy_timeout=30000")
-    return conn
 
 
 class AuditStore:

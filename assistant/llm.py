@@ -62,6 +62,18 @@ def load_prompt(name: str) -> str:
     return resources.files("assistant").joinpath("prompts", name).read_text(encoding="utf-8")
 
 
+def prompt_version() -> str:
+    """A short hash of every prompt file: the audit trail records which prompts produced an answer."""
+    import hashlib
+
+    folder = resources.files("assistant").joinpath("prompts")
+    digest = hashlib.sha256()
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.is_file():
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def not_found_sentence() -> str:
     return load_prompt("not_found.txt").strip()
 
@@ -233,6 +245,7 @@ class LLMComposer:
         self.settings = settings
         self.model = model
         self.name = name
+        self.prompt_version = prompt_version()
         self.extractive = ExtractiveComposer(settings, embedder)
         self.checker = GroundingChecker(embedder, threshold, secrets=prompt_secrets())
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from .errors import InputError
 from .plans import Plan
+from .sqlite import connect
 
 Status = Literal["draft", "submitted", "approved", "returned"]
 Action = Literal["create", "edit", "submit", "approve", "return"]
@@ -70,21 +71,14 @@ def _now() -> str:
 class ReviewStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as conn:
+        with closing(connect(self.path)) as conn:
             for statement in SCHEMA:
                 conn.execute(statement)
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.execute("pragma journal_mode=wal")
-        conn.execute("pragma busy_timeout=30000")
-        return conn
 
     def create(self, plan: Plan, actor: str | None, role: Role = None) -> StoredPlan:
         plan_id = uuid.uuid4().hex[:12]
         plan = plan.model_copy(update={"plan_id": plan_id, "status": "draft"})
-        with closing(self._connect()) as conn:
+        with closing(connect(self.path)) as conn:
             conn.execute("begin immediate")
             conn.execute("insert into plans values (?,?,?,?,?,?)", (plan_id, "draft", plan.model_dump_json(), actor, _now(), _now()))
             self._event(conn, plan_id, actor, role, "create", None)
@@ -92,7 +86,7 @@ class ReviewStore:
         return self.get(plan_id)
 
     def get(self, plan_id: str) -> StoredPlan:
-        with closing(self._connect()) as conn:
+        with closing(connect(self.path)) as conn:
             row = conn.execute("select status, plan, created_by from plans where plan_id = ?", (plan_id,)).fetchone()
             if row is None:
                 raise ReviewError(f"no plan with id '{plan_id}'")
@@ -102,13 +96,13 @@ class ReviewStore:
                           events=[ReviewEvent(at=e[0], actor=e[1], role=e[2], action=e[3], comment=e[4]) for e in events])
 
     def list(self, status: Status | None = None) -> list[StoredPlan]:
-        with closing(self._connect()) as conn:
+        with closing(connect(self.path)) as conn:
             query = "select plan_id from plans" + (" where status = ?" if status else "") + " order by updated_at desc"
             ids = [r[0] for r in conn.execute(query, (status,) if status else ()).fetchall()]
         return [self.get(i) for i in ids]
 
     def edit(self, plan_id: str, plan: Plan, actor: str | None, role: Role = None) -> StoredPlan:
-        with closing(self._connect()) as conn:
+        with closing(connect(self.path)) as conn:
             conn.execute("begin immediate")
             status = self._status(conn, plan_id)
             if status not in EDITABLE:
@@ -128,7 +122,7 @@ class ReviewStore:
             raise ReviewError(f"only a manager can {action} a plan (you are signed in as {role or 'no role'})")
         if action == "return" and not (comment or "").strip():
             raise ReviewError("returning a plan needs a comment that says what to change")
-        with closing(self._connect()) as conn:
+        with closing(connect(self.path)) as conn:
             conn.execute("begin immediate")
             status = self._status(conn, plan_id)
             if status not in allowed_from:

@@ -59,6 +59,8 @@ def render_sources(answer: Answer) -> str:
         where = f"{c.title} › {c.section}" if c.section else c.title
         parts.append(f"**[{c.n}] {where}**  \n`{c.doc_id}` · {c.source} · similarity {c.score:.2f}\n\n> "
                      + c.text.replace("\n", "\n> "))
+    footer = " · ".join(x for x in (f"composer: {answer.composer}", f"audit id: `{answer.audit_id}`" if answer.audit_id else "") if x)
+    parts.append(f"<small>{footer}<br>{answer.disclaimer or ''}</small>")
     return "\n\n".join(parts)
 
 
@@ -306,8 +308,8 @@ def build_app(advisor: Advisor, training_tab=None, auth=None) -> gr.Blocks:
                             audience = gr.Dropdown(AUDIENCES, value=ANY, label="Audience")
                             segment = gr.Dropdown(SEGMENTS, value=ANY, label="Segment")
                     with gr.Row():
-                        up = gr.Button("👍 Helpful", size="sm", elem_id="thumbs-up")
-                        down = gr.Button("👎 Not helpful", size="sm", elem_id="thumbs-down")
+                        up = gr.Button("Helpful", size="sm", elem_id="thumbs-up")
+                        down = gr.Button("Not helpful", size="sm", elem_id="thumbs-down")
                         comment = gr.Textbox(placeholder="Optional comment on the latest answer", show_label=False, scale=3)
                     feedback_note = gr.Markdown(elem_id="feedback-note")
                 with gr.Column(scale=2):

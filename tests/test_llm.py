@@ -461,3 +461,19 @@ def test_the_extractive_composer_only_ever_quotes_injected_text_with_its_citatio
     assert quoted, answer.answer
     assert answer.citations[int(quoted.group(1)) - 1].doc_id == "branch-fee-waivers"
     assert answer.answer.count("Ignore previous") == 1
+
+
+def test_settings_alone_switch_the_advisor_to_the_llm_and_audit_records_it(make_settings, stub: OpenAIStub):
+    """No test-only wiring: ADVISOR_LLM=openai plus a base URL is all a bank sets."""
+    from assistant.advisor import AskRequest
+    from assistant.governance import Governance
+
+    settings = make_settings(llm="openai", llm_base_url=stub.base_url, llm_model="stub", llm_api_key="x", llm_timeout=1.0)
+    governance = Governance(Advisor(settings))
+    governance.advisor.ingest()
+    assert governance.advisor.composer.name.startswith("llm:openai")
+    answer = governance.ask(AskRequest(question="What does one client, one policy mean?"))
+    record = governance.show(answer.audit_id)
+    assert record.composer == answer.composer
+    if answer.composer.startswith("llm"):
+        assert record.prompt_version and len(record.prompt_version) == 12

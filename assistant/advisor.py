@@ -68,6 +68,11 @@ class Advisor:
 
     def check_question(self, question: str) -> str:
         text = (question or "").strip()
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError("the question holds characters that are not valid text (is the terminal set to "
+                             "UTF-8?); retype it") from None
         if not text:
             raise InputError("the question is empty: type a question about client strategy")
         limit = self.settings.max_question_chars
@@ -81,7 +86,7 @@ class Advisor:
             query = RetrievalQuery(query=question, k=request.k or self.settings.top_k,
                                    filters=request.filters, mode=request.mode)
         except ValidationError as exc:
-            raise InputError("; ".join(e["msg"] for e in exc.errors())) from exc
+            raise InputError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
         return self.retriever.run(query)
 
     def ask(self, request: AskRequest | str) -> Answer:
@@ -103,6 +108,12 @@ class Advisor:
         if self.store.count() == 0:
             return self.ingest()
         return None
+
+    def warm_up(self) -> int:
+        """Load the model, build the keyword index and embed the answerable sentences once."""
+        self.retriever.keyword_index()
+        extractive = getattr(self.composer, "extractive", self.composer)
+        return extractive.warm([c.text for c in self.store.all_chunks()]) if hasattr(extractive, "warm") else 0
 
     def stats(self) -> StoreStats:
         info = self.store.info()

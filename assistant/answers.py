@@ -105,12 +105,31 @@ def number_citations(hits: list[ScoredChunk]) -> list[Citation]:
     ]
 
 
+def candidate_sentences(text: str) -> list[tuple[int, str]]:
+    """Sentences that can stand alone in an answer: no headings, fragments, table rows or lead-ins."""
+    out = []
+    for index, raw in enumerate(split_sentences(text)):
+        sentence = clean_sentence(raw)
+        if len(sentence.split()) < 5 or len(sentence) > 500 or sentence.endswith(":") or sentence.count("|") >= 2:
+            continue
+        out.append((index, sentence))
+    return out
+
+
 class ExtractiveComposer:
     name = "extractive"
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
         self.embedder = embedder
+
+    def warm(self, texts: list[str], batch: int = 256) -> int:
+        """Embed every answerable sentence ahead of questions (the app does this in the background
+        after start), so the first answers cost a query embedding, not forty sentence embeddings."""
+        sentences = list(dict.fromkeys(s for text in texts for _, s in candidate_sentences(text)))
+        for start in range(0, len(sentences), batch):
+            self.embedder.encode_cached(sentences[start:start + batch])
+        return len(sentences)
 
     def relevant(self, question: str, hits: list[ScoredChunk]) -> bool:
         """Dense similarity decides for English; keyword coverage lets a Chinese question through,
@@ -125,14 +144,8 @@ class ExtractiveComposer:
     def compose(self, question: str, hits: list[ScoredChunk]) -> Answer:
         if not self.relevant(question, hits):
             return not_found(question, hits)
-        candidates: list[tuple[int, int, str]] = []  # (hit index, sentence index, text)
-        for h_index, hit in enumerate(hits):
-            for s_index, raw in enumerate(split_sentences(hit.chunk.text)):
-                text = clean_sentence(raw)
-                words = len(text.split())
-                if words < 5 or len(text) > 500 or text.endswith(":") or text.count("|") >= 2:
-                    continue
-                candidates.append((h_index, s_index, text))
+        candidates = [(h_index, s_index, text) for h_index, hit in enumerate(hits)
+                      for s_index, text in candidate_sentences(hit.chunk.text)]
         if not candidates:
             return not_found(question, hits)
         qvec = self.embedder.encode_cached([question])[0]

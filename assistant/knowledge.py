@@ -181,7 +181,7 @@ def load_user_file(path: Path, fingerprint: str = "") -> KnowledgeDoc:
     title = next((m.group(2) for line in text.splitlines() if (m := HEADING.match(line))), None)
     meta = DocMeta(
         id="bank-" + slugify(path.stem),
-        title=(title or path.stem.replace("_", " ").replace("-", " "))[:200].strip() or "Untitled",
+        title=_readable_title(title or path.stem.replace("_", " ").replace("-", " ")),
         source="bank",
         topics=["bank-documents"],
         audience=["manager", "relationship-manager", "trainer"],
@@ -189,6 +189,11 @@ def load_user_file(path: Path, fingerprint: str = "") -> KnowledgeDoc:
     )
     digest = hashlib.sha256((fingerprint + "\n" + meta.id + "\n" + text).encode("utf-8")).hexdigest()
     return KnowledgeDoc(meta=meta, body=text, path=str(path), content_hash=digest)
+
+
+def _readable_title(text: str) -> str:
+    title = text[:200].strip()
+    return title if len(title) >= 3 else f"Document {title}".strip()
 
 
 def load_user_folder(folder: Path, fingerprint: str = "") -> LoadReport:

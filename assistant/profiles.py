@@ -130,6 +130,9 @@ def parse_profiles_text(text: str, fmt: Literal["json", "yaml"], label: str = "p
         raise InputError(f"{label}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
     except yaml.YAMLError as exc:
         raise InputError(f"{label}: not valid YAML: {str(exc).splitlines()[0]}") from exc
+    except (RecursionError, ValueError) as exc:  # nesting deeper than the stack; ints over 4300 digits
+        raise InputError(f"{label}: the {fmt.upper()} cannot be read ({str(exc).split(';')[0]}); "
+                         "a profile is one object of fields such as client_type and name") from exc
     items = data if isinstance(data, list) else [data]
     if not items:
         raise InputError(f"{label}: the file holds an empty list; add at least one profile")

@@ -181,18 +181,21 @@ class HybridRetriever:
         self._index: BM25Index | None = None
         self._revision: str | None = None
         self._checked = 0.0
+        self._writes_seen = -1
         self._lock = threading.Lock()
 
     def keyword_index(self) -> BM25Index:
         now = time.monotonic()
         with self._lock:
-            if self._index is not None and now - self._checked < self.refresh_seconds:
+            # Our own writes invalidate at once; other processes' writes within refresh_seconds.
+            writes = self.store.local_writes
+            if self._index is not None and now - self._checked < self.refresh_seconds and writes == self._writes_seen:
                 return self._index
             revision = self.store.revision()
             self._checked = now
-            if self._index is None or revision != self._revision:
+            if self._index is None or revision != self._revision or writes != self._writes_seen:
                 self._index = BM25Index(self.store.all_chunks())
-                self._revision = revision
+                self._revision, self._writes_seen = revision, writes
             return self._index
 
     def run(self, query: RetrievalQuery) -> list[ScoredChunk]:

@@ -32,10 +32,21 @@ def create(settings: Settings | None = None):
     return advisor, build_app(advisor, training, auth), auth
 
 
+def _warm(advisor: Advisor) -> None:
+    try:
+        count = advisor.warm_up()
+        log.info("warm-up: %d sentences embedded", count)
+    except Exception:  # a failed warm-up only costs speed; never take the app down
+        log.exception("warm-up failed")
+
+
 def serve(settings: Settings | None = None, block: bool = True):
     settings = settings or Settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     advisor, demo, auth = create(settings)
+    import threading
+
+    threading.Thread(target=_warm, args=(advisor,), name="warm-up", daemon=True).start()
     demo.queue(default_concurrency_limit=4, max_size=200)
     return demo.launch(server_name=settings.host, server_port=settings.port or None, auth=auth,
                        prevent_thread_lock=not block, show_error=False, footer_links=["api"],

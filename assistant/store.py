@@ -114,6 +114,9 @@ class ChromaStore:
         self._client = None
         self._collection = None
         self._lock = threading.Lock()
+        # Writes through this object: a reader in the same process (the keyword index) can tell at no cost
+        # that its copy is stale, instead of waiting for its next revision check.
+        self.local_writes = 0
 
     @property
     def location(self) -> str:
@@ -164,6 +167,13 @@ class ChromaStore:
                 raise StoreUnavailable(f"lost the {self.location} ({exc.__class__.__name__}); is the server running?") from exc
             raise
 
+    def _written(self, fn) -> None:
+        """A write; counted once it is over (done or failed half-way), so a reader that saw the count rebuilds after it."""
+        try:
+            self._call(fn)
+        finally:
+            self.local_writes += 1
+
     def reset(self) -> None:
         self.collection  # connect
         with self._lock:
@@ -172,6 +182,7 @@ class ChromaStore:
             except Exception:
                 pass
             self._collection = None
+            self.local_writes += 1
 
     def count(self) -> int:
         return self._call(lambda: self.collection.count())
@@ -188,7 +199,7 @@ class ChromaStore:
             meta[REVISION_KEY] = uuid.uuid4().hex
             meta.update(extra or {})
             self.collection.modify(metadata=meta)
-        self._call(write)
+        self._written(write)
 
     def info(self) -> dict[str, Any]:
         return self._call(lambda: dict(self.collection.metadata or {}))
@@ -212,13 +223,13 @@ class ChromaStore:
     def upsert(self, chunks: list[Chunk], embeddings: np.ndarray) -> None:
         if not chunks:
             return
-        self._call(lambda: self.collection.upsert(
+        self._written(lambda: self.collection.upsert(
             ids=[c.id for c in chunks], documents=[c.text for c in chunks],
             metadatas=[_chunk_metadata(c) for c in chunks], embeddings=embeddings,
         ))
 
     def delete_doc(self, doc_id: str) -> None:
-        self._call(lambda: self.collection.delete(where={"doc_id": doc_id}))
+        self._written(lambda: self.collection.delete(where={"doc_id": doc_id}))
 
     def all_chunks(self, where: dict[str, Any] | None = None) -> list[Chunk]:
         def read() -> list[Chunk]:

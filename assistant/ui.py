@@ -250,7 +250,10 @@ class AdvisorUI:
             return "⚠️ Choose one or more files (md, txt, pdf, docx) first.", self.stats_markdown()
         pairs = [(Path(f), Path(getattr(f, "orig_name", None) or f).name) for f in files]
         progress(0, desc="checking files")
-        report = store_uploads(self.advisor, pairs, progress=lambda done, total, doc: progress(done / max(total, 1), desc=f"embedding {doc}"))
+        try:
+            report = store_uploads(self.advisor, pairs, progress=lambda done, total, doc: progress(done / max(total, 1), desc=f"embedding {doc}"))
+        except AdvisorError as exc:
+            return f"⚠️ {exc}", self.stats_markdown()
         lines = [f"✅ added: {name}" for name in report.accepted]
         lines += [f"❌ rejected {r.name}: {r.reason}" for r in report.rejected]
         if report.ingest:

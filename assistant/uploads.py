@@ -111,10 +111,9 @@ def store_uploads(advisor: Advisor, files: list[tuple[Path, str]], progress: Pro
         except OSError as exc:
             report.rejected.append(Rejected(name=original, reason=f"the uploaded file cannot be read ({exc.strerror or exc}); upload it again"))
             continue
-        taken = others | {i for n, i in kept.items() if n != name} | {i for i, _ in batch.values()}
-        if doc_id in taken:
-            report.rejected.append(Rejected(name=original, reason=f"its document id '{doc_id}' is already used by another "
-                                            "document of the knowledge base; rename the file (or change its id)"))
+        clash = _clash(doc_id, name, others, kept, batch)
+        if clash:
+            report.rejected.append(Rejected(name=original, reason=clash))
             continue
         shutil.copyfile(path, target)
         batch[name] = (doc_id, original)
@@ -123,6 +122,20 @@ def store_uploads(advisor: Advisor, files: list[tuple[Path, str]], progress: Pro
         report.ingest = advisor.ingest(progress=progress)
         _drop_refused(report, folder, {n: o for n, (_, o) in batch.items()})
     return report
+
+
+def _clash(doc_id: str, name: str, others: set[str], kept: dict[str, str], batch: dict[str, tuple[str, str]]) -> str | None:
+    """Why ``doc_id`` cannot be taken by the file kept as ``name``, or None when it is free."""
+    if doc_id in others:
+        return f"the knowledge base already has a document '{doc_id}'; rename the file (or change its id)"
+    holder = next((n for n, i in kept.items() if i == doc_id and n != name), None)
+    if holder:
+        return (f"document '{doc_id}' is already taken by the uploaded file '{holder}'; upload the new version as "
+                f"'{holder}' to replace it, or rename the file")
+    twin = next((original for i, original in batch.values() if i == doc_id), None)
+    if twin:
+        return f"'{twin}' in this upload already becomes document '{doc_id}'; rename one of them"
+    return None
 
 
 def _drop_refused(report: UploadReport, folder: Path, originals: dict[str, str]) -> None:

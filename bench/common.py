@@ -91,7 +91,7 @@ class Row:
         if self.goal is None:
             return ""
         on, op, limit = self.goal
-        return f"{'ratio' if on == 'ratio' else 'value'} {op} {fmt_number(limit, self.unit if on == 'value' else '')}".strip()
+        return f"{on} {op} {limit:g}{' ' + self.unit if on == 'value' and self.unit else ''}"
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)

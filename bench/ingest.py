@@ -115,7 +115,7 @@ def scifact(ctx: Ctx) -> list[Row]:
         Row(SECTION, f"SciFact index ({n} docs)", seconds, "s", bare, "bare ST encode, same texts",
             goal=("ratio", "<=", 1.3), note="one run each (each is minutes of embedding); the index is reused by quality",
             details=details),
-        Row(SECTION, "SciFact index throughput", n / seconds, "chunks/s", n / bare, "bare ST encode",
+        Row(SECTION, "SciFact index throughput", n / seconds, "docs/s", n / bare, "bare ST encode",
             note="ratio = index rate / bare rate"),
     ]
 

@@ -66,12 +66,15 @@ def summarise(passes: list[tuple[list[float], list[float]]]) -> dict:
         "base_p50": median([pct(b, 50) for _, b in passes]), "base_p95": median([pct(b, 95) for _, b in passes]),
         "ask_max": median([max(a) for a, _ in passes]), "base_max": median([max(b) for _, b in passes]),
         "passes": len(passes),
+        "runs_ask_p50": [pct(a, 50) for a, _ in passes], "runs_ask_p95": [pct(a, 95) for a, _ in passes],
+        "runs_base_p50": [pct(b, 50) for _, b in passes], "runs_base_p95": [pct(b, 95) for _, b in passes],
     }
 
 
 def rows_for(label: str, s: dict, note: str, goal=GOAL) -> list[Row]:
     baseline = "LangChain Chroma similarity_search k=5"
-    details = {k: round(v, 2) if isinstance(v, float) else v for k, v in s.items()}
+    details = {k: [round(x, 2) for x in v] if isinstance(v, list) else round(v, 2) if isinstance(v, float) else v
+               for k, v in s.items()}
     return [
         Row(SECTION, f"ask p50, {label}", s["ask_p50"], "ms", s["base_p50"], baseline, note=note, details=details),
         Row(SECTION, f"ask p95, {label}", s["ask_p95"], "ms", s["base_p95"], baseline, goal=goal, note=note,

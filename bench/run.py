@@ -24,18 +24,25 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def run_section(name: str, ctx: Ctx) -> list[Row]:
+def loadavg() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def run_section(name: str, ctx: Ctx, timing: dict) -> list[Row]:
     import importlib
 
     module = importlib.import_module(f"bench.{name}")
     started = time.perf_counter()
+    load_start = loadavg()
     log(f"{name}: start")
     try:
         rows = module.run(ctx)
     except Exception as exc:  # a broken section is reported, the others still run
         traceback.print_exc()
         rows = [error_row(name, exc)]
-    log(f"{name}: done in {time.perf_counter() - started:.0f} s")
+    seconds = time.perf_counter() - started
+    timing[name] = {"seconds": round(seconds, 1), "load_start": load_start, "load_end": loadavg()}
+    log(f"{name}: done in {seconds:.0f} s")
     return rows
 
 
@@ -88,9 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Ctx(quick=args.quick, log=log)
     started = time.perf_counter()
     rows: list[Row] = []
+    timing: dict[str, dict] = {}
+    meta["section_timing"] = timing
     try:
         for name in chosen:
-            rows += run_section(name, ctx)
+            rows += run_section(name, ctx, timing)
     finally:
         ctx.close()
     meta["finished"] = now_iso()
@@ -105,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     v = meta["versions"]
     print("versions: " + ", ".join(f"{k} {v[k]}" for k in ("torch", "sentence-transformers", "chromadb",
                                                             "langchain-chroma", "gradio", "bm25s")))
+    print("sections (wall time, 1-min load average at start -> end): " + ", ".join(
+        f"{k} {t['seconds']:.0f} s ({t['load_start']} -> {t['load_end']})" for k, t in timing.items()))
     print()
     print(table(rows))
     if args.json:

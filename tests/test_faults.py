@@ -39,13 +39,13 @@ from assistant.errors import InputError
 from assistant.feedback import FeedbackIn, FeedbackStore
 from assistant.ingest import Ingestor, SourceRegistry
 from assistant.knowledge import chunk_document
-from assistant.profiles import EnterpriseProfile, IndividualProfile, ProfileError, parse_profiles_text, validate_profile
+import assistant.profiles as profiles_module
+from assistant.profiles import EnterpriseProfile, IndividualProfile, ProfileError, validate_profile
 from assistant.progress import Attempt, ProgressStore
 from assistant.uploads import safe_name, store_uploads
 
 from .appserver import running_app
 from .conftest import KNOWLEDGE, ROOT, make_knowledge
-from .pdf_fixture import minimal_pdf
 
 DOCS = ["coverage-team-models", "client-profitability-raroc-eva"]
 FUZZ = settings(max_examples=60, deadline=None, database=None, derandomize=True,
@@ -98,7 +98,7 @@ def names_a_field(problem: str, keys) -> bool:
     return bool(sep and reason.strip()) and any(head == f or head.startswith(f + ".") for f in allowed)
 
 
-@FUZZ
+@settings(FUZZ, max_examples=300)
 @given(st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=10), json_values, max_size=8))
 def test_profile_parser_rejects_any_object_naming_the_field(data):
     try:
@@ -108,7 +108,7 @@ def test_profile_parser_rejects_any_object_naming_the_field(data):
         assert all(names_a_field(p, data) for p in exc.problems), exc.problems
 
 
-@FUZZ
+@settings(FUZZ, max_examples=300)
 @given(st.sampled_from(EXAMPLES), st.sampled_from(FIELDS), json_values | st.just(None), st.booleans())
 def test_one_broken_field_of_a_real_profile_is_named(path, field, value, delete):
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -124,7 +124,7 @@ def test_one_broken_field_of_a_real_profile_is_named(path, field, value, delete)
         assert field in message or "client_type" in message, message
 
 
-@FUZZ
+@settings(FUZZ, max_examples=300)
 @given(st.one_of(json_values, st.text(ANY_CHAR, max_size=200)), st.sampled_from(["json", "yaml"]), st.booleans())
 def test_profile_text_parser_only_raises_input_errors(value, fmt, encode):
     if encode:
@@ -132,20 +132,17 @@ def test_profile_text_parser_only_raises_input_errors(value, fmt, encode):
     else:
         text = value if isinstance(value, str) else repr(value)
     try:
-        profiles = parse_profiles_text(text, fmt, label="upload.json")
+        profiles = profiles_module.parse_profiles_text(text, fmt, label="upload.json")
     except InputError as exc:
         assert str(exc).startswith("upload.json") and len(str(exc)) > len("upload.json: ") + 5
     else:
         assert profiles and all(isinstance(p, (EnterpriseProfile, IndividualProfile)) for p in profiles)
 
 
-@pytest.mark.xfail(strict=True, raises=(RecursionError, ValueError),
-                   reason="profiles.parse_profiles_text lets RecursionError (deep nesting) and the int-size ValueError "
-                          "out instead of InputError; see the issue 8 report for the patch")
 @pytest.mark.parametrize("fmt, text", [("json", "[" * 100_000), ("yaml", "[" * 100_000), ("json", "9" * 5000)])
 def test_pathological_profile_files_are_input_errors(fmt, text):
     with pytest.raises(InputError):
-        parse_profiles_text(text, fmt, label="p.json")
+        profiles_module.parse_profiles_text(text, fmt, label="p.json")
 
 
 # ----------------------------------------------------------------------------------- ask path
@@ -210,54 +207,60 @@ def cli_files(small, base) -> dict[str, str]:
 free_tokens = st.text(ANY_CHAR, max_size=24).filter(lambda t: not t.startswith(("--o", "--b", "--c", "--s")))
 
 
-def cli_argv(paths: dict[str, str]):
+def cli_argv(paths: dict[str, str], command: str):
+    """argv for one command: mostly well-formed (so the command gets far), with random values and stray tokens."""
     path = st.sampled_from(sorted(paths.values()))
-    number = st.integers(-3, 130).map(str) | st.sampled_from(["1e3", "", "99999999999999999999999"]) | free_tokens
+    number = st.one_of(st.integers(1, 20).map(str), st.integers(-3, 130).map(str),
+                       st.sampled_from(["1e3", "", "99999999999999999999999"]), free_tokens)
+    good = {"classify": [paths["profile.json"], paths["profile.yaml"]], "plan": [paths["profile.json"], paths["profile.yaml"]],
+            "segment": [paths["book.csv"]]}
     options = {
-        "ask": {"--json": None, "--k": number, "--filter": st.sampled_from(["segments=affluent", "colour=red", "segments",
-                                                                                  "=x", "topics=", "source=\udcff"]) | free_tokens,
-                "--batch": path},
+        "ask": {"--json": None, "--k": number, "--filter": st.sampled_from(["segments=affluent", "source=thesis-b", "colour=red",
+                                                                                  "segments", "=x", "topics=", "source=\udcff"]) | free_tokens,
+                "--batch": st.sampled_from([paths["questions.txt"]]) | path},
         "classify": {"--json": None},
         "plan": {"--format": st.sampled_from(["md", "json", "docx", "pdf", ""]) | free_tokens,
                  "--out": st.sampled_from([paths["out.md"], paths["out.docx"], paths["dir"], paths["nowhere"]])},
         "segment": {"--out": st.sampled_from([paths["segments"], paths["out.md"]]), "--columns": path,
                     "--seed": number, "--json": None},
-        "quiz": {"--topic": st.sampled_from(["sme-lending", "compliance", "no-such-topic"]) | free_tokens,
+        "quiz": {"--topic": st.sampled_from(["sme-lending", "compliance", "any", "no-such-topic"]) | free_tokens,
                  "--n": number, "--seed": number, "--json": None, "--interactive": None, "--trainee": free_tokens},
-    }
+    }[command]
 
     @st.composite
     def argv(draw) -> list[str]:
-        command = draw(st.sampled_from(sorted(options)))
         args = [command]
-        if command in ("classify", "plan", "segment"):
-            args.append(draw(path | free_tokens))
-        elif command == "ask" and draw(st.booleans()):
-            args.append(draw(questions.filter(lambda q: len(q) < 2500) | free_tokens))
-        for _ in range(draw(st.integers(0, 4))):
-            if draw(st.integers(0, 4)) == 0:
+        if command in good:
+            args.append(draw(st.one_of(st.sampled_from(good[command]), path, free_tokens)))
+        elif command == "ask" and draw(st.integers(0, 3)):
+            args.append(draw(st.one_of(st.sampled_from(["How is RAROC calculated?", "客户分层怎么做？"]),
+                                       questions.filter(lambda q: len(q) < 2500), free_tokens)))
+        for _ in range(draw(st.integers(0, 3))):
+            if draw(st.integers(0, 5)) == 0:
                 args.append(draw(free_tokens))
                 continue
-            name = draw(st.sampled_from(sorted(options[command])))
-            value = options[command][name]
+            name = draw(st.sampled_from(sorted(options)))
+            value = options[name]
             args += [name] if value is None else [name, draw(value)]
         return args
 
     return argv()
 
 
-def test_cli_arguments_fuzzed_exit_0_or_2_without_traceback(small, cli_files, base, monkeypatch):
+
+@pytest.mark.parametrize("command", ["ask", "classify", "plan", "segment", "quiz"])
+def test_cli_arguments_fuzzed_exit_0_or_2_without_traceback(small, cli_files, base, monkeypatch, command):
     monkeypatch.chdir(base / "cli-files")  # nothing a command writes lands in the repository
     env = {"ADVISOR_KNOWLEDGE_DIR": str(small.settings.knowledge_dir), "ADVISOR_DATA_DIR": str(small.settings.data_dir)}
     runner = CliRunner()
-    seen: list[tuple[list[str], int]] = []
+    seen: list[int] = []
 
-    @settings(FUZZ, max_examples=70)
-    @given(cli_argv(cli_files))
+    @settings(FUZZ, max_examples={"ask": 40, "plan": 12}.get(command, 25))
+    @given(cli_argv(cli_files, command))
     def run(argv):
         result = runner.invoke(cli_app, argv, env=env, input="")
         output = result.output + (result.stderr or "")
-        seen.append((argv, result.exit_code))
+        seen.append(result.exit_code)
         assert result.exit_code in (0, 2), (argv, output[-2000:], repr(result.exception))
         assert result.exception is None or isinstance(result.exception, SystemExit), (argv, repr(result.exception))
         assert "Traceback" not in output, (argv, output[-2000:])
@@ -265,8 +268,8 @@ def test_cli_arguments_fuzzed_exit_0_or_2_without_traceback(small, cli_files, ba
             assert "error:" in output.lower() or "usage:" in output.lower(), (argv, output[-2000:])
 
     run()
-    assert {a[0] for a, _ in seen} == {"ask", "classify", "plan", "segment", "quiz"}
-    assert {code for _, code in seen} == {0, 2}
+    print(f"\nCLI fuzz {command}: {len(seen)} runs, {seen.count(0)} exit 0, {seen.count(2)} exit 2")
+    assert seen.count(0) and seen.count(2), "the fuzz should reach both outcomes"
 
 
 # ----------------------------------------------------------------------------------- uploads
@@ -353,7 +356,8 @@ def test_hostile_uploads_get_clear_outcomes_and_the_store_stays_whole(small, bas
     assert "not a PDF" in rejected["scan.pdf"]
     assert "Word" in rejected["minutes.docx"] and "Word" in rejected["board-pack.docx"]
     assert "MiB limit" in rejected["ledger-dump.txt"]
-    assert "already used" in rejected["Vendor Notice.md"] and "already used" in rejected["impostor.md"]
+    assert "in this upload already" in rejected["Vendor Notice.md"]
+    assert "knowledge base already has" in rejected["impostor.md"]
     assert "id" in rejected["bad-front-matter.md"]
     assert "unsupported" in rejected["diagram.png"]
     assert "cannot be read" in rejected["vanished.txt"]
@@ -382,7 +386,7 @@ def test_hostile_uploads_get_clear_outcomes_and_the_store_stays_whole(small, bas
         assert_only_quotes(injected)
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=150)
 @given(st.sampled_from([".pdf", ".docx", ".txt", ".md"]), st.sampled_from([b"%PDF-1.4\n", b"PK\x03\x04", b"", b"\xef\xbb\xbf",
                                                                             b"\xff\xfe"]), st.binary(max_size=3000))
 def test_any_bytes_convert_or_give_a_conversion_error(base, suffix, prefix, body):
@@ -425,7 +429,7 @@ def test_the_advisor_keeps_answering_while_an_ingest_runs(small, base):
         question, expected = asks[len(answered) % len(asks)]
         answer = small.ask(question)
         answered.append((time.monotonic(), expected, answer))
-        if len(answered) >= 200:
+        if len(answered) >= 5000:
             break
     worker.join(timeout=300)
     assert "error" not in outcome, outcome.get("error")
@@ -438,9 +442,31 @@ def test_the_advisor_keeps_answering_while_an_ingest_runs(small, base):
         if expected:
             assert answer.grounded and answer.citations[0].doc_id == expected
     assert_consistent(small)
+    time.sleep(small.retriever.refresh_seconds + 0.1)  # the keyword index lags one refresh period; see the next test
     fresh = small.ask("Why did Baoshang Bank fail?")
     assert fresh.grounded and fresh.citations[0].doc_id == "baoshang-bank-failure"
-    print(f"\n{len(answered)} questions answered, {len(during)} while the ingest ran")
+    print(f"\n{len(answered)} questions answered, {len(during)} of them while the ingest ran; none failed")
+
+
+def test_a_new_document_is_searchable_right_after_the_ingest(small):
+    note = small.settings.docs_dir / "night-safe-rota.md"
+    note.write_text("---\nid: night-safe-rota\ntitle: Night safe rota\nsource: bank\ntopics: [operations]\naudience: [manager]\n"
+                    "segments: [all]\n---\n# Night safe rota\n\nThe night safe rota assigns two custodians from the cash "
+                    "operations team to every branch vault each night.\n", encoding="utf-8")
+    period = small.retriever.refresh_seconds
+    small.retriever.refresh_seconds = 3600.0  # the ingest below ends inside one refresh period however slow the machine
+    try:
+        small.ask("How is RAROC calculated?")  # the keyword index is fresh now
+        assert small.ingest().added == 1
+        question = "Who holds the night safe rota for the branch vault?"
+        keyword = small.retrieve(AskRequest(question=question, mode="bm25"))
+        answer = small.ask(question)
+    finally:
+        small.retriever.refresh_seconds = period
+        note.unlink()
+        small.ingest()
+    assert keyword and keyword[0].chunk.doc_id == "night-safe-rota"
+    assert answer.grounded and answer.citations[0].doc_id == "night-safe-rota"
 
 
 WRITER = r"""
@@ -451,7 +477,7 @@ from assistant.feedback import FeedbackIn, FeedbackStore
 from assistant.progress import Attempt, ProgressStore
 Path(str(go) + "." + who).touch()
 while not go.exists():
-    time.sleep(0.002)
+    time.sleep(0.0005)
 if kind == "feedback":
     store = FeedbackStore(path)
     for i in range(n):
@@ -466,6 +492,7 @@ else:
 def write_from_threads_and_processes(kind: str, path: Path, threads: int, per_thread: int, processes: int,
                                      per_process: int) -> None:
     """Start every writer at once on a fresh database: 20 threads of one process and 4 other processes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     go = path.with_suffix(".go")
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, kind, str(path), f"proc{i}", str(per_process), str(go)],
                               cwd=ROOT, stderr=subprocess.PIPE, text=True) for i in range(processes)]
@@ -493,18 +520,24 @@ def write_from_threads_and_processes(kind: str, path: Path, threads: int, per_th
     workers = [threading.Thread(target=thread_writer, args=(i,)) for i in range(threads)]
     for w in workers:
         w.start()
-    deadline = time.monotonic() + 120
-    while not all(Path(f"{go}.proc{i}").exists() for i in range(processes)):
-        assert time.monotonic() < deadline, "writer processes did not start"
-        assert all(p.poll() is None for p in procs), [p.stderr.read() for p in procs if p.poll() is not None]
-        time.sleep(0.01)
-    go.touch()
-    start.set()
-    for w in workers:
-        w.join(timeout=120)
+    try:
+        deadline = time.monotonic() + 120
+        while not all(Path(f"{go}.proc{i}").exists() for i in range(processes)):
+            assert time.monotonic() < deadline, "writer processes did not start"
+            assert all(p.poll() is None for p in procs), [p.stderr.read() for p in procs if p.poll() is not None]
+            time.sleep(0.01)
+    finally:
+        go.touch()  # releases every writer, also when one failed to start
+        start.set()
+        for w in workers:
+            w.join(timeout=120)
+        for p in procs:
+            try:
+                p.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                p.kill()
     for p in procs:
-        _, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
+        assert p.returncode == 0, p.stderr.read()
     assert not errors, errors
 
 
@@ -527,6 +560,16 @@ def test_concurrent_quiz_progress_from_20_threads_and_4_processes_loses_nothing(
     with sqlite3.connect(path) as conn:
         ids = [r[0] for r in conn.execute("select question_id from attempts")]
     assert len(ids) == len(set(ids)) == 900
+
+
+def test_app_processes_starting_at_once_on_a_new_database_all_write(base):
+    """Eight processes open a database that does not exist yet at the same moment (several app workers
+    started together): switching the new file to WAL must not fail in any of them."""
+    for round_, kind in enumerate(("feedback", "progress", "feedback")):
+        path = base / f"fresh-{round_}" / f"{kind}.sqlite3"
+        write_from_threads_and_processes(kind, path, threads=0, per_thread=0, processes=8, per_process=5)
+        store = FeedbackStore(path) if kind == "feedback" else ProgressStore(path)
+        assert store.count() == 8 * 5 * (1 if kind == "feedback" else 3)
 
 
 # ----------------------------------------------------------------------------------- security

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from .errors import InputError
-from .sqlite import connect
+from .sqlite import connect, initialise
 
 MASK = "[masked]"
 PERSONAL_FIELDS = ("name", "id_number", "anchor_firm", "notes")
@@ -79,9 +79,7 @@ def mask_profile(profile: dict, keep: bool) -> dict:
 class AuditStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        with closing(connect(path)) as conn:
-            for statement in SCHEMA:
-                conn.execute(statement)
+        initialise(path, SCHEMA)
 
     def add(self, record: AuditRecord) -> str:
         with closing(connect(self.path)) as conn:

@@ -8,14 +8,14 @@ or use a server database; see the README.)
 from __future__ import annotations
 
 import json
-import sqlite3
-import time
 from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from .sqlite import connect, initialise
 
 SCHEMA = """
 create table if not exists feedback (
@@ -45,38 +45,10 @@ class FeedbackRow(FeedbackIn):
     created_at: str
 
 
-BUSY_TIMEOUT_S = 30.0
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection that waits on a busy database; WAL is a property of the file, set once by ``initialise``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    conn.execute(f"pragma busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-    return conn
-
-
-def initialise(path: Path, timeout: float = BUSY_TIMEOUT_S) -> None:
-    """Switch the file to WAL and create the table. Several processes starting at once on a new file race
-    here, and changing the journal mode answers "database is locked" at once instead of waiting on
-    busy_timeout, so the loser retries until the winner is done."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with closing(connect(path)) as conn:
-            try:
-                conn.execute("pragma journal_mode=wal")
-                conn.execute(SCHEMA)
-                return
-            except sqlite3.OperationalError as exc:
-                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
-                    raise
-        time.sleep(0.05)
-
-
 class FeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        initialise(path)
+        initialise(path, [SCHEMA])
 
     def add(self, item: FeedbackIn) -> int:
         with closing(connect(self.path)) as conn:

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from .errors import InputError
 from .plans import Plan
-from .sqlite import connect
+from .sqlite import connect, initialise
 
 Status = Literal["draft", "submitted", "approved", "returned"]
 Action = Literal["create", "edit", "submit", "approve", "return"]
@@ -71,9 +71,7 @@ def _now() -> str:
 class ReviewStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        with closing(connect(self.path)) as conn:
-            for statement in SCHEMA:
-                conn.execute(statement)
+        initialise(path, SCHEMA)
 
     def create(self, plan: Plan, actor: str | None, role: Role = None) -> StoredPlan:
         plan_id = uuid.uuid4().hex[:12]

@@ -104,6 +104,69 @@ class AuditStore:
             return int(conn.execute("select count(*) from audit").fetchone()[0])
 
 
+PG_SCHEMA = [
+    """create table if not exists audit (
+        seq bigserial primary key, id text unique not null, created_at text not null, kind text not null,
+        "user" text, record text not null)""",
+    """create or replace function audit_append_only() returns trigger language plpgsql as $$
+       begin raise exception 'the audit trail is append-only'; end $$""",
+    "drop trigger if exists audit_no_change on audit",
+    """create trigger audit_no_change before update or delete on audit
+       for each row execute function audit_append_only()""",
+]
+
+
+class PostgresAuditStore:
+    """The same append-only trail in PostgreSQL, for app processes on several machines.
+
+    The table refuses updates and deletes through a trigger, as the SQLite one does; the schema is
+    created under an advisory lock so several processes starting at once do not race.
+    """
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = url
+        self._psycopg = psycopg
+        try:
+            with psycopg.connect(url, autocommit=False, connect_timeout=10) as conn:
+                conn.execute("select pg_advisory_xact_lock(7741201)")
+                for statement in PG_SCHEMA:
+                    conn.execute(statement)
+        except psycopg.OperationalError as exc:
+            raise InputError(f"cannot reach the audit database (ADVISOR_AUDIT_URL): {str(exc).splitlines()[0]}") from exc
+
+    def _connect(self):
+        return self._psycopg.connect(self.url, connect_timeout=10)
+
+    def add(self, record: AuditRecord) -> str:
+        with self._connect() as conn:
+            conn.execute('insert into audit (id, created_at, kind, "user", record) values (%s, %s, %s, %s, %s)',
+                         (record.id, record.created_at, record.kind, record.user, record.model_dump_json()))
+        return record.id
+
+    def get(self, audit_id: str) -> AuditRecord:
+        with self._connect() as conn:
+            row = conn.execute("select record from audit where id = %s", (audit_id,)).fetchone()
+        if row is None:
+            raise InputError(f"no audit record with id '{audit_id}'; list recent ones with 'advisor audit list'")
+        return AuditRecord.model_validate_json(row[0])
+
+    def recent(self, limit: int = 20) -> list[AuditRecord]:
+        with self._connect() as conn:
+            rows = conn.execute("select record from audit order by seq desc limit %s", (limit,)).fetchall()
+        return [AuditRecord.model_validate_json(r[0]) for r in rows]
+
+    def count(self) -> int:
+        with self._connect() as conn:
+            return int(conn.execute("select count(*) from audit").fetchone()[0])
+
+
+def audit_store(settings) -> AuditStore | PostgresAuditStore:
+    """SQLite beside the other state by default; PostgreSQL when ADVISOR_AUDIT_URL is set."""
+    return PostgresAuditStore(settings.audit_url) if settings.audit_url else AuditStore(settings.audit_path)
+
+
 class ReplayReport(BaseModel):
     audit_id: str
     same: bool

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     audit: bool = Field(True, description="Record every answer and plan in the append-only audit trail.")
     audit_keep_personal_data: bool = Field(False, description="Keep client names and id numbers in audit records.")
     audit_db: Path | None = Field(None, description="Audit SQLite file; default DATA_DIR/audit.sqlite3.")
+    audit_url: str | None = Field(
+        None, description="A PostgreSQL URL (postgresql://user:password@host:5432/db) to keep the audit trail in a "
+        "server database shared by app processes on several machines; SQLite when unset.")
 
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
@@ -68,7 +71,7 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout: float = Field(60.0, gt=0)
 
-    @field_validator("chroma_host", "auth_file", "audit_db", "llm_base_url", "llm_model", "llm_api_key", mode="before")
+    @field_validator("chroma_host", "auth_file", "audit_db", "audit_url", "llm_base_url", "llm_model", "llm_api_key", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

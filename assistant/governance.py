@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from .advisor import Advisor, AskRequest
 from .answers import Answer
-from .audit import AuditRecord, AuditStore, ChunkRef, ReplayReport, compare, dumps, mask_profile, text_hash
+from .audit import (AuditRecord, AuditStore, ChunkRef, PostgresAuditStore, ReplayReport, audit_store, compare, dumps,
+                    mask_profile, text_hash)
 from .errors import InputError
 from .exports import to_json
 from .knowledge import load_documents
@@ -43,8 +44,8 @@ class Governance:
         self.settings = advisor.settings
 
     @cached_property
-    def audit(self) -> AuditStore:
-        return AuditStore(self.settings.audit_path)
+    def audit(self) -> AuditStore | PostgresAuditStore:
+        return audit_store(self.settings)
 
     @cached_property
     def disclaimers(self) -> dict[str, str]:

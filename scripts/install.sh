@@ -26,12 +26,19 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-if [ "${1:-}" = "--browser" ] && { ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; }; then
-  # The browser tests drive Debian's Chromium through Playwright (no browser download is possible).
-  if [ "$(id -u)" = "0" ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
-      || echo "warning: could not install chromium; browser tests will be skipped" >&2
-  else
-    echo "warning: chromium is not installed (sudo apt-get install chromium); browser tests will be skipped" >&2
+if [ "${1:-}" = "--browser" ]; then
+  # System packages the tests use: Debian's Chromium (driven by Playwright; no browser download is
+  # possible here), CJK fonts for readable screenshots, and PostgreSQL for the audit-trail server tests.
+  need=""
+  command -v chromium >/dev/null 2>&1 || need="$need chromium"
+  fc-list 2>/dev/null | grep -qi "noto sans cjk" || need="$need fonts-noto-cjk"
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
+  if [ -n "$need" ]; then
+    if [ "$(id -u)" = "0" ]; then
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null) \
+        || echo "warning: could not install$need; the tests that need them will be skipped" >&2
+    else
+      echo "warning: missing$need (sudo apt-get install$need); the tests that need them will be skipped" >&2
+    fi
   fi
 fi

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .config import Settings
 from .errors import InputError
+from .sqlite import initialise
 
 DB_NAME = "progress.sqlite3"
 BUSY_TIMEOUT_S = 30.0
@@ -144,20 +144,7 @@ class ProgressStore:
         with _init_lock:
             if key in _initialised and self.path.exists():
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            deadline = time.monotonic() + self.busy_timeout
-            while True:
-                conn = self._open()
-                try:
-                    conn.execute("PRAGMA journal_mode = WAL")
-                    conn.executescript(SCHEMA)
-                    break
-                except sqlite3.OperationalError as exc:
-                    if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.05)
-                finally:
-                    conn.close()
+            initialise(self.path, [stmt for stmt in SCHEMA.split(";") if stmt.strip()], self.busy_timeout)
             _initialised.add(key)
 
     def record(self, trainee: str, attempts: Iterable[Attempt], at: datetime | None = None) -> int:

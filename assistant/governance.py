@@ -20,7 +20,6 @@ from .answers import Answer
 from .audit import (AuditRecord, AuditStore, ChunkRef, PostgresAuditStore, ReplayReport, audit_store, compare, dumps,
                     mask_profile, text_hash)
 from .errors import InputError
-from .exports import to_json
 from .knowledge import load_documents
 from .llm import AnswerChunk, stream_answer
 from .plans import Plan, PlanDrafter

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -23,7 +22,7 @@ from .errors import AdvisorError  # noqa: E402
 from .exports import to_docx, to_json, to_markdown  # noqa: E402
 from .feedback import FeedbackIn, FeedbackStore  # noqa: E402
 from .governance import Governance  # noqa: E402
-from .reviews import ReviewError, review_store  # noqa: E402
+from .reviews import review_store  # noqa: E402
 from .forms import ENTERPRISE_FIELDS, INDIVIDUAL_FIELDS, ProfileForm, form_to_profile, profile_to_form  # noqa: E402
 from .library import list_documents, read_document, topics  # noqa: E402
 from .profiles import example_profiles, load_profiles, validate_profile  # noqa: E402

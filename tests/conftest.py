@@ -13,6 +13,8 @@ import pytest
 
 from assistant.advisor import Advisor
 from assistant.config import Settings
+from assistant.ingest import Ingestor, SourceRegistry
+from assistant.knowledge import chunk_document
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"
@@ -64,3 +66,17 @@ def advisor(shared_settings: Settings) -> Advisor:
     report = adv.ingest()
     assert report.added == len(SMALL_DOCS) and not report.errors
     return adv
+
+
+def assert_consistent(advisor: Advisor) -> dict[str, int]:
+    """The store holds every document on disk whole (count and hash as a fresh chunking says) and nothing else."""
+    docs, errors = Ingestor(advisor.settings, advisor.store, advisor.embedder).load(SourceRegistry(advisor.settings).folders())
+    assert not errors, errors
+    manifest = advisor.store.manifest()
+    assert set(manifest) == {d.meta.id for d in docs}
+    for doc in docs:
+        state = manifest[doc.meta.id]
+        expected = len(chunk_document(doc, advisor.settings.chunk_size, advisor.settings.chunk_overlap))
+        assert state.complete and state.doc_hash == doc.content_hash, doc.meta.id
+        assert state.present_chunks == state.expected_chunks == expected, doc.meta.id
+    return {k: v.present_chunks for k, v in manifest.items()}

@@ -37,15 +37,13 @@ from assistant.config import Settings
 from assistant.converters import ConversionError, convert_file
 from assistant.errors import InputError
 from assistant.feedback import FeedbackIn, FeedbackStore
-from assistant.ingest import Ingestor, SourceRegistry
-from assistant.knowledge import chunk_document
 import assistant.profiles as profiles_module
 from assistant.profiles import EnterpriseProfile, IndividualProfile, ProfileError, validate_profile
 from assistant.progress import Attempt, ProgressStore
 from assistant.uploads import safe_name, store_uploads
 
 from .appserver import running_app
-from .conftest import KNOWLEDGE, ROOT, make_knowledge
+from .conftest import KNOWLEDGE, ROOT, assert_consistent, make_knowledge
 
 DOCS = ["coverage-team-models", "client-profitability-raroc-eva"]
 FUZZ = settings(max_examples=60, deadline=None, database=None, derandomize=True,
@@ -73,20 +71,6 @@ def small(base) -> Advisor:
     report = advisor.ingest()
     assert report.added == len(DOCS) and not report.errors
     return advisor
-
-
-def assert_consistent(advisor: Advisor) -> dict[str, int]:
-    """The store holds every document on disk whole (count and hash as a fresh chunking says) and nothing else."""
-    docs, errors = Ingestor(advisor.settings, advisor.store, advisor.embedder).load(SourceRegistry(advisor.settings).folders())
-    assert not errors, errors
-    manifest = advisor.store.manifest()
-    assert set(manifest) == {d.meta.id for d in docs}
-    for doc in docs:
-        state = manifest[doc.meta.id]
-        expected = len(chunk_document(doc, advisor.settings.chunk_size, advisor.settings.chunk_overlap))
-        assert state.complete and state.doc_hash == doc.content_hash, doc.meta.id
-        assert state.present_chunks == state.expected_chunks == expected, doc.meta.id
-    return {k: v.present_chunks for k, v in manifest.items()}
 
 
 # ----------------------------------------------------------------------------------- profile parser

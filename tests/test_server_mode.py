@@ -21,14 +21,13 @@ import pytest
 
 from assistant.advisor import Advisor, AskRequest
 from assistant.config import Settings
-from assistant.ingest import Ingestor, SourceRegistry
-from assistant.knowledge import chunk_document
+from assistant.ingest import Ingestor
 from assistant.plans import PlanDrafter
 from assistant.profiles import load_profiles
 from assistant.store import StoreUnavailable
 
 from .appserver import free_port
-from .conftest import KNOWLEDGE, ROOT, make_knowledge
+from .conftest import KNOWLEDGE, ROOT, assert_consistent, make_knowledge
 
 CHROMA = Path(sys.executable).with_name("chroma")
 DOCS = ["coverage-team-models", "client-profitability-raroc-eva"]
@@ -92,21 +91,6 @@ def cli(server: ChromaServer, knowledge: Path, data: Path, *args: str) -> subpro
 def finish(proc: subprocess.Popen, timeout: float = 300) -> tuple[int, str, str]:
     out, err = proc.communicate(timeout=timeout)
     return proc.returncode, out, err
-
-
-def assert_consistent(advisor: Advisor) -> dict[str, int]:
-    """Every document on disk is in the store whole: its chunk count and hash agree with a fresh chunking."""
-    ingestor = Ingestor(advisor.settings, advisor.store, advisor.embedder)
-    docs, errors = ingestor.load(SourceRegistry(advisor.settings).folders())
-    assert not errors
-    manifest = advisor.store.manifest()
-    assert set(manifest) == {d.meta.id for d in docs}
-    for doc in docs:
-        state = manifest[doc.meta.id]
-        expected = len(chunk_document(doc, advisor.settings.chunk_size, advisor.settings.chunk_overlap))
-        assert state.complete and state.doc_hash == doc.content_hash, doc.meta.id
-        assert state.present_chunks == state.expected_chunks == expected, doc.meta.id
-    return {doc_id: s.present_chunks for doc_id, s in manifest.items()}
 
 
 @pytest.fixture(scope="module")

@@ -36,6 +36,16 @@ SLUG = r"^[a-z0-9][a-z0-9-]{1,80}$"
 FILTER_KEYS = ("source", "topics", "audience", "segments")
 
 
+class FaqItem(BaseModel):
+    """A vetted answer a bank writes for questions it expects; it leads when a question matches it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: list[str] = Field(min_length=1)
+    section: str = Field(min_length=1)
+    a: str = Field(min_length=20, max_length=1500)
+
+
 class DocMeta(BaseModel):
     """The front matter every knowledge document carries (see knowledge/README.md)."""
 
@@ -52,6 +62,7 @@ class DocMeta(BaseModel):
     effective_date: date | None = None
     review_by: date | None = None
     superseded_by: str | None = Field(None, pattern=SLUG)
+    faq: list[FaqItem] = []
 
     @field_validator("topics")
     @classmethod

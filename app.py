@@ -1,6 +1,6 @@
 """Start the Strategy Advisor app: ``python app.py`` (settings from ADVISOR_* variables or .env)."""
 
-from assistant.server import serve
+from assistant.interfaces.server import serve
 
 if __name__ == "__main__":
     serve()

@@ -1,6 +1,6 @@
 """Ingest knowledge/ into the vector store: ``python ingest.py [--rebuild] [--source DIR]``."""
 
-from assistant.cli import ingest_main
+from assistant.interfaces.cli import ingest_main
 
 if __name__ == "__main__":
     ingest_main()

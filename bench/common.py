@@ -149,7 +149,7 @@ class Ctx:
     def embedder(self):
         """The advisor's embedder with the model loaded and run once (the shared warm-up)."""
         if self._embedder is None:
-            from assistant.embeddings import Embedder
+            from assistant.search.embeddings import Embedder
 
             s = self.settings(self.tmp / "unused")
             self._embedder = Embedder(s.embedding_model, s.embedding_batch_size)
@@ -166,7 +166,7 @@ class Ctx:
     def kb_store(self) -> Path:
         """A data dir with the knowledge base ingested (ingested here, untimed, if no ingest ran)."""
         if self.kb_data is None:
-            from assistant.advisor import Advisor
+            from assistant.answers.advisor import Advisor
 
             data = self.tmp / "kb-store"
             self.embedder()
@@ -178,7 +178,7 @@ class Ctx:
     def advisor(self):
         """One in-process advisor over the knowledge-base store, shared by the in-process sections."""
         if self._advisor is None:
-            from assistant.advisor import Advisor
+            from assistant.answers.advisor import Advisor
 
             self._advisor = Advisor(self.settings(self.kb_store()))
         return self._advisor
@@ -193,7 +193,7 @@ class Ctx:
         return target
 
     def golden(self):
-        from assistant.evaluation import load_golden
+        from assistant.evaluation.measures import load_golden
 
         return load_golden(self.knowledge / "eval" / "golden.jsonl")
 

@@ -1,7 +1,7 @@
 """The baseline for "app start to first answer": the smallest Gradio app with the same /ask signature.
 
 It imports gradio, registers one API endpoint that echoes the question, and serves on ADVISOR_PORT
-the same way ``assistant.server.serve`` does (queue, loopback, quiet). No model, no store.
+the same way ``assistant.interfaces.server.serve`` does (queue, loopback, quiet). No model, no store.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ SECTION = "ingest"
 def bare_model(ctx: Ctx):
     """sentence-transformers itself, from the same resolved folder, warmed the same way."""
     if "bare_model" not in ctx.shared:
-        from assistant.embeddings import _offline, resolve_model
+        from assistant.search.embeddings import _offline, resolve_model
 
         _offline()
         from sentence_transformers import SentenceTransformer
@@ -36,8 +36,9 @@ def bare_encode(ctx: Ctx, texts: list[str]) -> float:
 
 def kb_texts(ctx: Ctx) -> list[str]:
     """The chunk texts the ingest embeds, built the way Ingestor.run builds them."""
-    from assistant.ingest import fingerprint
-    from assistant.knowledge import chunk_document, load_documents
+    from assistant.search.ingest import fingerprint
+    from assistant.knowledge.chunking import chunk_document
+    from assistant.knowledge.documents import load_documents
 
     s = ctx.settings(ctx.tmp / "unused")
     report = load_documents(s.docs_dir, fingerprint(s))
@@ -45,7 +46,7 @@ def kb_texts(ctx: Ctx) -> list[str]:
 
 
 def knowledge_base(ctx: Ctx) -> list[Row]:
-    from assistant.advisor import Advisor
+    from assistant.answers.advisor import Advisor
 
     ctx.embedder()
     bare_model(ctx)
@@ -88,7 +89,7 @@ def knowledge_base(ctx: Ctx) -> list[Row]:
 def beir_text(doc) -> str:
     """What BeirEvaluator.index embeds for one document."""
     try:
-        from assistant.evaluation import _beir_chunk
+        from assistant.evaluation.measures import _beir_chunk
 
         return _beir_chunk(doc).embedding_text
     except ImportError:  # pragma: no cover - mirror of evaluation._beir_chunk
@@ -96,7 +97,7 @@ def beir_text(doc) -> str:
 
 
 def scifact(ctx: Ctx) -> list[Row]:
-    from assistant.evaluation import BeirEvaluator, load_beir
+    from assistant.evaluation.measures import BeirEvaluator, load_beir
 
     data = load_beir(SCIFACT, "train")
     texts = [beir_text(d) for d in data.corpus]

@@ -17,7 +17,7 @@ def main() -> None:
     from langchain_chroma import Chroma
 
     from assistant.config import DEFAULT_MODEL
-    from assistant.embeddings import Embedder, LangChainEmbeddings
+    from assistant.search.embeddings import Embedder, LangChainEmbeddings
 
     path = os.path.join(os.environ["ADVISOR_DATA_DIR"], "chroma")
     client = chromadb.PersistentClient(path=path, settings=ChromaSettings(anonymized_telemetry=False))

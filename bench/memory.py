@@ -33,7 +33,7 @@ def peak_of(ctx: Ctx, code: str, *args: str) -> list[float]:
 def run(ctx: Ctx) -> list[Row]:
     from gradio_client import Client
 
-    from assistant.embeddings import resolve_model
+    from assistant.search.embeddings import resolve_model
 
     questions = ctx.questions()
     data = ctx.store_copy("memory-app")

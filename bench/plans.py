@@ -5,7 +5,7 @@ Plans: ``PlanDrafter(advisor).run(profile)`` over the 12 example profiles, inter
 "one plan costs N asks". Warm: one warm-up pass then 3 timed passes. Cold: the embedding cache is
 emptied before every plan and every ask.
 
-Segment: ``assistant.book.segment_book`` on 50,000 rows sampled with replacement (seed 7) from the
+Segment: ``assistant.clients.book.segment_book`` on 50,000 rows sampled with replacement (seed 7) from the
 UCI bank.csv into a temp CSV, against ``pandas.read_csv`` of that same file. Both are warmed on the
 original 4,521-row file first.
 """
@@ -22,15 +22,15 @@ SEED = 7
 
 
 def profiles(ctx: Ctx):
-    from assistant.profiles import load_profiles
+    from assistant.clients.profiles import load_profiles
 
     folder = ctx.knowledge / "profiles"
     return [(p.stem, load_profiles(p)[0]) for p in sorted(folder.glob("*.json"))]
 
 
 def plan_rows(ctx: Ctx) -> list[Row]:
-    from assistant.advisor import AskRequest
-    from assistant.plans import PlanDrafter
+    from assistant.answers.advisor import AskRequest
+    from assistant.clients.plans import PlanDrafter
 
     advisor = ctx.advisor()
     items = profiles(ctx)
@@ -122,8 +122,8 @@ def make_book(path) -> None:
 def segment_rows(ctx: Ctx) -> list[Row]:
     import pandas as pd
 
-    from assistant.book import load_columns, segment_book
-    from assistant.rules import rules_for
+    from assistant.clients.book import load_columns, segment_book
+    from assistant.clients.rules import rules_for
 
     s = ctx.settings(ctx.tmp / "unused")
     rules = rules_for(s.rules_dir)

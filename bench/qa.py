@@ -29,8 +29,8 @@ GOAL = ("value", "<", 200.0)
 def pipelines(ctx: Ctx):
     from langchain_chroma import Chroma
 
-    from assistant.advisor import AskRequest
-    from assistant.embeddings import Embedder, LangChainEmbeddings
+    from assistant.answers.advisor import AskRequest
+    from assistant.search.embeddings import Embedder, LangChainEmbeddings
 
     advisor = ctx.advisor()
     advisor.store.collection  # connect, so the client exists

@@ -23,8 +23,8 @@ PUBLISHED = {
 def golden_rows(ctx: Ctx) -> list[Row]:
     from langchain_chroma import Chroma
 
-    from assistant.embeddings import Embedder, LangChainEmbeddings
-    from assistant.evaluation import evaluate_golden, mrr_at, recall_at
+    from assistant.search.embeddings import Embedder, LangChainEmbeddings
+    from assistant.evaluation.measures import evaluate_golden, mrr_at, recall_at
 
     advisor = ctx.advisor()
     path = ctx.knowledge / "eval" / "golden.jsonl"
@@ -52,7 +52,7 @@ def golden_rows(ctx: Ctx) -> list[Row]:
 
 def scifact_rows(ctx: Ctx) -> list[Row]:
     if ctx.scifact is None:
-        from assistant.evaluation import BeirEvaluator, load_beir
+        from assistant.evaluation.measures import BeirEvaluator, load_beir
 
         ctx.log("quality: indexing SciFact (no ingest section ran)")
         evaluator = BeirEvaluator(ctx.settings(ctx.tmp / "beir-data"), load_beir(SCIFACT, "train"), name="scifact",

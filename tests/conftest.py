@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.advisor import Advisor
+from assistant.answers.advisor import Advisor
 from assistant.config import Settings
-from assistant.ingest import Ingestor, SourceRegistry
-from assistant.knowledge import chunk_document
+from assistant.search.ingest import Ingestor, SourceRegistry
+from assistant.knowledge.chunking import chunk_document
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE = ROOT / "knowledge"

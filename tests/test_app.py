@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from gradio_client import Client
 
-from assistant.auth import hash_password
+from assistant.governance.auth import hash_password
 
 from .appserver import running_app
 from .conftest import KNOWLEDGE, make_knowledge

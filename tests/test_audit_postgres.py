@@ -5,11 +5,11 @@ import threading
 import psycopg
 import pytest
 
-from assistant.advisor import Advisor, AskRequest
-from assistant.audit import AuditRecord, ChunkRef, PostgresAuditStore
+from assistant.answers.advisor import Advisor, AskRequest
+from assistant.governance.audit import AuditRecord, ChunkRef, PostgresAuditStore
 from assistant.errors import InputError
-from assistant.governance import Governance
-from assistant.profiles import load_profiles
+from assistant.governance.service import Governance
+from assistant.clients.profiles import load_profiles
 
 from .conftest import KNOWLEDGE, make_knowledge
 from .pgserver import pg_bin, running_postgres

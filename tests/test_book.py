@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from assistant.book import load_columns, segment_book
+from assistant.clients.book import load_columns, segment_book
 from assistant.errors import InputError
-from assistant.rules import rules_for
+from assistant.clients.rules import rules_for
 
 from .conftest import KNOWLEDGE, ROOT
 

@@ -12,7 +12,7 @@ from .conftest import ROOT
 
 def advisor_cmd(settings, *args, stdin=None):
     env = {**os.environ, "ADVISOR_KNOWLEDGE_DIR": str(settings.knowledge_dir), "ADVISOR_DATA_DIR": str(settings.data_dir)}
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], env=env, cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "assistant.interfaces.cli", *args], env=env, cwd=ROOT, capture_output=True,
                           text=True, timeout=300, input=stdin)
 
 
@@ -75,5 +75,5 @@ def test_user_errors_are_one_line_and_exit_2(cli_settings, args, message):
 
 def test_bad_setting_is_reported_by_name(cli_settings):
     env = {**os.environ, "ADVISOR_TOP_K": "lots"}
-    done = subprocess.run([sys.executable, "-m", "assistant.cli", "stats"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "assistant.interfaces.cli", "stats"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "ADVISOR_TOP_K" in done.stderr

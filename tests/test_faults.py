@@ -29,18 +29,18 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 from typer.testing import CliRunner
 
-from assistant.advisor import Advisor, AskRequest
-from assistant.answers import Answer
-from assistant.auth import hash_password
-from assistant.cli import app as cli_app
+from assistant.answers.advisor import Advisor, AskRequest
+from assistant.answers.compose import Answer
+from assistant.governance.auth import hash_password
+from assistant.interfaces.cli import app as cli_app
 from assistant.config import Settings
-from assistant.converters import ConversionError, convert_file
+from assistant.knowledge.converters import ConversionError, convert_file
 from assistant.errors import InputError
-from assistant.feedback import FeedbackIn, FeedbackStore
-import assistant.profiles as profiles_module
-from assistant.profiles import EnterpriseProfile, IndividualProfile, ProfileError, validate_profile
-from assistant.progress import Attempt, ProgressStore
-from assistant.uploads import safe_name, store_uploads
+from assistant.governance.feedback import FeedbackIn, FeedbackStore
+import assistant.clients.profiles as profiles_module
+from assistant.clients.profiles import EnterpriseProfile, IndividualProfile, ProfileError, validate_profile
+from assistant.training.progress import Attempt, ProgressStore
+from assistant.interfaces.uploads import safe_name, store_uploads
 
 from .appserver import running_app
 from .conftest import KNOWLEDGE, ROOT, assert_consistent, make_knowledge
@@ -457,8 +457,8 @@ WRITER = r"""
 import sys, time
 from pathlib import Path
 kind, path, who, n, go = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), Path(sys.argv[5])
-from assistant.feedback import FeedbackIn, FeedbackStore
-from assistant.progress import Attempt, ProgressStore
+from assistant.governance.feedback import FeedbackIn, FeedbackStore
+from assistant.training.progress import Attempt, ProgressStore
 Path(str(go) + "." + who).touch()
 while not go.exists():
     time.sleep(0.0005)

@@ -1,17 +1,18 @@
 """Audit trail, replay, knowledge currency, plan approval and disclaimers."""
 
+import re
 import sqlite3
 import threading
 from datetime import date
 
 import pytest
 
-from assistant.advisor import Advisor, AskRequest
-from assistant.audit import AuditRecord, AuditStore, ChunkRef
-from assistant.exports import to_docx, to_markdown
-from assistant.governance import Governance, knowledge_status
-from assistant.profiles import load_profiles
-from assistant.reviews import ReviewError, ReviewStore
+from assistant.answers.advisor import Advisor, AskRequest
+from assistant.governance.audit import AuditRecord, AuditStore, ChunkRef
+from assistant.clients.exports import to_docx, to_markdown
+from assistant.governance.service import Governance, knowledge_status
+from assistant.clients.profiles import load_profiles
+from assistant.governance.reviews import ReviewError, ReviewStore
 
 from .conftest import KNOWLEDGE
 
@@ -102,7 +103,9 @@ def test_concurrent_writers_lose_no_audit_record(tmp_path):
 def test_review_dates_warn_and_status_lists_them(governance):
     doc = governance.settings.docs_dir / "client-profitability-raroc-eva.md"
     text = doc.read_text(encoding="utf-8")
-    doc.write_text(text.replace("---\n", "---\nreview_by: 2020-01-31\n", 1), encoding="utf-8")
+    dated = re.sub(r"^review_by: .*$", "review_by: 2020-01-31", text, count=1, flags=re.M)
+    assert dated != text, "the test document must carry a review_by date to move"
+    doc.write_text(dated, encoding="utf-8")
     governance.advisor.ingest()
     answer = governance.ask(AskRequest(question="How is RAROC calculated?"))
     assert any("due for review on 2020-01-31" in w for w in answer.warnings)

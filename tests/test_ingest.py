@@ -10,8 +10,8 @@ from pathlib import Path
 
 from docx import Document as DocxDocument
 
-from assistant.advisor import Advisor
-from assistant.ingest import IngestRequest
+from assistant.answers.advisor import Advisor
+from assistant.search.ingest import IngestRequest
 
 from .conftest import ROOT
 from .pdf_fixture import minimal_pdf
@@ -75,7 +75,7 @@ def test_source_folder_adds_bank_files_and_rejects_bad_ones(make_settings, tmp_p
     answer = advisor.ask("How often do relationship managers visit strategic clients?")
     assert answer.grounded and answer.citations[0].doc_id == "bank-visit-policy"
     assert answer.citations[0].source == "bank"
-    pdf_hit = advisor.retrieve(__import__("assistant.advisor", fromlist=["AskRequest"]).AskRequest(question="board growth target for inclusive loans", k=3))
+    pdf_hit = advisor.retrieve(__import__("assistant.answers.advisor", fromlist=["AskRequest"]).AskRequest(question="board growth target for inclusive loans", k=3))
     assert pdf_hit[0].chunk.doc_id == "bank-board-note"
 
     # The folder is remembered: a plain ingest keeps the bank's files.

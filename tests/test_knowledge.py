@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.knowledge import chunk_document, load_documents, parse_document
+from assistant.knowledge.chunking import chunk_document
+from assistant.knowledge.documents import load_documents, parse_document
 
 GOOD = """---
 id: test-doc

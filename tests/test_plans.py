@@ -9,9 +9,9 @@ import sys
 import pytest
 from docx import Document
 
-from assistant.exports import to_docx, to_json, to_markdown
-from assistant.plans import SECTION_TITLES, PlanDrafter
-from assistant.profiles import load_profiles
+from assistant.clients.exports import to_docx, to_json, to_markdown
+from assistant.clients.plans import SECTION_TITLES, PlanDrafter
+from assistant.clients.profiles import load_profiles
 
 from .conftest import KNOWLEDGE, ROOT
 
@@ -22,7 +22,7 @@ PLAN_DOCS = ["sme-size-classification", "retail-tier-scheme", "supply-chain-fina
 
 @pytest.fixture(scope="module")
 def plan_advisor(tmp_path_factory):
-    from assistant.advisor import Advisor
+    from assistant.answers.advisor import Advisor
     from assistant.config import Settings
 
     from .conftest import make_knowledge
@@ -108,7 +108,7 @@ def test_plan_cli_json_contract_and_docx(plan_advisor, tmp_path):
     env = {**os.environ, "ADVISOR_KNOWLEDGE_DIR": str(plan_advisor.settings.knowledge_dir),
            "ADVISOR_DATA_DIR": str(plan_advisor.settings.data_dir)}
     path = KNOWLEDGE / "profiles" / "p01-micro-business.json"
-    done = subprocess.run([sys.executable, "-m", "assistant.cli", "plan", str(path), "--format", "json"], env=env,
+    done = subprocess.run([sys.executable, "-m", "assistant.interfaces.cli", "plan", str(path), "--format", "json"], env=env,
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
@@ -117,12 +117,12 @@ def test_plan_cli_json_contract_and_docx(plan_advisor, tmp_path):
     first = data["sections"][2]["items"][0]
     assert set(first) >= {"text", "citations"} and first["citations"][0]["doc_id"]
     out = tmp_path / "plan.docx"
-    done = subprocess.run([sys.executable, "-m", "assistant.cli", "plan", str(path), "--format", "docx", "--out", str(out)],
+    done = subprocess.run([sys.executable, "-m", "assistant.interfaces.cli", "plan", str(path), "--format", "docx", "--out", str(out)],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and Document(str(out)).paragraphs
     bad = tmp_path / "bad.json"
     bad.write_text('{"client_type": "enterprise", "name": "X", "industry": "banking", "employees": -1, "operating_revenue_rmb": 1}')
-    done = subprocess.run([sys.executable, "-m", "assistant.cli", "classify", str(bad)], env=env, cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "assistant.interfaces.cli", "classify", str(bad)], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "industry" in done.stderr and "employees" in done.stderr and "Traceback" not in done.stderr
 
@@ -131,7 +131,7 @@ def test_classify_json_prints_one_object_per_profile(tmp_path):
     many = tmp_path / "many.json"
     many.write_text(json.dumps([json.loads((KNOWLEDGE / "profiles" / f"{s}.json").read_text()) for s in
                                 ("p01-micro-business", "p12-private-banking-entrepreneur")]))
-    done = subprocess.run([sys.executable, "-m", "assistant.cli", "classify", str(many), "--json"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "assistant.interfaces.cli", "classify", str(many), "--json"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     rows = [json.loads(l) for l in done.stdout.strip().splitlines()]

@@ -2,9 +2,9 @@
 
 import pytest
 
-from assistant.advisor import AskRequest
+from assistant.answers.advisor import AskRequest
 from assistant.errors import InputError
-from assistant.retrieval import AdvisorRetriever, RetrievalQuery, rrf, tokenize
+from assistant.search.retrieval import AdvisorRetriever, RetrievalQuery, rrf, tokenize
 
 
 def test_rrf_rewards_agreement_between_lists():

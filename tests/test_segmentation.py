@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from assistant.profiles import ProfileError, load_profiles, validate_profile
-from assistant.rules import rules_for
-from assistant.segmentation import classify
+from assistant.clients.profiles import ProfileError, load_profiles, validate_profile
+from assistant.clients.rules import rules_for
+from assistant.clients.segmentation import classify
 
 from .conftest import KNOWLEDGE
 

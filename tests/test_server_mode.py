@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.advisor import Advisor, AskRequest
+from assistant.answers.advisor import Advisor, AskRequest
 from assistant.config import Settings
-from assistant.ingest import Ingestor
-from assistant.plans import PlanDrafter
-from assistant.profiles import load_profiles
-from assistant.store import StoreUnavailable
+from assistant.search.ingest import Ingestor
+from assistant.clients.plans import PlanDrafter
+from assistant.clients.profiles import load_profiles
+from assistant.search.store import StoreUnavailable
 
 from .appserver import free_port
 from .conftest import KNOWLEDGE, ROOT, assert_consistent, make_knowledge
@@ -84,7 +84,7 @@ def server_settings(server: ChromaServer, knowledge: Path, data: Path, **overrid
 def cli(server: ChromaServer, knowledge: Path, data: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "ADVISOR_CHROMA_HOST": "127.0.0.1", "ADVISOR_CHROMA_PORT": str(server.port),
            "ADVISOR_KNOWLEDGE_DIR": str(knowledge), "ADVISOR_DATA_DIR": str(data)}
-    return subprocess.Popen([sys.executable, "-m", "assistant.cli", *args], env=env, cwd=ROOT, text=True,
+    return subprocess.Popen([sys.executable, "-m", "assistant.interfaces.cli", *args], env=env, cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

@@ -1,0 +1,170 @@
+"""The advisor service: settings in, typed answers out.
+
+It wires the store, the embedder, the retriever and the composer once, lazily, and shares them; the
+CLI, the app and the tests all go through it, so none of them holds business logic.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from assistant.answers.compose import Answer, Composer
+from assistant.config import Settings
+from assistant.errors import InputError
+from assistant.plugins import PluginError, Registry, default_registry
+from assistant.search.embeddings import Embedder
+from assistant.search.ingest import Ingestor, IngestReport, IngestRequest, Progress
+from assistant.search.retrieval import (
+    HybridRetriever,
+    Mode,
+    RetrievalQuery,
+    ScoredChunk,
+)
+from assistant.search.store import ChromaStore
+
+
+class AskRequest(BaseModel):
+    question: str
+    k: int | None = Field(None, ge=1, le=50)
+    filters: dict[str, str] = Field(default_factory=dict)
+    mode: Mode = "hybrid"
+
+    @field_validator("filters", mode="before")
+    @classmethod
+    def _drop_blank(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: v for k, v in value.items() if v not in (None, "", "any", "all")}
+        return value
+
+
+class StoreStats(BaseModel):
+    documents: int
+    chunks: int
+    knowledge_version: str | None
+    last_ingest: str | None
+    location: str
+
+
+class Advisor:
+    """The one service the CLI, the app and the tests call: retrieve, compose, ingest.
+
+    >>> advisor = Advisor.from_settings(Settings(knowledge_dir=Path("knowledge")))
+    >>> advisor.ingest()
+    >>> advisor.ask("What does one client, one policy mean?").answer
+
+    Parts may be passed in (a test's own composer, a shared embedder); what is not passed is built
+    from the settings through the plug-in registry on first use, so starting the CLI loads nothing.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
+                 store: ChromaStore | None = None, retriever: HybridRetriever | None = None,
+                 composer: Composer | None = None, registry: Registry | None = None) -> None:
+        self.settings = settings or Settings()
+        self._registry = registry
+        self._parts: dict[str, object] = {k: v for k, v in (("embedder", embedder), ("store", store),
+                                          ("retriever", retriever), ("composer", composer)) if v is not None}
+        self._ingest_lock = threading.Lock()
+        self._parts_lock = threading.RLock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> "Advisor":
+        """The default advisor: every part from the settings (embedder, store, composer plug-ins)."""
+        return cls(settings)
+
+    @property
+    def registry(self) -> Registry:
+        return self._registry or default_registry()
+
+    def _part(self, name: str, build) -> object:
+        with self._parts_lock:
+            if name not in self._parts:
+                self._parts[name] = build()
+            return self._parts[name]
+
+    def _plugin(self, kind: str, name: str):
+        try:
+            return self.registry.get(kind, name)
+        except PluginError as exc:
+            raise InputError(f"ADVISOR_{kind.upper()}: {exc}") from None
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._part("embedder", lambda: self._plugin("embedder", self.settings.embedder)(self.settings))
+
+    @property
+    def store(self) -> ChromaStore:
+        return self._part("store", lambda: self._plugin("store", self.settings.store)(self.settings))
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        return self._part("retriever", lambda: HybridRetriever(self.settings, self.store, self.embedder))
+
+    @property
+    def composer(self) -> Composer:
+        """Extractive by default; any LangChain chat model when ADVISOR_LLM is set (see llm.py)."""
+        from assistant.answers.llm import build_composer
+
+        return self._part("composer", lambda: build_composer(self.settings, self.embedder, self.registry))
+
+    def use_composer(self, composer: Composer) -> None:
+        """Swap the composer (the app's LLM toggle, a test's scripted model) without rebuilding the rest."""
+        with self._parts_lock:
+            self._parts["composer"] = composer
+
+    def check_question(self, question: str) -> str:
+        text = (question or "").strip()
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError("the question holds characters that are not valid text (is the terminal set to "
+                             "UTF-8?); retype it") from None
+        if not text:
+            raise InputError("the question is empty: type a question about client strategy")
+        limit = self.settings.max_question_chars
+        if len(text) > limit:
+            raise InputError(f"the question is {len(text)} characters long; the limit is {limit}: shorten it")
+        return text
+
+    def retrieve(self, request: AskRequest) -> list[ScoredChunk]:
+        question = self.check_question(request.question)
+        try:
+            query = RetrievalQuery(query=question, k=request.k or self.settings.top_k,
+                                   filters=request.filters, mode=request.mode)
+        except ValidationError as exc:
+            raise InputError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from exc
+        return self.retriever.run(query)
+
+    def ask(self, request: AskRequest | str) -> Answer:
+        return self.answer(request)[0]
+
+    def answer(self, request: AskRequest | str) -> tuple[Answer, list[ScoredChunk]]:
+        """The answer and the passages it was composed from (the audit trail keeps both)."""
+        if isinstance(request, str):
+            request = AskRequest(question=request)
+        hits = self.retrieve(request)
+        return self.composer.compose(request.question.strip(), hits), hits
+
+    def ingest(self, request: IngestRequest | None = None, progress: Progress | None = None) -> IngestReport:
+        with self._ingest_lock:
+            return Ingestor(self.settings, self.store, self.embedder).run(request, progress)
+
+    def ensure_ingested(self) -> IngestReport | None:
+        """Ingest on first start only: an app over an existing store starts in seconds."""
+        if self.store.count() == 0:
+            return self.ingest()
+        return None
+
+    def warm_up(self) -> int:
+        """Load the model, build the keyword index and embed the answerable sentences once."""
+        self.retriever.keyword_index()
+        extractive = getattr(self.composer, "extractive", self.composer)
+        return extractive.warm([c.text for c in self.store.all_chunks()]) if hasattr(extractive, "warm") else 0
+
+    def stats(self) -> StoreStats:
+        info = self.store.info()
+        manifest = self.store.manifest()
+        return StoreStats(documents=len(manifest), chunks=sum(s.present_chunks for s in manifest.values()),
+                          knowledge_version=info.get("knowledge_version"), last_ingest=info.get("last_ingest"),
+                          location=self.store.location)

@@ -1,0 +1,94 @@
+"""What every tab shares: the services built once per app, error text, answer rendering, filters.
+
+May import: the capability packages (answers, clients, governance, knowledge) and gradio.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import get_args
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr
+from pydantic import ValidationError
+
+from assistant.answers.advisor import Advisor
+from assistant.answers.compose import Answer
+from assistant.clients.forms import ProfileForm
+from assistant.governance.feedback import FeedbackStore
+from assistant.governance.reviews import review_store
+from assistant.governance.service import Governance
+from assistant.interfaces.chat import ChatService
+from assistant.knowledge.documents import Audience, Segment, Source
+
+ANY = "any"
+SOURCES = [ANY, *get_args(Source)]
+AUDIENCES = [ANY, *get_args(Audience)]
+SEGMENTS = [ANY, *(s for s in get_args(Segment) if s != "all")]
+FORM_KEYS = list(ProfileForm.model_fields)
+CSS = ".cited {font-size: 0.92em} .error-box {color: #b00020}"
+
+
+def user_message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return str(exc)
+
+
+def render_sources(answer: Answer) -> str:
+    if not answer.citations:
+        hint = ("\n\nNearest topics: " + "; ".join(answer.suggestions)) if answer.suggestions else ""
+        return "_No passage in the knowledge base answers this question._" + hint
+    parts = []
+    if answer.retrieval_query:
+        parts.append(f"_Searched as:_ {answer.retrieval_query}")
+    for warning in answer.warnings:
+        parts.append(f"⚠️ {warning}")
+    for c in answer.citations:
+        where = f"{c.title} › {c.section}" if c.section else c.title
+        parts.append(f"**[{c.n}] {where}**  \n`{c.doc_id}` · {c.source} · similarity {c.score:.2f}\n\n> "
+                     + c.text.replace("\n", "\n> "))
+    footer = " · ".join(x for x in (f"composer: {answer.composer}", f"audit id: `{answer.audit_id}`" if answer.audit_id else "") if x)
+    parts.append(f"<small>{footer}<br>{answer.disclaimer or ''}</small>")
+    return "\n\n".join(parts)
+
+
+def answer_markdown(answer: Answer) -> str:
+    text = answer.answer
+    if answer.citations:
+        text += "\n\n" + "  \n".join(f"[{c.n}] {c.title}" + (f" › {c.section}" if c.section else "") for c in answer.citations)
+    return text
+
+
+def filters_of(source: str, audience: str, segment: str) -> dict[str, str]:
+    pairs = {"source": source, "audience": audience, "segments": segment}
+    return {k: v for k, v in pairs.items() if v and v != ANY}
+
+
+
+class AppContext:
+    """The services the callbacks call, built once per app and shared by every tab.
+
+    >>> ctx = AppContext(Advisor.from_settings(settings))
+    >>> ctx.governance.ask(AskRequest(question="What is RAROC?"))
+    """
+
+    def __init__(self, advisor: Advisor, auth=None) -> None:
+        self.advisor = advisor
+        self.settings = advisor.settings
+        self.governance = Governance(advisor)
+        self.chat = ChatService(self.governance)
+        self.reviews = review_store(self.settings)
+        self.auth = auth
+        self.feedback = FeedbackStore(self.settings.data_dir / "feedback.sqlite3")
+        self.downloads = Path(tempfile.mkdtemp(prefix="advisor-downloads-"))
+
+    def user(self, request: gr.Request | None) -> str | None:
+        return getattr(request, "username", None) if request is not None else None
+
+    def role(self, request: gr.Request | None):
+        return self.auth.role(self.user(request)) if self.auth else None
+

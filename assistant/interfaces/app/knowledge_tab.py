@@ -1,0 +1,76 @@
+"""The Knowledge tab: browse documents by topic, read them, upload the bank's own files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr
+
+from assistant.errors import AdvisorError
+from assistant.interfaces.app.common import ANY, AppContext
+from assistant.interfaces.library import list_documents, read_document, topics
+from assistant.interfaces.uploads import store_uploads
+
+
+class KnowledgeTab:
+    """Callbacks of the Knowledge tab; ``build()`` lays it out inside an open ``gr.Blocks``."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def stats_markdown(self) -> str:
+        try:
+            s = self.ctx.advisor.stats()
+        except AdvisorError as exc:
+            return f"⚠️ {exc}"
+        return (f"**{s.documents}** documents · **{s.chunks}** chunks · knowledge version `{s.knowledge_version}` · "
+                f"last ingest {s.last_ingest} · {s.location}")
+
+    def topic_docs(self, topic: str):
+        docs = [d for d in list_documents(self.ctx.advisor) if topic in (None, "", ANY) or topic in d.topics]
+        choices = [(f"{d.title} ({d.source})", d.id) for d in docs]
+        return gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+    def read(self, doc_id: str | None) -> str:
+        return read_document(self.ctx.advisor, doc_id) if doc_id else ""
+
+    def upload(self, files: list | None, progress=gr.Progress()):
+        if not files:
+            return "⚠️ Choose one or more files (md, txt, pdf, docx) first.", self.stats_markdown()
+        pairs = [(Path(f), Path(getattr(f, "orig_name", None) or f).name) for f in files]
+        progress(0, desc="checking files")
+        try:
+            report = store_uploads(self.ctx.advisor, pairs, progress=lambda done, total, doc: progress(done / max(total, 1), desc=f"embedding {doc}"))
+        except AdvisorError as exc:
+            return f"⚠️ {exc}", self.stats_markdown()
+        lines = [f"✅ added: {name}" for name in report.accepted]
+        lines += [f"❌ rejected {r.name}: {r.reason}" for r in report.rejected]
+        if report.ingest:
+            lines.append(report.ingest.summary())
+        return "\n\n".join(lines), self.stats_markdown()
+
+    def build(self) -> None:
+        ui = self
+        advisor = self.ctx.advisor
+        with gr.Tab("Knowledge", id="knowledge"):
+            stats = gr.Markdown(ui.stats_markdown, elem_id="stats")
+            with gr.Row():
+                with gr.Column(scale=1):
+                    docs = list_documents(advisor)
+                    topic = gr.Dropdown([ANY] + topics(docs), value=ANY, label="Topic")
+                    doc = gr.Dropdown([(f"{d.title} ({d.source})", d.id) for d in docs], label="Document",
+                                      value=docs[0].id if docs else None)
+                    gr.Markdown("### Add the bank's own documents")
+                    files = gr.File(label="md, txt, pdf or docx", file_count="multiple", type="filepath", elem_id="upload-docs")
+                    add = gr.Button("Add to knowledge base", elem_id="add-docs")
+                    upload_report = gr.Markdown(elem_id="upload-report")
+                    refresh = gr.Button("Refresh statistics", size="sm")
+                with gr.Column(scale=2):
+                    reader = gr.Markdown(ui.read(docs[0].id) if docs else "", elem_id="reader")
+            topic.change(ui.topic_docs, topic, doc, api_visibility="private")
+            doc.change(ui.read, doc, reader, api_visibility="private")
+            add.click(ui.upload, files, [upload_report, stats], api_visibility="private")
+            refresh.click(ui.stats_markdown, None, stats, api_visibility="private")

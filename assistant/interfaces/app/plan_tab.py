@@ -1,0 +1,210 @@
+"""The Plan tab: a client form, example profiles and uploads, the cited plan, review and approval."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import get_args
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr
+from pydantic import ValidationError
+
+from assistant.clients.exports import to_docx, to_markdown
+from assistant.clients.forms import (
+    ENTERPRISE_FIELDS,
+    INDIVIDUAL_FIELDS,
+    ProfileForm,
+    form_to_profile,
+    profile_to_form,
+)
+from assistant.clients.profiles import (
+    FamilySituation,
+    Ownership,
+    RiskAppetite,
+    SupplyChainRole,
+    example_profiles,
+    load_profiles,
+)
+from assistant.clients.rules import INDUSTRIES
+from assistant.errors import AdvisorError
+from assistant.interfaces.app.common import FORM_KEYS, AppContext, user_message
+
+
+class PlanTab:
+    """Callbacks of the Plan tab; ``build()`` lays it out inside an open ``gr.Blocks``."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def examples(self) -> dict:
+        return example_profiles(self.ctx.settings.profiles_dir)
+
+    def load_example(self, key: str):
+        profile = self.examples().get(key)
+        if profile is None:
+            return [gr.update() for _ in FORM_KEYS] + ["⚠️ Pick an example profile first."]
+        return self._fill(profile_to_form(profile)) + [f"Loaded example **{key}**. Edit the fields, then draft the plan."]
+
+    def load_upload(self, path: str | None):
+        if not path:
+            return [gr.update() for _ in FORM_KEYS] + [""]
+        try:
+            profiles = load_profiles(Path(path))
+        except (AdvisorError, ValueError) as exc:
+            return [gr.update() for _ in FORM_KEYS] + [f"⚠️ {user_message(exc)}"]
+        note = f" (the file holds {len(profiles)} profiles; the first is loaded)" if len(profiles) > 1 else ""
+        return self._fill(profile_to_form(profiles[0])) + [f"Loaded **{profiles[0].name}** from the file{note}."]
+
+    def _fill(self, form: ProfileForm) -> list:
+        return [getattr(form, k) for k in FORM_KEYS]
+
+    def draft(self, *values, request: gr.Request = None):
+        form_values = dict(zip(FORM_KEYS, values))
+        hidden = gr.update(value=None, visible=False)
+        try:
+            form = ProfileForm.model_validate({k: v for k, v in form_values.items() if v not in (None, "")})
+            profile = form_to_profile(form)
+            plan = self.ctx.governance.plan(profile, user=self.ctx.user(request))
+            plan = self.ctx.reviews.create(plan, self.ctx.user(request), self.ctx.role(request)).plan
+        except (AdvisorError, ValidationError, ValueError) as exc:
+            return f"⚠️ {user_message(exc)}", "", "", hidden, hidden, None
+        summary, markdown, docx_path, md_path = self._render_plan(plan, profile.name)
+        return "", summary, markdown, gr.update(value=str(docx_path), visible=True), gr.update(value=str(md_path), visible=True), plan.plan_id
+
+    def _render_plan(self, plan, name: str):
+        c = plan.classification
+        summary = f"### {c.segment_label}\n`{c.segment}` · plan `{plan.plan_id}` · **{plan.status}**" + "".join(f"\n- {r}" for r in c.reasons)
+        if plan.blocking_issues:
+            summary += "\n\n**Blocking issues:**" + "".join(f"\n- {b}" for b in plan.blocking_issues)
+        stem = "".join(ch if ch.isalnum() else "-" for ch in name.lower())[:40].strip("-") or "plan"
+        folder = Path(tempfile.mkdtemp(dir=self.ctx.downloads))
+        docx_path = folder / f"plan-{stem}.docx"
+        md_path = folder / f"plan-{stem}.md"
+        docx_path.write_bytes(to_docx(plan))
+        markdown = to_markdown(plan)
+        md_path.write_text(markdown, encoding="utf-8")
+        return summary, markdown, docx_path, md_path
+
+    # ------------------------------------------------------------------ Review
+    def submit(self, plan_id: str | None, request: gr.Request = None):
+        if not plan_id:
+            return "⚠️ Draft a plan first."
+        try:
+            stored = self.ctx.reviews.transition(plan_id, "submit", self.ctx.user(request), self.ctx.role(request))
+        except AdvisorError as exc:
+            return f"⚠️ {exc}"
+        return f"Plan `{stored.plan_id}` submitted for review."
+
+    def review_queue(self):
+        plans = self.ctx.reviews.list("submitted")
+        choices = [(f"{p.plan_id} · {p.plan.client.get('name', '')} · {p.plan.segment_label}", p.plan_id) for p in plans]
+        return gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+    def review_show(self, plan_id: str | None) -> str:
+        if not plan_id:
+            return "_No plan selected._"
+        stored = self.ctx.reviews.get(plan_id)
+        history = "\n".join(f"- {e.at} {e.action} by {e.actor or 'unknown'}" + (f": {e.comment}" if e.comment else "") for e in stored.events)
+        return f"**Status:** {stored.status}\n\n{history}\n\n" + to_markdown(stored.plan)
+
+    def review_act(self, plan_id: str | None, action: str, comment: str, request: gr.Request = None):
+        hidden = gr.update(value=None, visible=False)
+        if not plan_id:
+            return "⚠️ Pick a submitted plan first.", hidden
+        try:
+            stored = self.ctx.reviews.transition(plan_id, action, self.ctx.user(request), self.ctx.role(request), comment or None)
+        except AdvisorError as exc:
+            return f"⚠️ {exc}", hidden
+        if stored.status == "approved":
+            folder = Path(tempfile.mkdtemp(dir=self.ctx.downloads))
+            path = folder / f"approved-plan-{plan_id}.docx"
+            path.write_bytes(to_docx(stored.plan))
+            return f"Plan `{plan_id}` approved by {stored.plan.approved_by}; it is now frozen.", gr.update(value=str(path), visible=True)
+        return f"Plan `{plan_id}` returned to the relationship manager with your comment.", hidden
+
+    def approve(self, plan_id, comment, request: gr.Request = None):
+        return self.review_act(plan_id, "approve", comment, request)
+
+    def send_back(self, plan_id, comment, request: gr.Request = None):
+        return self.review_act(plan_id, "return", comment, request)
+
+    def build(self, examples: list) -> None:
+        with gr.Tab("Plan", id="plan"):
+            with gr.Row():
+                with gr.Column(scale=2):
+                    with gr.Row():
+                        example = gr.Dropdown(examples, label="Example profile", value=None, elem_id="example")
+                        load = gr.Button("Load example", elem_id="load-example")
+                    upload_profile = gr.File(label="…or upload a profile (JSON/YAML)", file_types=[".json", ".yaml", ".yml"], type="filepath")
+                    fields = self._profile_fields()
+                    form_note = gr.Markdown(elem_id="form-note")
+                    plan_error = gr.Markdown(elem_id="plan-error", elem_classes="error-box")
+                    draft = gr.Button("Draft plan", variant="primary", elem_id="draft-plan")
+                with gr.Column(scale=3):
+                    segment_box = gr.Markdown(elem_id="segment")
+                    with gr.Row():
+                        docx_file = gr.DownloadButton("Download DOCX", visible=False, elem_id="download-docx")
+                        md_file = gr.DownloadButton("Download Markdown", visible=False, elem_id="download-md")
+                    with gr.Row():
+                        submit_review = gr.Button("Submit for review", elem_id="submit-review")
+                    review_note = gr.Markdown(elem_id="review-note")
+                    preview = gr.Markdown(elem_id="plan-preview")
+            plan_id = gr.State(None)
+            self._review_panel()
+            form_components = [fields[k] for k in FORM_KEYS]
+            load.click(self.load_example, example, form_components + [form_note], api_visibility="private")
+            upload_profile.change(self.load_upload, upload_profile, form_components + [form_note], api_visibility="private")
+            draft.click(self.draft, form_components, [plan_error, segment_box, preview, docx_file, md_file, plan_id],
+                        api_visibility="private")
+            submit_review.click(self.submit, plan_id, review_note, api_visibility="private")
+
+    def _profile_fields(self) -> dict:
+        """One widget per ProfileForm field; the enterprise or individual group shows as the type asks."""
+        f = {"client_type": gr.Radio(["enterprise", "individual"], value="enterprise", label="Client type", elem_id="client-type"),
+             "name": gr.Textbox(label="Name", elem_id="name"), "region": gr.Textbox(label="Region"),
+             "relationship_years": gr.Number(label="Years with the bank", value=None)}
+        with gr.Group(visible=True) as enterprise_box:
+            f["industry"] = gr.Dropdown(list(INDUSTRIES), label="Industry (2011 SME standard)", value=None)
+            f["ownership"] = gr.Dropdown(list(get_args(Ownership)), label="Ownership", value=None)
+            f["employees"] = gr.Number(label="Employees", value=None)
+            f["operating_revenue_rmb"] = gr.Number(label="Operating revenue (RMB yuan)", value=None)
+            f["total_assets_rmb"] = gr.Number(label="Total assets (RMB yuan)", value=None)
+            f["credit_rating"] = gr.Textbox(label="Credit rating")
+            f["supply_chain_role"] = gr.Dropdown(list(get_args(SupplyChainRole)), label="Supply-chain role", value=None)
+            f["anchor_firm"] = gr.Textbox(label="Anchor firm")
+        with gr.Group(visible=False) as individual_box:
+            f["age"] = gr.Number(label="Age", value=None)
+            f["occupation"] = gr.Textbox(label="Occupation")
+            f["aum_rmb"] = gr.Number(label="AUM at the bank (RMB yuan)", value=None)
+            f["annual_income_rmb"] = gr.Number(label="Annual income (RMB yuan)", value=None)
+            f["family_situation"] = gr.Dropdown(list(get_args(FamilySituation)), label="Family situation", value=None)
+            f["dependents"] = gr.Number(label="Dependents", value=None)
+            f["risk_appetite"] = gr.Dropdown(list(get_args(RiskAppetite)), label="Risk appetite", value=None)
+            f["goals"] = gr.Textbox(label="Goals (one per line)", lines=2)
+            f["business_owner"] = gr.Checkbox(label="Business owner")
+        f["products_held"] = gr.Textbox(label="Products held (one per line)", lines=2)
+        f["stated_needs"] = gr.Textbox(label="Stated needs (one per line)", lines=3)
+        assert set(f) == set(FORM_KEYS) and set(ENTERPRISE_FIELDS) | set(INDIVIDUAL_FIELDS) <= set(f)
+        f["client_type"].change(lambda t: (gr.update(visible=t == "enterprise"), gr.update(visible=t == "individual")),
+                                f["client_type"], [enterprise_box, individual_box], api_visibility="private")
+        return f
+
+    def _review_panel(self) -> None:
+        with gr.Accordion("Review and approve (managers)", open=False):
+            with gr.Row():
+                queue = gr.Dropdown([], label="Submitted plans", elem_id="review-queue")
+                refresh_queue = gr.Button("Refresh", size="sm")
+            review_comment = gr.Textbox(label="Reviewer comment (required to return)")
+            with gr.Row():
+                approve = gr.Button("Approve", variant="primary", elem_id="approve")
+                send_back = gr.Button("Return with comments", elem_id="return")
+            review_result = gr.Markdown(elem_id="review-result")
+            approved_docx = gr.DownloadButton("Download approved DOCX", visible=False)
+            review_view = gr.Markdown()
+        refresh_queue.click(self.review_queue, None, queue, api_visibility="private")
+        queue.change(self.review_show, queue, review_view, api_visibility="private")
+        approve.click(self.approve, [queue, review_comment], [review_result, approved_docx], api_visibility="private")
+        send_back.click(self.send_back, [queue, review_comment], [review_result, approved_docx], api_visibility="private")

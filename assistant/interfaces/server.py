@@ -1,0 +1,53 @@
+"""Start the app: settings, advisor, first-run ingest, Gradio server. ``app.py`` calls ``serve()``."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from assistant.answers.advisor import Advisor  # noqa: E402
+from assistant.config import Settings  # noqa: E402
+from assistant.governance.auth import Authenticator, load_users  # noqa: E402
+
+log = logging.getLogger("assistant")
+
+
+def create(settings: Settings | None = None):
+    """Build (advisor, demo, auth) without starting a server, for tests and embedding."""
+    from assistant.interfaces.app.build import build_app
+
+    settings = settings or Settings()
+    advisor = Advisor.from_settings(settings)
+    report = advisor.ensure_ingested()
+    if report is not None:
+        log.info("first start: %s", report.summary())
+    auth = Authenticator(load_users(settings.auth_file)) if settings.auth_file else None
+    training = None
+    try:
+        from assistant.interfaces.app.training_tab import build_training_tab as training  # noqa: F811
+    except ImportError:
+        pass
+    return advisor, build_app(advisor, training, auth), auth
+
+
+def _warm(advisor: Advisor) -> None:
+    try:
+        count = advisor.warm_up()
+        log.info("warm-up: %d sentences embedded", count)
+    except Exception:  # a failed warm-up only costs speed; never take the app down
+        log.exception("warm-up failed")
+
+
+def serve(settings: Settings | None = None, block: bool = True):
+    settings = settings or Settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    advisor, demo, auth = create(settings)
+    import threading
+
+    threading.Thread(target=_warm, args=(advisor,), name="warm-up", daemon=True).start()
+    demo.queue(default_concurrency_limit=4, max_size=200)
+    return demo.launch(server_name=settings.host, server_port=settings.port or None, auth=auth,
+                       prevent_thread_lock=not block, show_error=False, footer_links=["api"],
+                       allowed_paths=[], quiet=not block)

@@ -1,0 +1,160 @@
+"""The bank's own files, uploaded through the app: checked one by one, kept, and ingested.
+
+Each file is converted before it is kept, so a broken file is rejected with its reason and never
+reaches the store; names are reduced to a safe base name so nothing can be written outside the
+upload folder. A file whose document id is already taken by another document (or by another file
+of the same upload) is rejected too, so an upload never silently replaces someone else's document;
+uploading a file under the name it was kept as replaces that file, which is how a new version goes in.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from assistant.answers.advisor import Advisor
+from assistant.knowledge.converters import (
+    ConversionError,
+    check_size,
+    convert_file,
+    supported_suffixes,
+)
+from assistant.knowledge.documents import (
+    FRONT_MATTER,
+    load_user_file,
+    parse_document,
+    slugify,
+)
+from assistant.search.ingest import IngestReport, Progress
+
+SAFE = re.compile(r"[^A-Za-z0-9._\-\u4e00-\u9fff]+")
+
+
+class Rejected(BaseModel):
+    name: str
+    reason: str
+
+
+class UploadReport(BaseModel):
+    accepted: list[str] = []
+    rejected: list[Rejected] = []
+    ingest: IngestReport | None = None
+
+
+def safe_name(name: str) -> str:
+    """Only the base name survives, stripped of path tricks and odd characters."""
+    base = Path(name.replace("\\", "/")).name
+    base = SAFE.sub("_", base).strip("._") or "upload"
+    stem, dot, suffix = base.rpartition(".")
+    return (f"{stem[:80]}.{suffix[:10]}" if dot and stem else base[:90]).lower()
+
+
+def doc_id_for(name: str, text: str) -> str:
+    """The id a kept file has in the store (as knowledge.load_user_file gives it), without converting a PDF again."""
+    if Path(name).suffix.lower() in (".md", ".markdown") and FRONT_MATTER.match(text):
+        return parse_document(Path(name), text).meta.id
+    return "bank-" + slugify(Path(name).stem)
+
+
+def check_file(path: Path, name: str) -> str:
+    """Return the document id the file will get, or raise ConversionError with the reason it cannot
+    become knowledge. Size is checked first, so an oversized file is never read or copied."""
+    check_size(path, name)
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = Path(tmp) / name
+        shutil.copyfile(path, probe)
+        try:
+            return load_user_file(probe).meta.id  # exactly what ingest will do with the kept file
+        except ConversionError:
+            raise
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'document'}: {e['msg']}" for e in exc.errors())
+            raise ConversionError(f"{name}: {problems}") from exc
+        except ValueError as exc:
+            raise ConversionError(f"{name}: {exc}") from exc
+
+
+def kept_ids(folder: Path) -> dict[str, str]:
+    """File name -> document id of the files already kept in the upload folder."""
+    ids: dict[str, str] = {}
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if not path.is_file() or path.suffix.lower() not in supported_suffixes():
+            continue
+        try:
+            text = convert_file(path) if path.suffix.lower() in (".md", ".markdown") else ""
+            ids[path.name] = doc_id_for(path.name, text)
+        except ValueError:  # a file that no longer converts is reported by ingest, not here
+            continue
+    return ids
+
+
+def store_uploads(advisor: Advisor, files: list[tuple[Path, str]], progress: Progress | None = None) -> UploadReport:
+    """``files`` are (temporary path, original name) pairs; returns what went in and what did not."""
+    folder = advisor.settings.uploads_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    root = folder.resolve()
+    report = UploadReport()
+    kept = kept_ids(folder)
+    others = set(advisor.store.manifest()) - set(kept.values())  # the knowledge base and --source folders
+    batch: dict[str, tuple[str, str]] = {}  # kept name -> (document id, original name)
+    for path, original in files:
+        name = safe_name(original)
+        if Path(name).suffix not in supported_suffixes():
+            report.rejected.append(Rejected(name=original, reason=f"unsupported file type; use {', '.join(supported_suffixes())}"))
+            continue
+        if name in batch:
+            report.rejected.append(Rejected(name=original, reason=f"another file of this upload is also kept as '{name}'; rename one of them"))
+            continue
+        target = folder / name
+        if target.resolve().parent != root:
+            report.rejected.append(Rejected(name=original, reason="file name points outside the upload folder"))
+            continue
+        try:
+            doc_id = check_file(Path(path), name)
+        except ConversionError as exc:
+            report.rejected.append(Rejected(name=original, reason=str(exc)))
+            continue
+        except OSError as exc:
+            report.rejected.append(Rejected(name=original, reason=f"the uploaded file cannot be read ({exc.strerror or exc}); upload it again"))
+            continue
+        clash = _clash(doc_id, name, others, kept, batch)
+        if clash:
+            report.rejected.append(Rejected(name=original, reason=clash))
+            continue
+        shutil.copyfile(path, target)
+        batch[name] = (doc_id, original)
+        report.accepted.append(name)
+    if report.accepted:
+        report.ingest = advisor.ingest(progress=progress)
+        _drop_refused(report, folder, {n: o for n, (_, o) in batch.items()})
+    return report
+
+
+def _clash(doc_id: str, name: str, others: set[str], kept: dict[str, str], batch: dict[str, tuple[str, str]]) -> str | None:
+    """Why ``doc_id`` cannot be taken by the file kept as ``name``, or None when it is free."""
+    if doc_id in others:
+        return f"the knowledge base already has a document '{doc_id}'; rename the file (or change its id)"
+    holder = next((n for n, i in kept.items() if i == doc_id and n != name), None)
+    if holder:
+        return (f"document '{doc_id}' is already taken by the uploaded file '{holder}'; upload the new version as "
+                f"'{holder}' to replace it, or rename the file")
+    twin = next((original for i, original in batch.values() if i == doc_id), None)
+    if twin:
+        return f"'{twin}' in this upload already becomes document '{doc_id}'; rename one of them"
+    return None
+
+
+def _drop_refused(report: UploadReport, folder: Path, originals: dict[str, str]) -> None:
+    """A kept file the ingest refused after all is removed again, so the folder and the store agree."""
+    kept = {(folder / name).resolve(): name for name in report.accepted}
+    for error in report.ingest.errors if report.ingest else []:
+        name = kept.get(Path(error.path).resolve())
+        if name is None or name not in report.accepted:
+            continue
+        (folder / name).unlink(missing_ok=True)
+        report.accepted.remove(name)
+        report.rejected.append(Rejected(name=originals.get(name, name), reason=error.message))

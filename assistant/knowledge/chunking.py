@@ -1,0 +1,96 @@
+"""Cut documents into chunks that remember where they came from.
+
+Chunks follow the headings, so a citation can say "Retail tiers > Service model" rather than
+"characters 4,000 to 5,000", and their ids are derived from content so re-ingesting an unchanged
+document produces exactly the same ids (the basis of incremental, kill-safe ingest).
+May import: assistant.text, assistant.knowledge.documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+from pydantic import BaseModel
+
+from assistant.knowledge.documents import KnowledgeDoc, Source
+from assistant.text import label, parse_sections, split_sentences
+
+
+class Chunk(BaseModel):
+    """One retrievable passage; ``text`` is what users see, ``embedding_text`` what gets embedded."""
+
+    id: str
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    position: int
+    doc_hash: str
+    doc_chunks: int
+    source: Source
+    topics: list[str]
+    audience: list[str]
+    segments: list[str]
+    review_by: date | None = None
+    superseded_by: str | None = None
+
+    @property
+    def embedding_text(self) -> str:
+        return f"{label(self.title, self.section)}\n{self.text}"
+
+
+def chunk_document(doc: KnowledgeDoc, chunk_size: int = 900, overlap: int = 1) -> list[Chunk]:
+    """Pack paragraphs into chunks of at most ``chunk_size`` characters without crossing headings."""
+    texts: list[tuple[str, str]] = []
+    for sec in parse_sections(doc.body):
+        section, paragraphs = sec.path, sec.paragraphs
+        units: list[str] = []
+        for para in paragraphs:
+            units.extend([para] if len(para) <= chunk_size else _split_long(para, chunk_size))
+        buffer: list[str] = []
+        for unit in units:
+            if buffer and len("\n\n".join(buffer + [unit])) > chunk_size:
+                texts.append((section, "\n\n".join(buffer)))
+                tail = split_sentences(buffer[-1])[-overlap:] if overlap else []
+                buffer = [" ".join(tail)] if tail and len(" ".join(tail)) + len(unit) < chunk_size else []
+            buffer.append(unit)
+        if buffer:
+            texts.append((section, "\n\n".join(buffer)))
+    meta = doc.meta
+    chunks: list[Chunk] = []
+    seen: set[str] = set()
+    for section, text in texts:
+        digest = hashlib.sha1(f"{meta.id}\x1f{section}\x1f{text}".encode("utf-8")).hexdigest()[:16]
+        chunk_id = f"{meta.id}:{digest}"
+        if chunk_id in seen:
+            continue
+        seen.add(chunk_id)
+        chunks.append(
+            Chunk(
+                id=chunk_id, doc_id=meta.id, title=meta.title, section=section, text=text,
+                position=len(chunks), doc_hash=doc.content_hash, doc_chunks=0, source=meta.source,
+                topics=meta.topics, audience=list(meta.audience), segments=list(meta.segments),
+                review_by=meta.review_by, superseded_by=meta.superseded_by,
+            )
+        )
+    for chunk in chunks:
+        chunk.doc_chunks = len(chunks)
+    return chunks
+
+
+def _split_long(paragraph: str, limit: int) -> list[str]:
+    out: list[str] = []
+    buffer = ""
+    for sentence in split_sentences(paragraph):
+        while len(sentence) > limit:
+            out.append(sentence[:limit])
+            sentence = sentence[limit:]
+        if buffer and len(buffer) + 1 + len(sentence) > limit:
+            out.append(buffer)
+            buffer = sentence
+        else:
+            buffer = f"{buffer} {sentence}".strip()
+    if buffer:
+        out.append(buffer)
+    return out

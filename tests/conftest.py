@@ -80,3 +80,16 @@ def assert_consistent(advisor: Advisor) -> dict[str, int]:
         assert state.complete and state.doc_hash == doc.content_hash, doc.meta.id
         assert state.present_chunks == state.expected_chunks == expected, doc.meta.id
     return {k: v.present_chunks for k, v in manifest.items()}
+
+
+# The inner loop (`bash scripts/test.sh --fast`) leaves out what starts servers, browsers or CLI
+# processes, fuzzes, or kills: those run in the full suite (the README's test command and CI).
+SLOW_FILES = {"test_app.py", "test_browser.py", "test_server_mode.py", "test_audit_postgres.py", "test_faults.py",
+              "test_cli.py"}
+SLOW_TESTS = {"test_ingest_killed_at_random_points_converges_to_a_clean_run", "test_plan_cli_json_contract_and_docx"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SLOW_FILES or item.originalname in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)

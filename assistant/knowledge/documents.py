@@ -41,6 +41,9 @@ SLUG = r"^[a-z0-9][a-z0-9-]{1,80}$"
 FILTER_KEYS = ("source", "topics", "audience", "segments")
 
 
+CJK_FOLD = re.compile(r"(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]) (?=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])")
+
+
 class FaqItem(BaseModel):
     """A vetted answer a bank writes for questions it expects; it leads when a question matches it."""
 
@@ -49,6 +52,12 @@ class FaqItem(BaseModel):
     q: list[str] = Field(min_length=1)
     section: str = Field(min_length=1)
     a: str = Field(min_length=20, max_length=1500)
+
+    @field_validator("a")
+    @classmethod
+    def _join_folded_chinese(cls, text: str) -> str:
+        """YAML's folded blocks join lines with a space, which Chinese does not write between characters."""
+        return CJK_FOLD.sub("", text)
 
 
 class DocMeta(BaseModel):

@@ -2,6 +2,7 @@
 """
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from assistant.clients.rules import GlossaryEntry
@@ -46,8 +47,12 @@ def _glossary_match(entry: GlossaryEntry, needle: str, language: str) -> str | N
         return "exact"
     if name.startswith(needle):
         return "prefix"
-    if needle in name:
+    if language == "zh":
+        return "term" if needle in name else None
+    # English matches start at a word, so "NIM" finds "net interest margin (NIM)", not "animal".
+    word = re.compile(r"(?<![a-z0-9])" + re.escape(needle))
+    if word.search(name):
         return "term"
-    if language == "en" and needle in entry.definition.casefold():
+    if word.search(entry.definition.casefold()):
         return "definition"
     return None

@@ -413,3 +413,9 @@ def test_interactive_quiz_with_piped_stdin_is_graded_and_kept(settings):
     mounted = subprocess.run([sys.executable, "-c", APP, "training", "progress", "--trainee", "Li Wei", "--json"],
                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert mounted.returncode == 0 and json.loads(mounted.stdout)["attempts"] == 5
+
+
+def test_short_english_queries_match_at_word_starts(settings):
+    hits = search_glossary(settings, "NIM").hits
+    assert hits and hits[0].term == "net interest margin"
+    assert "live-animal collateral" not in {h.term for h in hits}

@@ -44,13 +44,18 @@ def parse_filters(values: list[str] | None) -> dict[str, str]:
 def ingest(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the store and embed everything again.")] = False,
     source: Annotated[Optional[list[Path]], typer.Option("--source", help="A folder of the bank's own md/txt/pdf/docx files (repeatable; remembered).")] = None,
+    prune: Annotated[bool, typer.Option("--prune", help="Allow removing more than ADVISOR_MAX_REMOVAL_SHARE of a source's documents (or all), and forget remembered folders that are gone.")] = False,
 ) -> None:
-    """Bring the store in line with knowledge/ (and added folders): only changes are embedded."""
+    """Bring the store in line with knowledge/ (and added folders): only changes are embedded.
+
+    A missing folder stops the ingest, and so does removing a large share of a source's documents
+    (ADVISOR_MAX_REMOVAL_SHARE, default 20%) unless --prune is given; removals are listed first."""
     from assistant.answers.advisor import Advisor
     from assistant.search.ingest import IngestRequest
 
     advisor = Advisor.from_settings(settings())
-    report = advisor.ingest(IngestRequest(rebuild=rebuild, sources=source or []))
+    report = advisor.ingest(IngestRequest(rebuild=rebuild, sources=source or [], prune=prune),
+                            notice=lambda line: typer.echo(line, err=True))
     for error in report.errors:
         typer.echo(f"rejected {error.path}: {error.message}", err=True)
     typer.echo(report.summary())

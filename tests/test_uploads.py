@@ -11,7 +11,9 @@ import pytest
 
 from assistant.answers.advisor import Advisor
 from assistant.errors import InputError
-from assistant.interfaces.uploads import staging_dir, store_uploads
+from assistant.governance.auth import NotAllowed
+from assistant.governance.service import Governance
+from assistant.interfaces.uploads import publish_uploads, staging_dir, store_uploads
 from assistant.search.ingest import IngestRequest
 
 from .conftest import assert_consistent
@@ -116,3 +118,28 @@ def test_a_damaged_sources_file_is_named(make_settings):
     (settings.data_dir / "sources.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match="sources.json is not a JSON list of folders"):
         Advisor(settings).ingest()
+
+
+def test_with_login_on_only_a_publishing_role_may_upload_and_every_upload_is_audited(uploaded):
+    advisor, tmp = uploaded
+    governance = Governance(advisor)
+    memo = tmp / "memo.txt"
+    memo.write_text("Branch memo\n\nThe branch closes its counters at five on Saturdays.", encoding="utf-8")
+    before = governance.audit.count()
+    for role in ("relationship-manager", "trainer", None):
+        with pytest.raises(NotAllowed, match="may not add documents to the knowledge base: ask a manager or a knowledge-editor"):
+            publish_uploads(governance, [(memo, "memo.txt")], login=True, user="zhang.min", role=role)
+    assert not (advisor.settings.uploads_dir / "memo.txt").exists() and "bank-memo" not in advisor.store.manifest()
+    assert governance.audit.count() == before  # refused before anything was looked at
+
+    report = publish_uploads(governance, [(memo, "memo.txt"), (tmp / "gone.txt", "gone.txt")], login=True,
+                             user="wang.fang", role="knowledge-editor")
+    assert report.accepted == ["memo.txt"] and "bank-memo" in advisor.store.manifest()
+    record = governance.audit.recent(1)[0]
+    assert (record.kind, record.user, record.status) == ("upload", "wang.fang", "completed")
+    assert record.inputs["files"] == ["memo.txt", "gone.txt"] and record.inputs["accepted"] == ["memo.txt"]
+    assert record.inputs["rejected"][0].startswith("gone.txt: the uploaded file cannot be read")
+    assert publish_uploads(governance, [(memo, "memo.txt")], login=True, user="li.wei", role="manager").accepted
+    assert governance.audit.recent(1)[0].user == "li.wei"
+    with pytest.raises(InputError, match="not replayed"):
+        governance.replay(record.id)

@@ -22,6 +22,8 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from assistant.answers.advisor import Advisor
+from assistant.governance.auth import require_publisher
+from assistant.governance.service import Governance
 from assistant.knowledge.converters import (
     ConversionError,
     check_size,
@@ -127,6 +129,22 @@ def store_uploads(advisor: Advisor, files: list[tuple[Path, str]], progress: Pro
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def publish_uploads(governance: Governance, files: list[tuple[Path, str]], *, login: bool, user: str | None,
+                    role: str | None, progress: Progress | None = None) -> UploadReport:
+    """The app's upload: refused unless the role may publish (when login is on), recorded in the audit
+    trail with the user before any file is looked at, and completed with what went in."""
+    require_publisher(login, user, role)
+    outcome: dict[str, UploadReport] = {}
+
+    def run() -> tuple[list[str], list[str], str]:
+        report = outcome["report"] = store_uploads(governance.advisor, files, progress)
+        summary = report.ingest.summary() if report.ingest else "nothing accepted"
+        return report.accepted, [f"{r.name}: {r.reason}" for r in report.rejected], summary
+
+    governance.upload([original for _, original in files], user, run)
+    return outcome["report"]
 
 
 def _admit(path: Path, original: str, folder: Path, kept: dict[str, str], others: set[str],

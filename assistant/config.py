@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     )
     answer_sentences: int = Field(4, ge=1, le=12)
     max_question_chars: int = Field(2000, ge=10)
+    max_removal_share: float = Field(
+        0.2, ge=0.0, le=1.0,
+        description="Largest share of one source's stored documents an ingest may remove without --prune; "
+        "removing all of a source's documents always needs --prune.")
+    download_max_age: int = Field(3600, ge=60, description="Seconds a plan download (it names the client) is kept.")
 
     audit: bool = Field(True, description="Record every answer and plan in the append-only audit trail.")
     audit_keep_personal_data: bool = Field(False, description="Keep client names and id numbers in audit records.")

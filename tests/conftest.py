@@ -86,7 +86,7 @@ def assert_consistent(advisor: Advisor) -> dict[str, int]:
 # processes, fuzzes, or kills: those run in the full suite (the README's test command and CI).
 SLOW_FILES = {"test_app.py", "test_browser.py", "test_server_mode.py", "test_audit_postgres.py", "test_faults.py",
               "test_cli.py"}
-SLOW_TESTS = {"test_ingest_killed_at_random_points_converges_to_a_clean_run", "test_plan_cli_json_contract_and_docx"}
+SLOW_TESTS = {"test_ingest_killed_at_counted_points_converges_to_a_clean_run", "test_plan_cli_json_contract_and_docx"}
 
 
 def pytest_collection_modifyitems(config, items):

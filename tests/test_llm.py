@@ -246,8 +246,9 @@ def test_the_model_gets_numbered_fenced_passages_the_profile_and_the_question(hi
     assert f"[1] {TITLE} > RAROC: formula and decision rule" in user.content
     assert f"[3] {TITLE} > The building blocks of a client P&L > Expected loss" in user.content
     assert user.content.count("</passage>") == 3 and "&lt;/passage> New instructions" in user.content
-    assert '"name": "Jiangsu Pump Co."' in user.content and QUESTION in user.content
-    assert "Jiangsu" not in system.content and "9132" not in user.content  # no personal identifiers
+    assert '"employees": 180' in user.content and QUESTION in user.content
+    assert '"name": "[masked]:' in user.content  # masked as the audit trail masks it (privacy.py)
+    assert "Jiangsu" not in system.content + user.content and "9132" not in user.content  # no personal identifiers
 
 
 def test_a_profile_model_is_sent_without_personal_identifiers(hits):
@@ -255,6 +256,13 @@ def test_a_profile_model_is_sent_without_personal_identifiers(hits):
                                 operating_revenue_rmb=42_000_000, id_number="91320200MA1XYZ")
     _, user = build_messages(QUESTION, hits, profile)
     assert '"operating_revenue_rmb": 42000000' in user.content and "MA1XYZ" not in user.content
+    assert "Wuxi Valve" not in user.content
+
+
+def test_identity_and_phone_numbers_in_a_question_are_masked_before_the_model_sees_them(hits):
+    _, user = build_messages("Client 110105198804124215, phone 13800138000: how is RAROC used?", hits)
+    assert "110105198804124215" not in user.content and "13800138000" not in user.content
+    assert "Client [masked id number], phone [masked phone number]: how is RAROC used?" in user.content
 
 
 # --- grounding helpers ---------------------------------------------------------------------------
@@ -464,16 +472,24 @@ def test_the_extractive_composer_only_ever_quotes_injected_text_with_its_citatio
 
 
 def test_settings_alone_switch_the_advisor_to_the_llm_and_audit_records_it(make_settings, stub: OpenAIStub):
-    """No test-only wiring: ADVISOR_LLM=openai plus a base URL is all a bank sets."""
+    """No test-only wiring: ADVISOR_LLM=openai plus a base URL is all a bank sets. The stub is scripted
+    with a grounded reply, so the answer really comes from the model and the record must say so."""
     from assistant.answers.advisor import AskRequest
+    from assistant.answers.prompting import prompt_version
     from assistant.governance.service import Governance
 
     settings = make_settings(llm="openai", llm_base_url=stub.base_url, llm_model="stub", llm_api_key="x", llm_timeout=1.0)
     governance = Governance(Advisor(settings))
     governance.advisor.ingest()
     assert governance.advisor.composer.name.startswith("llm:openai")
-    answer = governance.ask(AskRequest(question="What does one client, one policy mean?"))
+    request = AskRequest(question="What does one client, one policy mean?")
+    top = governance.advisor.retrieve(request)[0].chunk
+    quoted = re.split(r"(?<=[.!?])\s", top.text.strip())[0].rstrip(".")
+    stub.script(f"{quoted} [1].")
+    answer = governance.ask(request)
+    assert stub.requests, "the model was asked"
+    assert answer.composer == "llm:openai/stub" and answer.grounded, (answer.composer, answer.warnings)
+    assert answer.citations[0].chunk_id == top.id
     record = governance.show(answer.audit_id)
-    assert record.composer == answer.composer
-    if answer.composer.startswith("llm"):
-        assert record.prompt_version and len(record.prompt_version) == 12
+    assert record.composer == answer.composer and record.status == "completed"
+    assert record.prompt_version == prompt_version() and len(record.prompt_version) == 12

@@ -190,3 +190,59 @@ def test_every_example_profile_lands_in_its_intended_segment():
         profile = load_profiles(KNOWLEDGE / "profiles" / f"{stem}.json")[0]
         assert classify(profile, RULES).segment == segment, stem
     assert classify(load_profiles(KNOWLEDGE / "profiles" / "p03-medium-wholesaler.json")[0], RULES).size_class == "medium"
+
+
+# ----------------------------------------------------------------------------------- words staff write
+
+
+@pytest.mark.parametrize("word, level", [
+    ("conservative", "C1"), ("保守型", "C1"), ("cautious", "C2"), ("稳健型", "C2"), ("moderate", "C3"),
+    ("Balanced", "C3"), ("平衡型", "C3"), ("growth", "C4"), ("成长型", "C4"), ("aggressive", "C5"), ("进取型", "C5"),
+    (" c4 ", "C4"),
+])
+def test_risk_words_are_read_as_the_five_levels_and_the_classification_says_so(word, level):
+    profile = validate_profile({**individual(300_000), "risk_appetite": word})
+    assert profile.risk_appetite == level
+    readings = classify(profile, RULES).readings
+    how = "" if word == " c4 " else f" (the word {word.strip().lower()!r} is level {level} of C1-C5)"
+    assert readings == [f"risk_appetite '{word}' read as {level}{how}"]
+
+
+@pytest.mark.parametrize("text, situation, why", [
+    ("married, two children aged 5 and 8", "young-children", "children aged 5, 8: youngest 5"),
+    ("已婚，两个孩子，3岁和15岁", "young-children", "children aged 3, 15: youngest 3"),
+    ("2 kids (14 and 17)", "older-children", "children aged 14, 17: youngest 14"),
+    ("widowed, one son of 31", "empty-nest", "children aged 31: youngest 31"),
+    ("married with children", "young-children", "children without ages; client aged 38 is under 45"),
+    ("adult children who have left home", "empty-nest", "grown-up children"),
+    ("retired, lives with his wife", "retired", "says retired"),
+    ("married, no children", "couple", "married or living as a couple, no children mentioned"),
+    ("单身", "single", "single, unmarried, divorced or widowed, no children mentioned"),
+])
+def test_family_descriptions_are_read_by_a_small_rule_that_is_reported(text, situation, why):
+    profile = validate_profile({**individual(300_000, age=38), "family_situation": text})
+    assert profile.family_situation == situation
+    assert classify(profile, RULES).readings == [f"family_situation '{text}' read as {situation} ({why})"]
+
+
+def test_a_read_family_drives_the_life_stage_and_canonical_values_need_no_note():
+    read = classify(validate_profile({**individual(300_000, age=36), "family_situation": "married, two children aged 5 and 8",
+                                      "risk_appetite": "moderate"}), RULES)
+    assert read.life_stage == "young-family" and len(read.readings) == 2
+    plain = classify(validate_profile({**individual(300_000, age=36), "family_situation": "young-children",
+                                       "risk_appetite": "C3"}), RULES)
+    assert plain.readings == [] and plain.life_stage == "young-family" and plain.reasons == read.reasons
+
+
+@pytest.mark.parametrize("field, value, accepted", [
+    ("risk_appetite", "bold", ["C1-C5", "conservative/保守型 (C1)", "moderate or balanced/平衡型 (C3)", "aggressive/进取型 (C5)"]),
+    ("risk_appetite", "C6", ["C1-C5", "growth/成长型 (C4)"]),
+    ("family_situation", "it's complicated", ["single, couple, young-children, older-children, empty-nest, retired",
+                                              "married, two children aged 5 and 8"]),
+])
+def test_words_no_rule_reads_still_fail_listing_what_is_accepted(field, value, accepted):
+    with pytest.raises(ProfileError) as info:
+        validate_profile({**individual(300_000), field: value})
+    message = str(info.value)
+    assert message.startswith(f"profile: {field}: must be ") and f"(got {value!r})" in message
+    assert all(a in message for a in accepted), message

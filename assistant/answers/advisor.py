@@ -15,7 +15,14 @@ from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.plugins import PluginError, Registry, default_registry
 from assistant.search.embeddings import Embedder
-from assistant.search.ingest import Ingestor, IngestReport, IngestRequest, Progress
+from assistant.search.ingest import (
+    IngestLock,
+    Ingestor,
+    IngestReport,
+    IngestRequest,
+    Notice,
+    Progress,
+)
 from assistant.search.retrieval import (
     HybridRetriever,
     Mode,
@@ -65,7 +72,7 @@ class Advisor:
         self._registry = registry
         self._parts: dict[str, object] = {k: v for k, v in (("embedder", embedder), ("store", store),
                                           ("retriever", retriever), ("composer", composer)) if v is not None}
-        self._ingest_lock = threading.Lock()
+        self.ingest_lock = IngestLock(self.settings.data_dir / "ingest.lock")
         self._parts_lock = threading.RLock()
 
     @classmethod
@@ -146,9 +153,11 @@ class Advisor:
         hits = self.retrieve(request)
         return self.composer.compose(request.question.strip(), hits), hits
 
-    def ingest(self, request: IngestRequest | None = None, progress: Progress | None = None) -> IngestReport:
-        with self._ingest_lock:
-            return Ingestor(self.settings, self.store, self.embedder).run(request, progress)
+    def ingest(self, request: IngestRequest | None = None, progress: Progress | None = None,
+               notice: Notice | None = None) -> IngestReport:
+        """One ingest at a time (threads and processes); hold ``ingest_lock`` around it to do more under it."""
+        with self.ingest_lock:
+            return Ingestor(self.settings, self.store, self.embedder, lock=self.ingest_lock).run(request, progress, notice)
 
     def ensure_ingested(self) -> IngestReport | None:
         """Ingest on first start only: an app over an existing store starts in seconds."""

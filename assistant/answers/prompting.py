@@ -1,4 +1,4 @@
-"""The prompts a language model sees: files under answers/prompts/, passages fenced, profiles masked.
+"""The prompts a language model sees: files under answers/prompts/, passages fenced, personal data masked.
 
 Prompts live in files a bank can review, never in code; their hash is recorded with every answer.
 """
@@ -14,6 +14,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
 
+from assistant.answers.privacy import mask_identifiers, mask_profile
 from assistant.search.retrieval import ScoredChunk
 from assistant.text import label
 
@@ -21,7 +22,6 @@ log = logging.getLogger(__name__)
 
 ProfileData = dict[str, Any] | BaseModel | None
 """A structured client profile for plan writing: a dict or a profiles.py model."""
-PERSONAL_FIELDS = frozenset({"id_number"})
 
 
 # --- prompts -------------------------------------------------------------------------------------
@@ -73,11 +73,11 @@ def format_passages(hits: list[ScoredChunk]) -> str:
 
 
 def model_safe_profile(profile: ProfileData) -> dict[str, Any]:
-    """The profile as the model sees it: personal identifiers never leave the bank for a model
-    endpoint that may be outside it, and they add nothing to a plan."""
+    """The profile as the model sees it: masked exactly as the audit trail masks it (privacy.py), since
+    personal identifiers must not leave the bank for a model endpoint that may be outside it."""
     if isinstance(profile, BaseModel):
         profile = profile.model_dump(mode="json", exclude_none=True)
-    return {k: v for k, v in (profile or {}).items() if k not in PERSONAL_FIELDS and v not in (None, "", [])}
+    return {k: v for k, v in mask_profile(profile or {}).items() if v not in (None, "", [])}
 
 
 def format_profile(profile: ProfileData) -> str:
@@ -92,7 +92,7 @@ def build_messages(question: str, hits: list[ScoredChunk], profile: ProfileData 
     """System rules, then one user turn with the fenced passages, the optional profile and the
     question: the question is the only text in the prompt that the user, not a document, wrote."""
     user = load_prompt("answer.md").format(passages=format_passages(hits), profile=format_profile(profile),
-                                           question=question.strip())
+                                           question=mask_identifiers(question.strip()))
     return [SystemMessage(content=system_prompt()), HumanMessage(content=user)]
 
 

@@ -39,6 +39,11 @@ def meta_lines(plan: Plan, today: date | None = None) -> list[str]:
     """Status, dates and the ids that make the plan traceable (approver, knowledge version, audit id)."""
     lines = [f"Segment: {plan.segment_label} ({plan.segment})",
              f"Status: {plan.status} · Date: {(today or date.today()).isoformat()}"]
+    people = [f"Drafted by {plan.drafted_by}" if plan.drafted_by else "",
+              f"submitted by {plan.submitted_by}" if plan.submitted_by else ""]
+    if any(people):
+        text = " · ".join(p for p in people if p)
+        lines.append(text[0].upper() + text[1:])
     if plan.approved_by:
         lines.append(f"Approved by {plan.approved_by} on {plan.approved_at}")
     ids = [f"Knowledge version: {plan.knowledge_version}" if plan.knowledge_version else "",
@@ -75,6 +80,7 @@ def to_json(plan: Plan) -> str:
         "client": plan.client, "segment": plan.segment, "segment_label": plan.segment_label,
         "classification": plan.classification.model_dump(), "knowledge_version": plan.knowledge_version,
         "status": plan.status, "warnings": plan.warnings, "audit_id": plan.audit_id, "plan_id": plan.plan_id,
+        "drafted_by": plan.drafted_by, "submitted_by": plan.submitted_by,
         "approved_by": plan.approved_by, "approved_at": plan.approved_at, "disclaimer": plan.disclaimer,
         "sections": [{"title": s.title, "items": [i.model_dump() for i in s.items]} for s in plan.sections],
     }

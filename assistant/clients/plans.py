@@ -64,6 +64,8 @@ class Plan(BaseModel):
     audit_id: str | None = None
     plan_id: str | None = None
     disclaimer: str | None = None
+    drafted_by: str | None = None
+    submitted_by: str | None = None
     approved_by: str | None = None
     approved_at: str | None = None
 

@@ -3,6 +3,9 @@
 A discriminated union (``client_type``) keeps enterprise and individual fields apart; unknown
 fields are rejected so a typo such as ``employes`` is reported instead of silently ignored.
 Amounts are yuan (RMB), never 10,000s: the SME table's 万元 conversion happens in one place.
+Risk words ("balanced", "稳健型") and family descriptions ("married, two children aged 5 and 8") are
+read into the strict values by the fixed rules in wording.py; each reading is kept on the profile
+(``readings``) so the classification can say what was read and how.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     TypeAdapter,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from assistant.clients.rules import INDUSTRIES
+from assistant.clients.wording import FAMILY_HINT, RISK_HINT, read_individual
 from assistant.errors import InputError
 
 Ownership = Literal["state-owned", "private", "listed-private", "local-government-platform", "foreign",
@@ -82,6 +88,23 @@ class IndividualProfile(_Profile):
     risk_appetite: RiskAppetite | None = None
     goals: list[str] = Field(default_factory=list, max_length=50)
     business_owner: bool = False
+    _readings: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_words(cls, data, handler):
+        """Read risk words and family descriptions before the strict fields see them."""
+        if not isinstance(data, dict):
+            return handler(data)
+        data, notes = read_individual(data)
+        profile = handler(data)
+        profile._readings = notes
+        return profile
+
+    @property
+    def readings(self) -> list[str]:
+        """How free words in the input were read ("risk_appetite 'moderate' read as C3 ...")."""
+        return list(self._readings)
 
 
 ClientProfile = Annotated[Union[EnterpriseProfile, IndividualProfile], Field(discriminator="client_type")]
@@ -89,6 +112,8 @@ _ADAPTER = TypeAdapter(ClientProfile)
 ALLOWED_HINTS = {
     "industry": "one of " + ", ".join(INDUSTRIES),
     "client_type": "'enterprise' or 'individual'",
+    "risk_appetite": RISK_HINT,
+    "family_situation": FAMILY_HINT,
 }
 
 

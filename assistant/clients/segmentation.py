@@ -36,6 +36,8 @@ class Classification(BaseModel):
     segment: str = Field(description="Segment id the plan is built for (the knowledge base's segment vocabulary).")
     segment_label: str
     reasons: list[str]
+    readings: list[str] = Field(default_factory=list, description="How free words in the profile were read "
+                                "(risk words, family descriptions), each with the value read and the rule.")
 
 
 def _fmt(measure: str, value: float) -> str:
@@ -142,7 +144,8 @@ def classify_individual(profile: IndividualProfile, rules: RuleBook) -> Classifi
     if profile.business_owner:
         reasons.append("business owner: link personal and company service (公私联动)")
     return Classification(client_type="individual", name=profile.name, value_tier=tier.id, life_stage=stage_id,
-                          segment=tier.id, segment_label=f"{tier.name} · {stage_name.lower()}", reasons=reasons)
+                          segment=tier.id, segment_label=f"{tier.name} · {stage_name.lower()}", reasons=reasons,
+                          readings=profile.readings)
 
 
 def classify(profile: EnterpriseProfile | IndividualProfile, rules: RuleBook) -> Classification:

@@ -4,12 +4,17 @@ Regulators and model-risk teams ask "why did the tool say this, on what knowledg
 it again?". Each record keeps the inputs (personal data masked unless a setting keeps it), the
 retrieved and cited chunks with content hashes, the knowledge version and the composer, and a hash
 of the output; replay re-runs the same inputs and reports what changed.
+
+An answer is recorded before any of it is shown (status "started") and completed when it ends. The
+completion is a second row in its own append-only table, never an update, so the trail still
+refuses every UPDATE and DELETE; reading a record joins the two.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import uuid
 from contextlib import closing
 from datetime import datetime, timezone
@@ -18,11 +23,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.errors import InputError
+from assistant.errors import AdvisorError, InputError
 from assistant.sqlite import connect, initialise
 
-MASK = "[masked]"
-PERSONAL_FIELDS = ("name", "id_number", "anchor_firm", "notes")
+Status = Literal["started", "completed", "interrupted"]
 SCHEMA = [
     """create table if not exists audit (
         seq integer primary key autoincrement,
@@ -36,7 +40,28 @@ SCHEMA = [
        begin select raise(abort, 'the audit trail is append-only'); end""",
     """create trigger if not exists audit_no_delete before delete on audit
        begin select raise(abort, 'the audit trail is append-only'); end""",
+    """create table if not exists audit_completion (
+        seq integer primary key autoincrement,
+        id text unique not null,
+        completed_at text not null,
+        status text not null,
+        record text not null
+    )""",
+    """create trigger if not exists audit_completion_no_update before update on audit_completion
+       begin select raise(abort, 'the audit trail is append-only'); end""",
+    """create trigger if not exists audit_completion_no_delete before delete on audit_completion
+       begin select raise(abort, 'the audit trail is append-only'); end""",
 ]
+COMPLETE_SQL = ("insert into audit_completion (id, completed_at, status, record) select {p}, {p}, {p}, {p} "
+                "where exists (select 1 from audit where id = {p})")
+GET_SQL = ("select a.record, c.record from audit a left join audit_completion c on c.id = a.id "
+           "where a.id = {p}")
+RECENT_SQL = ("select a.record, c.record from audit a left join audit_completion c on c.id = a.id "
+              "order by a.seq desc limit {p}")
+
+
+class AuditUnavailable(AdvisorError, RuntimeError):
+    """The audit trail cannot be written or read; what depends on a record is not shown."""
 
 
 class ChunkRef(BaseModel):
@@ -46,10 +71,17 @@ class ChunkRef(BaseModel):
     cited: bool = False
 
 
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 class AuditRecord(BaseModel):
     id: str = Field(default_factory=lambda: uuid.uuid4().hex[:16])
-    created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    kind: Literal["answer", "plan"]
+    created_at: str = Field(default_factory=_now)
+    kind: Literal["answer", "plan", "classify", "upload"]
+    status: Status = Field("completed", description="started: recorded before anything was shown; completed or "
+                           "interrupted: the second, completing row.")
+    completed_at: str | None = None
     user: str | None = None
     inputs: dict[str, Any]
     settings: dict[str, Any] = Field(description="Settings that shape the result.")
@@ -65,42 +97,73 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def mask_profile(profile: dict, keep: bool) -> dict:
-    """Replace identifying fields; amounts and needs stay, since they drive the result."""
-    if keep:
-        return dict(profile)
-    masked = dict(profile)
-    for key in PERSONAL_FIELDS:
-        if masked.get(key) and not str(masked[key]).startswith(MASK):  # idempotent: replays mask masked data
-            masked[key] = f"{MASK}:{text_hash(str(masked[key]))[:8]}" if key == "name" else MASK
-    return masked
+def _merged(row) -> AuditRecord:
+    """A record as it stands: the completing row when there is one, else the started row."""
+    return AuditRecord.model_validate_json(row[1] if row[1] is not None else row[0])
+
+
+def _missing(audit_id: str) -> InputError:
+    return InputError(f"no audit record with id '{audit_id}'; list recent ones with 'advisor audit list'")
+
+
+def _no_start(audit_id: str) -> AuditUnavailable:
+    return AuditUnavailable(f"there is no started audit record '{audit_id}' to complete")
 
 
 class AuditStore:
-    def __init__(self, path: Path) -> None:
+    """The trail in SQLite beside the other state.
+
+    >>> store = AuditStore(settings.audit_path)
+    >>> store.add(started); store.complete(done); store.get(started.id).status
+    'completed'
+    """
+
+    def __init__(self, path: Path, timeout: float | None = None) -> None:
         self.path = path
-        initialise(path, SCHEMA)
+        self.timeout = timeout
+        try:
+            initialise(path, SCHEMA, *([timeout] if timeout else []))
+        except (sqlite3.Error, OSError) as exc:
+            raise AuditUnavailable(f"cannot open the audit trail {path}: {exc}") from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        return connect(self.path, *([self.timeout] if self.timeout else []))
 
     def add(self, record: AuditRecord) -> str:
-        with closing(connect(self.path)) as conn:
-            conn.execute("insert into audit (id, created_at, kind, user, record) values (?,?,?,?,?)",
-                         (record.id, record.created_at, record.kind, record.user, record.model_dump_json()))
+        try:
+            with closing(self._connect()) as conn:
+                conn.execute("insert into audit (id, created_at, kind, user, record) values (?,?,?,?,?)",
+                             (record.id, record.created_at, record.kind, record.user, record.model_dump_json()))
+        except (sqlite3.Error, OSError) as exc:
+            raise AuditUnavailable(f"cannot write to the audit trail {self.path}: {exc}") from exc
+        return record.id
+
+    def complete(self, record: AuditRecord) -> str:
+        """Append the completing row of a started record (never an update of it)."""
+        try:
+            with closing(self._connect()) as conn:
+                cursor = conn.execute(COMPLETE_SQL.format(p="?"), (record.id, record.completed_at or _now(), record.status,
+                                                                  record.model_dump_json(), record.id))
+        except (sqlite3.Error, OSError) as exc:
+            raise AuditUnavailable(f"cannot write to the audit trail {self.path}: {exc}") from exc
+        if cursor.rowcount != 1:
+            raise _no_start(record.id)
         return record.id
 
     def get(self, audit_id: str) -> AuditRecord:
-        with closing(connect(self.path)) as conn:
-            row = conn.execute("select record from audit where id = ?", (audit_id,)).fetchone()
+        with closing(self._connect()) as conn:
+            row = conn.execute(GET_SQL.format(p="?"), (audit_id,)).fetchone()
         if row is None:
-            raise InputError(f"no audit record with id '{audit_id}'; list recent ones with 'advisor audit list'")
-        return AuditRecord.model_validate_json(row[0])
+            raise _missing(audit_id)
+        return _merged(row)
 
     def recent(self, limit: int = 20) -> list[AuditRecord]:
-        with closing(connect(self.path)) as conn:
-            rows = conn.execute("select record from audit order by seq desc limit ?", (limit,)).fetchall()
-        return [AuditRecord.model_validate_json(r[0]) for r in rows]
+        with closing(self._connect()) as conn:
+            rows = conn.execute(RECENT_SQL.format(p="?"), (limit,)).fetchall()
+        return [_merged(r) for r in rows]
 
     def count(self) -> int:
-        with closing(connect(self.path)) as conn:
+        with closing(self._connect()) as conn:
             return int(conn.execute("select count(*) from audit").fetchone()[0])
 
 
@@ -112,6 +175,12 @@ PG_SCHEMA = [
        begin raise exception 'the audit trail is append-only'; end $$""",
     "drop trigger if exists audit_no_change on audit",
     """create trigger audit_no_change before update or delete on audit
+       for each row execute function audit_append_only()""",
+    """create table if not exists audit_completion (
+        seq bigserial primary key, id text unique not null, completed_at text not null, status text not null,
+        record text not null)""",
+    "drop trigger if exists audit_completion_no_change on audit_completion",
+    """create trigger audit_completion_no_change before update or delete on audit_completion
        for each row execute function audit_append_only()""",
 ]
 
@@ -140,22 +209,36 @@ class PostgresAuditStore:
         return self._psycopg.connect(self.url, connect_timeout=10)
 
     def add(self, record: AuditRecord) -> str:
-        with self._connect() as conn:
-            conn.execute('insert into audit (id, created_at, kind, "user", record) values (%s, %s, %s, %s, %s)',
-                         (record.id, record.created_at, record.kind, record.user, record.model_dump_json()))
+        try:
+            with self._connect() as conn:
+                conn.execute('insert into audit (id, created_at, kind, "user", record) values (%s, %s, %s, %s, %s)',
+                             (record.id, record.created_at, record.kind, record.user, record.model_dump_json()))
+        except self._psycopg.Error as exc:
+            raise AuditUnavailable(f"cannot write to the audit database: {str(exc).splitlines()[0]}") from exc
+        return record.id
+
+    def complete(self, record: AuditRecord) -> str:
+        try:
+            with self._connect() as conn:
+                cursor = conn.execute(COMPLETE_SQL.format(p="%s"), (record.id, record.completed_at or _now(), record.status,
+                                                                   record.model_dump_json(), record.id))
+        except self._psycopg.Error as exc:
+            raise AuditUnavailable(f"cannot write to the audit database: {str(exc).splitlines()[0]}") from exc
+        if cursor.rowcount != 1:
+            raise _no_start(record.id)
         return record.id
 
     def get(self, audit_id: str) -> AuditRecord:
         with self._connect() as conn:
-            row = conn.execute("select record from audit where id = %s", (audit_id,)).fetchone()
+            row = conn.execute(GET_SQL.format(p="%s"), (audit_id,)).fetchone()
         if row is None:
-            raise InputError(f"no audit record with id '{audit_id}'; list recent ones with 'advisor audit list'")
-        return AuditRecord.model_validate_json(row[0])
+            raise _missing(audit_id)
+        return _merged(row)
 
     def recent(self, limit: int = 20) -> list[AuditRecord]:
         with self._connect() as conn:
-            rows = conn.execute("select record from audit order by seq desc limit %s", (limit,)).fetchall()
-        return [AuditRecord.model_validate_json(r[0]) for r in rows]
+            rows = conn.execute(RECENT_SQL.format(p="%s"), (limit,)).fetchall()
+        return [_merged(r) for r in rows]
 
     def count(self) -> int:
         with self._connect() as conn:
@@ -171,6 +254,7 @@ class ReplayReport(BaseModel):
     audit_id: str
     same: bool
     output_changed: bool
+    status_then: Status = "completed"
     knowledge_version_then: str | None
     knowledge_version_now: str | None
     composer_then: str
@@ -183,6 +267,9 @@ class ReplayReport(BaseModel):
         if self.same:
             return f"replay of {self.audit_id}: same result (knowledge version {self.knowledge_version_now})"
         parts = [f"replay of {self.audit_id}: the result changed"]
+        if self.status_then != "completed":
+            parts.append(f"the recorded answer was never completed (status {self.status_then}), so there is no "
+                         "recorded output to compare with")
         if self.knowledge_version_then != self.knowledge_version_now:
             parts.append(f"knowledge version {self.knowledge_version_then} -> {self.knowledge_version_now}")
         if self.changed_documents:
@@ -200,7 +287,7 @@ def compare(old: AuditRecord, new: AuditRecord) -> ReplayReport:
     docs = sorted({then[c].doc_id for c in changed} | {now[c].doc_id for c in fresh})
     output_changed = old.output_hash != new.output_hash
     same = not output_changed and not changed and not fresh
-    return ReplayReport(audit_id=old.id, same=same, output_changed=output_changed,
+    return ReplayReport(audit_id=old.id, same=same, output_changed=output_changed, status_then=old.status,
                         knowledge_version_then=old.knowledge_version, knowledge_version_now=new.knowledge_version,
                         composer_then=old.composer, composer_now=new.composer, changed_chunks=changed,
                         new_chunks=fresh, changed_documents=docs)

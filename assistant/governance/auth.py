@@ -5,7 +5,10 @@ Format (YAML or JSON)::
     users:
       - username: li.wei
         password_hash: "$2b$12$..."      # advisor hash-password
-        role: manager                    # manager | relationship-manager | trainer
+        role: manager                    # manager | relationship-manager | trainer | knowledge-editor
+
+Roles: managers approve plans and may publish knowledge; relationship managers draft and submit
+plans; trainers run training; knowledge editors may publish (upload) documents to the knowledge base.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from assistant.errors import InputError
 
-Role = Literal["manager", "relationship-manager", "trainer"]
+Role = Literal["manager", "relationship-manager", "trainer", "knowledge-editor"]
+PUBLISHERS: frozenset[str] = frozenset({"manager", "knowledge-editor"})
 
 
 class User(BaseModel):
@@ -47,6 +51,17 @@ def load_users(path: Path) -> dict[str, User]:
     except (ValidationError, json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(f"auth file {path} is not valid: {str(exc).splitlines()[0]}") from exc
     return {u.username: u for u in users}
+
+
+class NotAllowed(InputError):
+    """The signed-in user's role does not allow the action; the message names the roles that do."""
+
+
+def require_publisher(login_on: bool, user: str | None, role: str | None) -> None:
+    """Uploads change what every user is told: with login on, only a publishing role may upload."""
+    if login_on and role not in PUBLISHERS:
+        raise NotAllowed(f"{user or 'this user'} ({role or 'no role'}) may not add documents to the knowledge base: "
+                         f"ask a manager or a knowledge-editor (roles allowed: {', '.join(sorted(PUBLISHERS))})")
 
 
 class Authenticator:

@@ -1,7 +1,8 @@
 """Plan review and approval: draft -> submitted -> approved | returned -> submitted ...
 
-Only a manager approves or returns; an approved plan is frozen (no edits, no further transitions)
-and its export carries the approver, the date, the knowledge version and the audit id. Transitions
+Only a manager approves or returns, and never a plan they drafted, edited or submitted themselves
+(four eyes); an approved plan is frozen (no edits, no further transitions) and its export carries the
+drafter, the submitter, the approver, the date, the knowledge version and the audit id. Transitions
 run in one immediate transaction, so two reviewers clicking at once cannot both win.
 """
 
@@ -19,11 +20,12 @@ from pydantic import BaseModel
 
 from assistant.clients.plans import Plan
 from assistant.errors import InputError
+from assistant.governance.auth import Role as UserRole
 from assistant.sqlite import connect, initialise
 
 Status = Literal["draft", "submitted", "approved", "returned"]
 Action = Literal["create", "edit", "submit", "approve", "return"]
-Role = Literal["manager", "relationship-manager", "trainer"] | None
+Role = UserRole | None
 
 TRANSITIONS: dict[Action, tuple[set[str], Status, bool]] = {
     # action: (allowed from, to, manager only)
@@ -75,7 +77,8 @@ class ReviewStore:
 
     def create(self, plan: Plan, actor: str | None, role: Role = None) -> StoredPlan:
         plan_id = uuid.uuid4().hex[:12]
-        plan = plan.model_copy(update={"plan_id": plan_id, "status": "draft"})
+        plan = plan.model_copy(update={"plan_id": plan_id, "status": "draft", "drafted_by": actor, "submitted_by": None,
+                                       "approved_by": None, "approved_at": None})
         with closing(connect(self.path)) as conn:
             conn.execute("begin immediate")
             conn.execute("insert into plans values (?,?,?,?,?,?)", (plan_id, "draft", plan.model_dump_json(), actor, _now(), _now()))
@@ -126,8 +129,12 @@ class ReviewStore:
             if status not in allowed_from:
                 conn.execute("rollback")
                 raise ReviewError(f"plan {plan_id} is {status}; '{action}' needs a plan that is {' or '.join(sorted(allowed_from))}")
+            if action == "approve":
+                self._four_eyes(conn, plan_id, actor)
             plan = Plan.model_validate_json(conn.execute("select plan from plans where plan_id = ?", (plan_id,)).fetchone()[0])
-            update = {"status": target}
+            update: dict = {"status": target}
+            if action == "submit":
+                update["submitted_by"] = actor
             if action == "approve":
                 update |= {"approved_by": actor, "approved_at": _now()}
             plan = plan.model_copy(update=update)
@@ -136,6 +143,21 @@ class ReviewStore:
             self._event(conn, plan_id, actor, role, action, comment)
             conn.execute("commit")
         return self.get(plan_id)
+
+    @staticmethod
+    def _four_eyes(conn: sqlite3.Connection, plan_id: str, actor: str | None) -> None:
+        """The approver must be a named person other than everyone who drafted, edited or submitted it."""
+        if not actor:
+            conn.execute("rollback")
+            raise ReviewError("an approval needs a signed-in approver (turn login on with ADVISOR_AUTH_FILE)")
+        authors = {r[0]: r[1] for r in conn.execute(
+            "select actor, action from plan_events where plan_id = ? and action in ('create', 'edit', 'submit') "
+            "and actor is not null order by seq", (plan_id,))}
+        if actor in authors:
+            conn.execute("rollback")
+            did = {"create": "drafted", "edit": "edited", "submit": "submitted"}[authors[actor]]
+            raise ReviewError(f"you {did} plan {plan_id}, so you cannot approve it: four eyes means another manager "
+                              "approves (drafter and submitter may not approve their own plan)")
 
     @staticmethod
     def _status(conn: sqlite3.Connection, plan_id: str) -> str:

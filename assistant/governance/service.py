@@ -7,8 +7,8 @@ through here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, timedelta
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
 
@@ -19,22 +19,25 @@ from assistant.answers.advisor import Advisor, AskRequest
 from assistant.answers.compose import Answer
 from assistant.answers.llm import AnswerChunk, stream_answer
 from assistant.clients.plans import Plan, PlanDrafter
+from assistant.clients.rules import rules_for
+from assistant.clients.segmentation import Classification, classify
 from assistant.clients.profiles import (
     EnterpriseProfile,
     IndividualProfile,
     validate_profile,
 )
+from assistant.answers.privacy import mask_identifiers, mask_profile
 from assistant.errors import InputError
 from assistant.governance.audit import (
     AuditRecord,
     AuditStore,
+    AuditUnavailable,
     ChunkRef,
     PostgresAuditStore,
     ReplayReport,
     audit_store,
     compare,
     dumps,
-    mask_profile,
     text_hash,
 )
 from assistant.knowledge.documents import load_documents
@@ -51,7 +54,21 @@ def load_disclaimers(folder: Path) -> dict[str, str]:
     return {k: " ".join(str(v).split()) for k, v in data.items()}
 
 
+WITHHELD = {
+    "answer": "the answer is not shown because its audit record could not be written",
+    "plan": "the plan is not shown because its audit record could not be written",
+    "classify": "the classification is not shown because its audit record could not be written",
+    "upload": "the upload was not started because its audit record could not be written",
+}
+
+
 class Governance:
+    """Every user-facing answer, plan and upload, recorded before it is shown.
+
+    >>> governance = Governance(Advisor.from_settings(settings))
+    >>> governance.ask(AskRequest(question="What is RAROC?"), user="li.wei").audit_id
+    """
+
     def __init__(self, advisor: Advisor) -> None:
         self.advisor = advisor
         self.settings = advisor.settings
@@ -70,33 +87,86 @@ class Governance:
     def _composer(self) -> str:
         return getattr(self.advisor.composer, "name", "extractive")
 
+    def _write(self, record: AuditRecord, complete: bool = False) -> str:
+        """Append a record, or the completing row of a started one; refuse to go on when it fails."""
+        try:
+            store = self.audit
+            return store.complete(record) if complete else store.add(record)
+        except AuditUnavailable as exc:
+            raise AuditUnavailable(f"{WITHHELD[record.kind]} ({exc}); ask an administrator to check the audit "
+                                   "database (ADVISOR_AUDIT_DB or ADVISOR_AUDIT_URL)") from exc
+
     # ------------------------------------------------------------------ answers
     def ask(self, request: AskRequest | str, user: str | None = None) -> Answer:
+        """Recorded as started before the answer is composed and completed before it is returned."""
         if isinstance(request, str):
             request = AskRequest(question=request)
-        answer, hits = self.advisor.answer(request)
+        hits = self.advisor.retrieve(request)
+        started = self._start_answer(request, hits, user)
+        answer = self.advisor.composer.compose(request.question.strip(), hits)
         answer.disclaimer = self.disclaimers.get("answer")
-        if self.settings.audit:
-            answer.audit_id = self.audit.add(self._answer_record(request, answer, hits, user))
+        self._complete_answer(started, request, answer, hits)
         return answer
 
     def ask_stream(self, request: AskRequest, user: str | None = None) -> Iterator[AnswerChunk]:
-        """Stream text as the composer releases it; the last chunk carries the audited Answer."""
+        """Stream text as the composer releases it; the last chunk carries the audited Answer.
+
+        The started record is written before the first piece of text; if the completing row cannot be
+        written the stream raises AuditUnavailable instead of yielding the answer, and the caller must
+        withdraw what it showed. A stream abandoned half-way is completed as "interrupted"."""
         question = self.advisor.check_question(request.question)
         hits = self.advisor.retrieve(request)
-        for chunk in stream_answer(self.advisor.composer, question, hits):
-            if chunk.answer is not None:
-                chunk.answer.disclaimer = self.disclaimers.get("answer")
-                if self.settings.audit:
-                    chunk.answer.audit_id = self.audit.add(self._answer_record(request, chunk.answer, hits, user))
-            yield chunk
+        started = self._start_answer(request, hits, user)
+        finished = False
+        try:
+            for chunk in stream_answer(self.advisor.composer, question, hits):
+                if chunk.answer is not None:
+                    chunk.answer.disclaimer = self.disclaimers.get("answer")
+                    self._complete_answer(started, request, chunk.answer, hits)
+                    finished = True
+                yield chunk
+        finally:
+            if started is not None and not finished:
+                self._interrupt(started)
+
+    def _answer_inputs(self, request: AskRequest) -> dict:
+        question = request.question if self.settings.audit_keep_personal_data else mask_identifiers(request.question)
+        return {"question": question, "k": request.k, "filters": request.filters, "mode": request.mode}
+
+    def _start_answer(self, request: AskRequest, hits, user: str | None) -> AuditRecord | None:
+        if not self.settings.audit:
+            return None
+        record = AuditRecord(
+            kind="answer", status="started", user=user, inputs=self._answer_inputs(request),
+            settings=self._settings_used(),
+            chunks=[ChunkRef(chunk_id=h.chunk.id, doc_id=h.chunk.doc_id, content_hash=text_hash(h.chunk.text)) for h in hits],
+            knowledge_version=self.advisor.store.info().get("knowledge_version"), composer=self._composer(),
+            prompt_version=getattr(self.advisor.composer, "prompt_version", None), output_hash="",
+            output_summary="started: the answer is being composed")
+        self._write(record)
+        return record
+
+    def _complete_answer(self, started: AuditRecord | None, request: AskRequest, answer: Answer, hits) -> None:
+        if started is None:
+            return
+        done = self._answer_record(request, answer, hits, started.user).model_copy(update={
+            "id": started.id, "created_at": started.created_at, "status": "completed", "completed_at": _now()})
+        self._write(done, complete=True)
+        answer.audit_id = started.id
+
+    def _interrupt(self, started: AuditRecord) -> None:
+        """Best effort: the reader has gone, so there is nobody left to tell if this fails too."""
+        note = "interrupted: the answer stream stopped before the answer was complete (reader left or write failed)"
+        try:
+            self._write(started.model_copy(update={"status": "interrupted", "completed_at": _now(),
+                                                   "output_summary": note}), complete=True)
+        except AuditUnavailable:
+            pass
 
     def _answer_record(self, request: AskRequest, answer: Answer, hits, user: str | None) -> AuditRecord:
         cited = {c.chunk_id for c in answer.citations}
         return AuditRecord(
-            kind="answer", user=user,
-            inputs={"question": request.question, "k": request.k, "filters": request.filters, "mode": request.mode},
-            settings=self._settings_used(),
+            kind="answer", user=user, inputs=self._answer_inputs(request), settings=self._settings_used(),
             chunks=[ChunkRef(chunk_id=h.chunk.id, doc_id=h.chunk.doc_id, content_hash=text_hash(h.chunk.text),
                              cited=h.chunk.id in cited) for h in hits],
             knowledge_version=self.advisor.store.info().get("knowledge_version"), composer=answer.composer,
@@ -104,12 +174,34 @@ class Governance:
             output_hash=text_hash(answer.answer + dumps([c.chunk_id for c in answer.citations])),
             output_summary=answer.answer[:300])
 
+    # ------------------------------------------------------------------ uploads
+    def upload(self, names: list[str], user: str | None, run: Callable[[], tuple[list[str], list[str], str]]):
+        """Record an upload of ``names`` by ``user`` before it starts, run it, and complete the record
+        with what went in (``run`` returns accepted names, "name: reason" rejections and a summary)."""
+        if not self.settings.audit:
+            return run()
+        started = AuditRecord(kind="upload", status="started", user=user, inputs={"files": names}, settings={},
+                              chunks=[], knowledge_version=self.advisor.store.info().get("knowledge_version"),
+                              composer="upload", output_hash="", output_summary="started: files are being checked")
+        self._write(started)
+        try:
+            accepted, rejected, summary = outcome = run()
+        except BaseException:
+            self._interrupt(started)
+            raise
+        self._write(started.model_copy(update={
+            "status": "completed", "completed_at": _now(), "inputs": {"files": names, "accepted": accepted, "rejected": rejected},
+            "knowledge_version": self.advisor.store.info().get("knowledge_version"),
+            "output_hash": text_hash(dumps([accepted, rejected])), "output_summary": summary[:300]}), complete=True)
+        return outcome
+
     # ------------------------------------------------------------------ plans
     def plan(self, profile: EnterpriseProfile | IndividualProfile, user: str | None = None) -> Plan:
+        """A plan is not streamed: it is recorded whole (one append) before it is returned, or not returned."""
         plan = PlanDrafter(self.advisor).run(profile)
         plan.disclaimer = self.disclaimers.get("plan")
         if self.settings.audit:
-            plan.audit_id = self.audit.add(self._plan_record(profile, plan, user))
+            plan.audit_id = self._write(self._plan_record(profile, plan, user))
         return plan
 
     def _plan_record(self, profile, plan: Plan, user: str | None) -> AuditRecord:
@@ -120,17 +212,29 @@ class Governance:
             kind="plan", user=user, inputs={"profile": masked}, settings=self._settings_used(),
             chunks=[ChunkRef(chunk_id=cid, doc_id=c.doc_id, content_hash=text_hash(c.text), cited=True) for cid, c in cited.items()],
             knowledge_version=plan.knowledge_version, composer="plan-drafter", output_hash=self._plan_hash(plan, raw, masked),
-            output_summary=f"{plan.segment_label}; {sum(len(s.items) for s in plan.sections)} items")
+            output_summary=masked_text(f"{plan.segment_label}; {sum(len(s.items) for s in plan.sections)} items", raw, masked))
 
     @staticmethod
     def _plan_hash(plan: Plan, raw: dict, masked: dict) -> str:
         """Hash of the plan's substance with personal fields in their masked form, so a replay from
         the masked inputs can be compared with the original."""
         text = dumps({"segment": plan.segment, "sections": [s.model_dump() for s in plan.sections]})
-        for key, value in raw.items():
-            if isinstance(value, str) and masked.get(key) != value and len(value) > 1:
-                text = text.replace(dumps(value)[1:-1], dumps(masked[key])[1:-1])
-        return text_hash(text)
+        return text_hash(masked_text(text, raw, masked, json_escaped=True))
+
+    def classify(self, profile: EnterpriseProfile | IndividualProfile, user: str | None = None) -> Classification:
+        """Segment a client; recorded (profile masked) before it is returned, like a plan."""
+        result = classify(profile, rules_for(self.settings.rules_dir))
+        if self.settings.audit:
+            self._write(self._classify_record(profile, result, user))
+        return result
+
+    def _classify_record(self, profile, result: Classification, user: str | None) -> AuditRecord:
+        raw = profile.model_dump(mode="json", exclude_none=True)
+        masked = mask_profile(raw, self.settings.audit_keep_personal_data)
+        shown = masked_text(dumps(result.model_dump(exclude={"name"})), raw, masked, json_escaped=True)
+        return AuditRecord(kind="classify", user=user, inputs={"profile": masked}, settings={}, chunks=[],
+                           knowledge_version=None, composer="rules", output_hash=text_hash(shown),
+                           output_summary=masked_text(f"{result.segment_label} [{result.segment}]", raw, masked))
 
     # ------------------------------------------------------------------ replay
     def show(self, audit_id: str) -> AuditRecord:
@@ -138,10 +242,15 @@ class Governance:
 
     def replay(self, audit_id: str) -> ReplayReport:
         old = self.audit.get(audit_id)
+        if old.kind == "upload":
+            raise InputError(f"{audit_id} records an upload, which is not replayed; see it with 'advisor audit show {audit_id}'")
         if old.kind == "answer":
             request = AskRequest(**{k: v for k, v in old.inputs.items() if v is not None})
             answer, hits = self.advisor.answer(request)
             new = self._answer_record(request, answer, hits, None)
+        elif old.kind == "classify":
+            profile = validate_profile(old.inputs["profile"])
+            new = self._classify_record(profile, classify(profile, rules_for(self.settings.rules_dir)), None)
         else:
             profile = validate_profile(old.inputs["profile"])
             plan = PlanDrafter(self.advisor).run(profile)
@@ -189,6 +298,22 @@ def knowledge_status(advisor: Advisor, today: date | None = None, horizon_days: 
     label = f"{version} · {info.get('documents', len(report.docs))} documents · ingested {info.get('last_ingest', 'never')}"
     return KnowledgeStatus(knowledge_version=version, label=label, documents=len(report.docs),
                            attention=sorted(attention, key=lambda d: (d.review_by or date.max, d.doc_id)))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def masked_text(text: str, raw: dict, masked: dict, json_escaped: bool = False) -> str:
+    """``text`` (a plan summary, a plan's JSON) with every profile value that masking changed replaced by
+    its masked form, so a segment label naming the anchor firm does not carry it into the audit trail."""
+    for key, value in raw.items():
+        pairs = zip(value, masked.get(key) or []) if isinstance(value, list) else [(value, masked.get(key))]
+        for before, after in pairs:
+            if isinstance(before, str) and isinstance(after, str) and after != before and len(before) > 1:
+                old, new = (dumps(before)[1:-1], dumps(after)[1:-1]) if json_escaped else (before, after)
+                text = text.replace(old, new)
+    return text
 
 
 def require_audit_id(value: str) -> str:

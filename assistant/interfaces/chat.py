@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -65,6 +66,12 @@ def standalone_query(question: str, history: list[Turn]) -> str:
 
 
 class ChatService:
+    """Multi-turn answers through the audited stream.
+
+    >>> chat = ChatService(Governance(advisor))
+    >>> chat.answer(ChatRequest(question="and for retail clients?", history=turns)).retrieval_query
+    """
+
     def __init__(self, governance: Governance) -> None:
         self.governance = governance
 
@@ -73,16 +80,17 @@ class ChatService:
         query = standalone_query(request.question, request.history)
         text = ""
         ask = AskRequest(question=query, k=request.k, filters=request.filters)
-        for chunk in self.governance.ask_stream(ask, user):
-            if chunk.answer is None:
-                text += chunk.delta
-                yield ChatUpdate(partial=text)
-                continue
-            answer = chunk.answer
-            answer.question = request.question
-            if query != request.question.strip():
-                answer.retrieval_query = query
-            yield ChatUpdate(partial=answer.answer, done=True, answer=answer)
+        with closing(self.governance.ask_stream(ask, user)) as stream:  # a reader who leaves closes the record
+            for chunk in stream:
+                if chunk.answer is None:
+                    text += chunk.delta
+                    yield ChatUpdate(partial=text)
+                    continue
+                answer = chunk.answer
+                answer.question = request.question
+                if query != request.question.strip():
+                    answer.retrieval_query = query
+                yield ChatUpdate(partial=answer.answer, done=True, answer=answer)
 
     def answer(self, request: ChatRequest) -> Answer:
         final = None

@@ -44,13 +44,18 @@ def parse_filters(values: list[str] | None) -> dict[str, str]:
 def ingest(
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the store and embed everything again.")] = False,
     source: Annotated[Optional[list[Path]], typer.Option("--source", help="A folder of the bank's own md/txt/pdf/docx files (repeatable; remembered).")] = None,
+    prune: Annotated[bool, typer.Option("--prune", help="Allow removing more than ADVISOR_MAX_REMOVAL_SHARE of a source's documents (or all), and forget remembered folders that are gone.")] = False,
 ) -> None:
-    """Bring the store in line with knowledge/ (and added folders): only changes are embedded."""
+    """Bring the store in line with knowledge/ (and added folders): only changes are embedded.
+
+    A missing folder stops the ingest, and so does removing a large share of a source's documents
+    (ADVISOR_MAX_REMOVAL_SHARE, default 20%) unless --prune is given; removals are listed first."""
     from assistant.answers.advisor import Advisor
     from assistant.search.ingest import IngestRequest
 
     advisor = Advisor.from_settings(settings())
-    report = advisor.ingest(IngestRequest(rebuild=rebuild, sources=source or []))
+    report = advisor.ingest(IngestRequest(rebuild=rebuild, sources=source or [], prune=prune),
+                            notice=lambda line: typer.echo(line, err=True))
     for error in report.errors:
         typer.echo(f"rejected {error.path}: {error.message}", err=True)
     typer.echo(report.summary())
@@ -115,19 +120,20 @@ def classify(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per profile, one per line.")] = False,
 ) -> None:
     """Size class, value tier and segment of a client, with the rules and numbers that decided them."""
+    from assistant.answers.advisor import Advisor
     from assistant.clients.profiles import load_profiles
-    from assistant.clients.rules import rules_for
-    from assistant.clients.segmentation import classify as run_classify
+    from assistant.governance.service import Governance
 
-    s = settings()
-    rules = rules_for(s.rules_dir)
+    governance = Governance(Advisor.from_settings(settings()))
     for item in load_profiles(profile):
-        result = run_classify(item, rules)
+        result = governance.classify(item, user=cli_user())
         if as_json:
             emit_json(result.model_dump(include={"client_type", "name", "size_class", "value_tier", "life_stage",
-                                                 "segment", "segment_label", "reasons"}))
+                                                 "segment", "segment_label", "reasons", "readings"}))
         else:
             typer.echo(f"{result.name}: {result.segment_label} [{result.segment}]")
+            for reading in result.readings:
+                typer.echo(f"  - read: {reading}")
             for reason in result.reasons:
                 typer.echo(f"  - {reason}")
 
@@ -263,7 +269,8 @@ def audit_show(audit_id: Annotated[str, typer.Argument(help="The audit_id of an 
     if as_json:
         emit_json(record)
         return
-    typer.echo(f"{record.kind} {record.id} at {record.created_at} by {record.user or 'unknown'}")
+    done = f", {record.status} at {record.completed_at}" if record.completed_at else f", {record.status}"
+    typer.echo(f"{record.kind} {record.id} at {record.created_at} by {record.user or 'unknown'}{done}")
     typer.echo(f"knowledge version {record.knowledge_version}; composer {record.composer}")
     typer.echo("inputs: " + json.dumps(record.inputs, ensure_ascii=False))
     for ref in record.chunks:
@@ -290,7 +297,8 @@ def audit_list(limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] =
     from assistant.governance.service import Governance
 
     for record in Governance(Advisor.from_settings(settings())).audit.recent(limit):
-        typer.echo(f"{record.id}  {record.created_at}  {record.kind:<6}  {record.user or '-':<12}  {record.output_summary[:70]}")
+        typer.echo(f"{record.id}  {record.created_at}  {record.kind:<6}  {record.status:<11}  {record.user or '-':<12}  "
+                   f"{record.output_summary[:70]}")
 
 
 @knowledge_app.command("status")

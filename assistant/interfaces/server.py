@@ -40,6 +40,19 @@ def _warm(advisor: Advisor) -> None:
         log.exception("warm-up failed")
 
 
+def _stop_on_sigterm() -> None:
+    """Turn SIGTERM (systemd, docker stop, a test) into the same orderly stop as Ctrl+C, so Gradio's
+    shutdown and the exit handlers run: they delete plan downloads, which name clients."""
+    import signal
+    import threading
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+
+
 def serve(settings: Settings | None = None, block: bool = True):
     settings = settings or Settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -48,6 +61,8 @@ def serve(settings: Settings | None = None, block: bool = True):
 
     threading.Thread(target=_warm, args=(advisor,), name="warm-up", daemon=True).start()
     demo.queue(default_concurrency_limit=4, max_size=200)
+    if block:
+        _stop_on_sigterm()
     return demo.launch(server_name=settings.host, server_port=settings.port or None, auth=auth,
                        prevent_thread_lock=not block, show_error=False, footer_links=["api"],
                        allowed_paths=[], quiet=not block)

@@ -5,10 +5,15 @@ reaches the store; names are reduced to a safe base name so nothing can be writt
 upload folder. A file whose document id is already taken by another document (or by another file
 of the same upload) is rejected too, so an upload never silently replaces someone else's document;
 uploading a file under the name it was kept as replaces that file, which is how a new version goes in.
+
+Nothing kept is overwritten before the new version is accepted: files are staged beside the upload
+folder, the ingest reads them in place of the kept ones, and only the versions it accepts are moved
+in (``os.replace``); the whole check-ingest-keep sequence holds the ingest lock.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -17,6 +22,8 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from assistant.answers.advisor import Advisor
+from assistant.governance.auth import require_publisher
+from assistant.governance.service import Governance
 from assistant.knowledge.converters import (
     ConversionError,
     check_size,
@@ -29,7 +36,7 @@ from assistant.knowledge.documents import (
     parse_document,
     slugify,
 )
-from assistant.search.ingest import IngestReport, Progress
+from assistant.search.ingest import IngestReport, IngestRequest, Progress
 
 SAFE = re.compile(r"[^A-Za-z0-9._\-\u4e00-\u9fff]+")
 
@@ -92,46 +99,78 @@ def kept_ids(folder: Path) -> dict[str, str]:
     return ids
 
 
+def staging_dir(advisor: Advisor) -> Path:
+    """Where new versions wait for the ingest: beside the upload folder (same file system, so the
+    final move is an atomic rename) but outside it, so no ingest reads a version not yet accepted."""
+    return advisor.settings.data_dir / "uploads.incoming"
+
+
 def store_uploads(advisor: Advisor, files: list[tuple[Path, str]], progress: Progress | None = None) -> UploadReport:
     """``files`` are (temporary path, original name) pairs; returns what went in and what did not."""
     folder = advisor.settings.uploads_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    root = folder.resolve()
-    report = UploadReport()
-    kept = kept_ids(folder)
-    others = set(advisor.store.manifest()) - set(kept.values())  # the knowledge base and --source folders
-    batch: dict[str, tuple[str, str]] = {}  # kept name -> (document id, original name)
-    for path, original in files:
-        name = safe_name(original)
-        if Path(name).suffix not in supported_suffixes():
-            report.rejected.append(Rejected(name=original, reason=f"unsupported file type; use {', '.join(supported_suffixes())}"))
-            continue
-        if name in batch:
-            report.rejected.append(Rejected(name=original, reason=f"another file of this upload is also kept as '{name}'; rename one of them"))
-            continue
-        target = folder / name
-        if target.resolve().parent != root:
-            report.rejected.append(Rejected(name=original, reason="file name points outside the upload folder"))
-            continue
+    with advisor.ingest_lock:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = staging_dir(advisor)
+        shutil.rmtree(staging, ignore_errors=True)  # left by a process that died before settling
+        staging.mkdir(parents=True)
+        report = UploadReport()
+        kept = kept_ids(folder)
+        others = set(advisor.store.manifest()) - set(kept.values())  # the knowledge base and --source folders
+        batch: dict[str, tuple[str, str]] = {}  # kept name -> (document id, original name)
+        for path, original in files:
+            name = _admit(Path(path), original, folder, kept, others, batch, report)
+            if name is not None:
+                shutil.copyfile(path, staging / name)
         try:
-            doc_id = check_file(Path(path), name)
-        except ConversionError as exc:
-            report.rejected.append(Rejected(name=original, reason=str(exc)))
-            continue
-        except OSError as exc:
-            report.rejected.append(Rejected(name=original, reason=f"the uploaded file cannot be read ({exc.strerror or exc}); upload it again"))
-            continue
-        clash = _clash(doc_id, name, others, kept, batch)
-        if clash:
-            report.rejected.append(Rejected(name=original, reason=clash))
-            continue
-        shutil.copyfile(path, target)
-        batch[name] = (doc_id, original)
-        report.accepted.append(name)
-    if report.accepted:
-        report.ingest = advisor.ingest(progress=progress)
-        _drop_refused(report, folder, {n: o for n, (_, o) in batch.items()})
+            if batch:
+                replacing = {folder / name: staging / name for name in batch}
+                report.ingest = advisor.ingest(IngestRequest(replacing=replacing), progress=progress)
+                _settle(report, folder, staging, batch)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return report
+
+
+def publish_uploads(governance: Governance, files: list[tuple[Path, str]], *, login: bool, user: str | None,
+                    role: str | None, progress: Progress | None = None) -> UploadReport:
+    """The app's upload: refused unless the role may publish (when login is on), recorded in the audit
+    trail with the user before any file is looked at, and completed with what went in."""
+    require_publisher(login, user, role)
+    outcome: dict[str, UploadReport] = {}
+
+    def run() -> tuple[list[str], list[str], str]:
+        report = outcome["report"] = store_uploads(governance.advisor, files, progress)
+        summary = report.ingest.summary() if report.ingest else "nothing accepted"
+        return report.accepted, [f"{r.name}: {r.reason}" for r in report.rejected], summary
+
+    governance.upload([original for _, original in files], user, run)
+    return outcome["report"]
+
+
+def _admit(path: Path, original: str, folder: Path, kept: dict[str, str], others: set[str],
+           batch: dict[str, tuple[str, str]], report: UploadReport) -> str | None:
+    """The name a file will be kept under, or None after recording why it is rejected."""
+    name = safe_name(original)
+    reason = None
+    if Path(name).suffix not in supported_suffixes():
+        reason = f"unsupported file type; use {', '.join(supported_suffixes())}"
+    elif name in batch:
+        reason = f"another file of this upload is also kept as '{name}'; rename one of them"
+    elif (folder / name).resolve().parent != folder.resolve():
+        reason = "file name points outside the upload folder"
+    else:
+        try:
+            doc_id = check_file(path, name)
+            reason = _clash(doc_id, name, others, kept, batch)
+        except ConversionError as exc:
+            reason = str(exc)
+        except OSError as exc:
+            reason = f"the uploaded file cannot be read ({exc.strerror or exc}); upload it again"
+    if reason:
+        report.rejected.append(Rejected(name=original, reason=reason))
+        return None
+    batch[name] = (doc_id, original)
+    return name
 
 
 def _clash(doc_id: str, name: str, others: set[str], kept: dict[str, str], batch: dict[str, tuple[str, str]]) -> str | None:
@@ -148,13 +187,15 @@ def _clash(doc_id: str, name: str, others: set[str], kept: dict[str, str], batch
     return None
 
 
-def _drop_refused(report: UploadReport, folder: Path, originals: dict[str, str]) -> None:
-    """A kept file the ingest refused after all is removed again, so the folder and the store agree."""
-    kept = {(folder / name).resolve(): name for name in report.accepted}
-    for error in report.ingest.errors if report.ingest else []:
-        name = kept.get(Path(error.path).resolve())
-        if name is None or name not in report.accepted:
+def _settle(report: UploadReport, folder: Path, staging: Path, batch: dict[str, tuple[str, str]]) -> None:
+    """Move each version the ingest accepted into place; a refused one is dropped and the kept file
+    it would have replaced stays as it was, on disk and in the store."""
+    refused = {Path(e.path).resolve(): e.message for e in (report.ingest.errors if report.ingest else [])}
+    for name, (_, original) in batch.items():
+        staged = staging / name
+        reason = refused.get(staged.resolve())
+        if reason is not None:
+            report.rejected.append(Rejected(name=original, reason=reason))
             continue
-        (folder / name).unlink(missing_ok=True)
-        report.accepted.remove(name)
-        report.rejected.append(Rejected(name=originals.get(name, name), reason=error.message))
+        os.replace(staged, folder / name)
+        report.accepted.append(name)

@@ -16,6 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from assistant.errors import InputError
 from assistant.knowledge.converters import (
     ConversionError,
     convert_file,
@@ -145,7 +146,11 @@ def _describe(exc: ValidationError) -> str:
 
 
 def load_documents(folder: Path, fingerprint: str = "") -> LoadReport:
-    """Load every ``*.md`` under ``folder``; a bad file becomes an error entry, never an exception."""
+    """Load every ``*.md`` under ``folder``; a bad file becomes an error entry, never an exception.
+
+    A missing folder is an error, not an empty knowledge base: an unmounted share or a mistyped
+    ADVISOR_KNOWLEDGE_DIR must not read as "every document was deleted"."""
+    require_folder(folder, "knowledge folder")
     report = LoadReport()
     seen: dict[str, str] = {}
     for path in sorted(folder.rglob("*.md")):
@@ -195,7 +200,16 @@ def _readable_title(text: str) -> str:
     return title if len(title) >= 3 else f"Document {title}".strip()
 
 
+def require_folder(folder: Path, what: str) -> None:
+    """Raise InputError naming ``folder`` when it is not there (or is a file)."""
+    if not folder.is_dir():
+        state = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise InputError(f"the {what} {folder} {state}: check the path (or mount the share) and try again; "
+                         "nothing was changed")
+
+
 def load_user_folder(folder: Path, fingerprint: str = "") -> LoadReport:
+    require_folder(folder, "source folder")
     report = LoadReport()
     seen: set[str] = set()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):

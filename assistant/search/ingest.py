@@ -8,35 +8,48 @@ expected count or hash, and the next run rewrites exactly that document.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import json
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from assistant.config import Settings
+from assistant.errors import InputError
 from assistant.knowledge.chunking import Chunk, chunk_document
 from assistant.knowledge.documents import (
     DocError,
     KnowledgeDoc,
+    LoadReport,
     load_documents,
+    load_user_file,
     load_user_folder,
+    require_folder,
 )
 from assistant.search.embeddings import Embedder
-from assistant.search.store import ChromaStore
+from assistant.search.sources import (
+    IngestLock,
+    SourceRegistry,
+    removal_problem,
+    shown,
+)
+from assistant.search.store import ChromaStore, DocState
 
 Progress = Callable[[int, int, str], None]
+Notice = Callable[[str], None]
 SCHEMA_VERSION = "1"
 
 
 class IngestRequest(BaseModel):
     rebuild: bool = False
     sources: list[Path] = Field(default_factory=list, description="Extra folders of the bank's own files.")
+    prune: bool = Field(False, description="Allow removing more than ADVISOR_MAX_REMOVAL_SHARE of a source's "
+                        "documents (or all of them), and forget remembered folders that are gone.")
+    replacing: dict[Path, Path] = Field(
+        default_factory=dict, description="Kept file -> its new version, read instead of it. A refused new version "
+        "leaves the kept one in force; the caller moves accepted versions into place after the ingest.")
 
 
 class IngestReport(BaseModel):
@@ -49,6 +62,7 @@ class IngestReport(BaseModel):
     seconds: float = 0.0
     knowledge_version: str = ""
     errors: list[DocError] = []
+    removed_ids: list[str] = []
 
     def summary(self) -> str:
         return (f"documents: {self.added} added, {self.updated} updated, {self.removed} removed, "
@@ -66,58 +80,31 @@ def knowledge_version(hashes: dict[str, str]) -> str:
     return digest[:12]
 
 
-class SourceRegistry:
-    """Folders added with ``--source`` are remembered, so a later plain ingest does not delete them."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.path = settings.data_dir / "sources.json"
-        self.uploads = settings.uploads_dir
-
-    def folders(self) -> list[Path]:
-        saved = json.loads(self.path.read_text()) if self.path.exists() else []
-        folders = [Path(p) for p in saved]
-        if self.uploads.exists():
-            folders.append(self.uploads)
-        return folders
-
-    def add(self, folders: list[Path]) -> None:
-        saved = json.loads(self.path.read_text()) if self.path.exists() else []
-        for folder in folders:
-            resolved = str(folder.resolve())
-            if resolved not in saved:
-                saved.append(resolved)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(saved, indent=2))
-
-
-@contextmanager
-def _exclusive(lock_path: Path):
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 class Ingestor:
-    def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder, group_chunks: int = 128) -> None:
+    """Bring the store in line with the knowledge folder, the remembered folders and the uploads.
+
+    >>> Ingestor(settings, store, embedder).run(IngestRequest(prune=False), notice=print)
+
+    Nothing is written until the plan is known: missing folders and removals beyond the allowed
+    share stop the run first, and ``notice`` hears how many documents go (and which) before any do.
+    """
+
+    def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder, group_chunks: int = 128,
+                 lock: IngestLock | None = None) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.group_chunks = group_chunks
+        self.lock = lock or IngestLock(settings.data_dir / "ingest.lock")
 
-    def load(self, sources: list[Path]) -> tuple[list[KnowledgeDoc], list[DocError]]:
+    def load(self, sources: list[Path], replacing: dict[Path, Path] | None = None) -> tuple[list[KnowledgeDoc], list[DocError]]:
         fp = fingerprint(self.settings)
         report = load_documents(self.settings.docs_dir, fp)
         docs, errors = list(report.docs), list(report.errors)
         seen = {d.meta.id for d in docs}
         for folder in sources:
-            if not folder.is_dir():
-                errors.append(DocError(path=str(folder), message="source folder does not exist"))
-                continue
             extra = load_user_folder(folder, fp)
+            self._overlay(folder, extra, replacing or {}, seen, fp)
             errors.extend(extra.errors)
             for doc in extra.docs:
                 if doc.meta.id in seen:
@@ -127,48 +114,101 @@ class Ingestor:
                 docs.append(doc)
         return docs, errors
 
-    def run(self, request: IngestRequest | None = None, progress: Progress | None = None) -> IngestReport:
+    @staticmethod
+    def _overlay(folder: Path, extra: LoadReport, replacing: dict[Path, Path], seen: set[str], fp: str) -> None:
+        """Read each new version in place of its kept file; a refused one is an error on the new
+        version's path and leaves the kept file's document as it was."""
+        root = folder.resolve()
+        for kept, new in replacing.items():
+            if kept.resolve().parent != root:
+                continue
+            try:
+                doc = load_user_file(new, fp)
+            except ValueError as exc:  # ConversionError and front-matter errors
+                extra.errors.append(DocError(path=str(new), message=str(exc)))
+                continue
+            others = {d.meta.id for d in extra.docs if Path(d.path).resolve() != kept.resolve()}
+            if doc.meta.id in seen or doc.meta.id in others:
+                extra.errors.append(DocError(path=str(new), message=f"id '{doc.meta.id}' is already used by another "
+                                             "document; rename the file (or change its id)"))
+                continue
+            extra.docs = [d for d in extra.docs if Path(d.path).resolve() != kept.resolve()] + [doc]
+            extra.errors = [e for e in extra.errors if Path(e.path).resolve() != kept.resolve()]
+
+    def folders(self, request: IngestRequest, registry: SourceRegistry) -> list[Path]:
+        """The folders to read; raises InputError for a missing one (nothing is changed then)."""
+        require_folder(self.settings.docs_dir, "knowledge folder (ADVISOR_KNOWLEDGE_DIR/docs)")
+        missing = [str(p) for p in request.sources if not p.is_dir()]
+        if missing:
+            raise InputError(f"--source folder not found: {', '.join(missing)}: check the path (or mount the share); "
+                             "nothing was changed")
+        gone = [p for p in registry.saved() if not p.is_dir()]
+        if gone and not request.prune:
+            raise InputError(f"the remembered source folder {', '.join(map(str, gone))} is missing (unmounted or moved?): "
+                             "mount it again, or run the ingest with prune (advisor ingest --prune) to forget it and "
+                             "remove its documents; nothing was changed")
+        fresh = [p.resolve() for p in request.sources]
+        folders = [p for p in registry.folders() if p.is_dir() and p.resolve() not in fresh]
+        return folders + fresh
+
+    def run(self, request: IngestRequest | None = None, progress: Progress | None = None,
+            notice: Notice | None = None) -> IngestReport:
         request = request or IngestRequest()
         started = time.perf_counter()
-        registry = SourceRegistry(self.settings)
-        if request.sources:
-            missing = [str(p) for p in request.sources if not p.is_dir()]
-            if missing:
-                raise FileNotFoundError(f"source folder not found: {', '.join(missing)}")
+        with self.lock:
+            registry = SourceRegistry(self.settings)
+            docs, errors = self.load(self.folders(request, registry), request.replacing)
+            manifest = self.store.manifest()
+            current = {d.meta.id for d in docs}
+            stale = sorted(doc_id for doc_id in manifest if doc_id not in current)
+            problem = None if request.prune else removal_problem(stale, manifest, self.settings.max_removal_share)
+            if problem:
+                raise InputError(problem)
+            if stale and notice is not None:
+                notice(f"removing {len(stale)} of {len(manifest)} stored documents no longer on disk: {shown(stale)}")
             registry.add(request.sources)
-        with _exclusive(self.settings.data_dir / "ingest.lock"):
-            docs, errors = self.load(registry.folders())
+            gone = [p for p in registry.saved() if not p.is_dir()]  # only with prune: folders() refused them otherwise
+            if gone:
+                registry.forget(gone)
+            report = IngestReport(errors=errors, removed_ids=stale)
             if request.rebuild:
                 self.store.reset()
-            manifest = self.store.manifest()
-            report = IngestReport(errors=errors)
-            to_write: list[tuple[KnowledgeDoc, list[Chunk], bool]] = []
-            for doc in docs:
-                state = manifest.get(doc.meta.id)
-                if state is not None and state.complete and state.doc_hash == doc.content_hash:
-                    report.unchanged += 1
-                    report.chunks += state.present_chunks
-                    continue
-                chunks = chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
-                to_write.append((doc, chunks, state is not None))
-            current = {d.meta.id for d in docs}
-            stale = [doc_id for doc_id in manifest if doc_id not in current]
+                manifest = {}
+            to_write = self._changes(docs, manifest, report)
             if to_write or stale:
                 self.store.bump_revision()
             self._write(to_write, report, progress)
             for doc_id in stale:
-                self.store.delete_doc(doc_id)
+                if not request.rebuild:
+                    self.store.delete_doc(doc_id)
                 report.removed += 1
-            version = knowledge_version({d.meta.id: d.content_hash for d in docs})
-            report.knowledge_version = version
-            report.seconds = time.perf_counter() - started
-            self.store.bump_revision({
-                "knowledge_version": version,
-                "last_ingest": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "documents": len(docs),
-                "embedding_model": self.settings.embedding_model,
-            })
+            self._finish(docs, report, started)
             return report
+
+    def _changes(self, docs: list[KnowledgeDoc], manifest: dict[str, DocState],
+                 report: IngestReport) -> list[tuple[KnowledgeDoc, list[Chunk], bool]]:
+        """The documents to (re)write; unchanged complete ones are counted and skipped."""
+        to_write: list[tuple[KnowledgeDoc, list[Chunk], bool]] = []
+        for doc in docs:
+            state = manifest.get(doc.meta.id)
+            if state is not None and state.complete and state.doc_hash == doc.content_hash:
+                report.unchanged += 1
+                report.chunks += state.present_chunks
+                continue
+            chunks = chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
+            to_write.append((doc, chunks, state is not None))
+        return to_write
+
+    def _finish(self, docs: list[KnowledgeDoc], report: IngestReport, started: float) -> None:
+        version = knowledge_version({d.meta.id: d.content_hash for d in docs})
+        report.knowledge_version = version
+        report.seconds = time.perf_counter() - started
+        self.store.bump_revision({
+            "knowledge_version": version,
+            "last_ingest": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "documents": len(docs),
+            "embedding_model": self.settings.embedding_model,
+        })
 
     def _write(self, to_write: list[tuple[KnowledgeDoc, list[Chunk], bool]], report: IngestReport,
                progress: Progress | None) -> None:

@@ -34,6 +34,7 @@ class DocState(BaseModel):
     expected_chunks: int
     present_chunks: int
     hashes_agree: bool
+    source: str = ""
 
     @property
     def complete(self) -> bool:
@@ -214,7 +215,7 @@ class ChromaStore:
                 st = states.get(doc_id)
                 if st is None:
                     states[doc_id] = DocState(doc_hash=meta["doc_hash"], expected_chunks=int(meta["doc_chunks"]),
-                                              present_chunks=1, hashes_agree=True)
+                                              present_chunks=1, hashes_agree=True, source=str(meta.get("source", "")))
                 else:
                     st.present_chunks += 1
                     st.hashes_agree = st.hashes_agree and st.doc_hash == meta["doc_hash"]

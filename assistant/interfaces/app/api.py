@@ -8,40 +8,43 @@ from pydantic import ValidationError
 from assistant.answers.advisor import AskRequest
 from assistant.clients.exports import to_json, to_markdown
 from assistant.clients.profiles import validate_profile
-from assistant.clients.rules import rules_for
-from assistant.clients.segmentation import classify
 from assistant.errors import AdvisorError
 from assistant.interfaces.app.common import AppContext, user_message
 
 
 class Api:
-    """The endpoints call the same audited package functions as the tabs."""
+    """The endpoints call the same audited package functions as the tabs, as the signed-in user.
+
+    >>> with gr.Blocks():
+    ...     Api(AppContext(advisor, auth)).register()
+    """
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
-    def api_ask(self, question: str, k: int = 5, filters: dict | None = None) -> dict:
+    def api_ask(self, question: str, k: int = 5, filters: dict | None = None, request: gr.Request = None) -> dict:
         """Answer a question with citations. `filters`: {"source"|"topics"|"audience"|"segments": value}."""
         try:
-            answer = self.ctx.governance.ask(AskRequest(question=question, k=k, filters=filters or {}))
+            answer = self.ctx.governance.ask(AskRequest(question=question, k=k, filters=filters or {}),
+                                             user=self.ctx.user(request))
         except (AdvisorError, ValidationError, ValueError) as exc:
             raise gr.Error(user_message(exc)) from exc
         return answer.model_dump(mode="json", include={"question", "answer", "grounded", "citations", "warnings", "suggestions",
                                                        "composer", "audit_id", "disclaimer"})
 
-    def api_classify(self, profile: dict) -> dict:
+    def api_classify(self, profile: dict, request: gr.Request = None) -> dict:
         """Segment a client profile (the JSON profile format in the README)."""
         try:
-            return classify(validate_profile(profile), rules_for(self.ctx.settings.rules_dir)).model_dump(mode="json")
+            return self.ctx.governance.classify(validate_profile(profile), user=self.ctx.user(request)).model_dump(mode="json")
         except (AdvisorError, ValidationError, ValueError) as exc:
             raise gr.Error(user_message(exc)) from exc
 
-    def api_plan(self, profile: dict) -> dict:
+    def api_plan(self, profile: dict, request: gr.Request = None) -> dict:
         """Draft a cited client service plan; returns the plan JSON and its Markdown."""
         import json
 
         try:
-            plan = self.ctx.governance.plan(validate_profile(profile))
+            plan = self.ctx.governance.plan(validate_profile(profile), user=self.ctx.user(request))
         except (AdvisorError, ValidationError, ValueError) as exc:
             raise gr.Error(user_message(exc)) from exc
         return {"plan": json.loads(to_json(plan)), "markdown": to_markdown(plan)}

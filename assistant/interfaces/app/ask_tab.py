@@ -29,6 +29,8 @@ class AskTab:
 
     def ask_stream(self, question: str, messages: list, turns: list, source: str, audience: str, segment: str,
                    request: gr.Request):
+        """Stream the answer into the chat. Nothing shows until its audit record is started; if the
+        record cannot be completed, the text shown so far is withdrawn and the reason given."""
         messages = list(messages or [])
         history = [Turn.model_validate(t) for t in (turns or [])]
         try:
@@ -38,16 +40,21 @@ class AskTab:
         except (AdvisorError, ValidationError, ValueError) as exc:
             yield messages, turns, gr.update(), f"⚠️ {user_message(exc)}", question, None
             return
-        messages += [{"role": "user", "content": question}, {"role": "assistant", "content": first.partial}]
-        yield messages, turns, gr.update(), "", "", None
+        shown = messages + [{"role": "user", "content": question}, {"role": "assistant", "content": first.partial}]
+        yield shown, turns, gr.update(), "", "", None
         final = first.answer
-        for update in updates:
-            messages[-1] = {"role": "assistant", "content": update.partial if not update.done else answer_markdown(update.answer)}
-            final = update.answer or final
-            yield messages, turns, gr.update(), "", "", None
+        try:
+            for update in updates:
+                shown[-1] = {"role": "assistant", "content": update.partial if not update.done else answer_markdown(update.answer)}
+                final = update.answer or final
+                yield shown, turns, gr.update(), "", "", None
+        except AdvisorError as exc:
+            withdrawn = shown[:-1] + [{"role": "assistant", "content": f"⚠️ Answer withdrawn: {exc}"}]
+            yield withdrawn, turns, gr.update(), f"⚠️ {user_message(exc)}", question, None
+            return
         history += [Turn(role="user", content=question, query=final.retrieval_query or question.strip()),
                     Turn(role="assistant", content=final.answer)]
-        yield (messages, [t.model_dump() for t in history], render_sources(final), "", "", final.model_dump(mode="json"))
+        yield (shown, [t.model_dump() for t in history], render_sources(final), "", "", final.model_dump(mode="json"))
 
     def feedback_up(self, comment: str, last: dict | None, request: gr.Request):
         return self.send_feedback(1, comment, last, request)
@@ -61,7 +68,7 @@ class AskTab:
         try:
             self.ctx.feedback.add(FeedbackIn(rating=rating, question=last["question"], answer=last["answer"],
                                          citations=last.get("citations", []), comment=(comment or None),
-                                         user=getattr(request, "username", None)))
+                                         user=self.ctx.user(request)))
         except ValidationError as exc:
             return f"⚠️ {user_message(exc)}"
         return "Thank you: feedback saved." if rating > 0 else "Thank you: feedback saved for review."

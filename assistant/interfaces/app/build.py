@@ -20,13 +20,16 @@ def build_app(advisor: Advisor, training_tab=None, auth=None) -> gr.Blocks:
     """
     ctx = AppContext(advisor, auth)
     plan = PlanTab(ctx)
-    with gr.Blocks(title="Strategy Advisor", analytics_enabled=False) as demo:
+    # Gradio keeps its own copies of files it serves (plan downloads, uploaded profiles): drop them after
+    # the same age as our downloads, and all of them when the server stops.
+    age = advisor.settings.download_max_age
+    with gr.Blocks(title="Strategy Advisor", analytics_enabled=False, delete_cache=(min(600, age), age)) as demo:
         gr.Markdown("# Strategy Advisor\nGrounded answers, client plans and training from the bank's knowledge base.")
         AskTab(ctx).build()
         plan.build(list(plan.examples()))
         with gr.Tab("Training", id="training"):
             if training_tab is not None:
-                training_tab(advisor)
+                training_tab(advisor, auth)
             else:
                 gr.Markdown("### Training is coming\nThe onboarding curriculum, the bilingual glossary with search and "
                             "graded quizzes will appear here.")

@@ -6,8 +6,6 @@ May import: the capability packages (answers, clients, governance, knowledge) an
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 from typing import get_args
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -22,6 +20,7 @@ from assistant.governance.feedback import FeedbackStore
 from assistant.governance.reviews import review_store
 from assistant.governance.service import Governance
 from assistant.interfaces.chat import ChatService
+from assistant.interfaces.downloads import Downloads
 from assistant.knowledge.documents import Audience, Segment, Source
 
 ANY = "any"
@@ -84,7 +83,11 @@ class AppContext:
         self.reviews = review_store(self.settings)
         self.auth = auth
         self.feedback = FeedbackStore(self.settings.data_dir / "feedback.sqlite3")
-        self.downloads = Path(tempfile.mkdtemp(prefix="advisor-downloads-"))
+        self.downloads = Downloads(self.settings.download_max_age)
+
+    @property
+    def login(self) -> bool:
+        return self.auth is not None
 
     def user(self, request: gr.Request | None) -> str | None:
         return getattr(request, "username", None) if request is not None else None

@@ -12,7 +12,7 @@ import gradio as gr
 from assistant.errors import AdvisorError
 from assistant.interfaces.app.common import ANY, AppContext
 from assistant.interfaces.library import list_documents, read_document, topics
-from assistant.interfaces.uploads import store_uploads
+from assistant.interfaces.uploads import publish_uploads
 
 
 class KnowledgeTab:
@@ -37,13 +37,16 @@ class KnowledgeTab:
     def read(self, doc_id: str | None) -> str:
         return read_document(self.ctx.advisor, doc_id) if doc_id else ""
 
-    def upload(self, files: list | None, progress=gr.Progress()):
+    def upload(self, files: list | None, request: gr.Request = None, progress=gr.Progress()):
+        """Only a publishing role may upload when login is on; every upload is audited with its user."""
         if not files:
             return "⚠️ Choose one or more files (md, txt, pdf, docx) first.", self.stats_markdown()
         pairs = [(Path(f), Path(getattr(f, "orig_name", None) or f).name) for f in files]
         progress(0, desc="checking files")
         try:
-            report = store_uploads(self.ctx.advisor, pairs, progress=lambda done, total, doc: progress(done / max(total, 1), desc=f"embedding {doc}"))
+            report = publish_uploads(self.ctx.governance, pairs, login=self.ctx.login, user=self.ctx.user(request),
+                                     role=self.ctx.role(request),
+                                     progress=lambda done, total, doc: progress(done / max(total, 1), desc=f"embedding {doc}"))
         except AdvisorError as exc:
             return f"⚠️ {exc}", self.stats_markdown()
         lines = [f"✅ added: {name}" for name in report.accepted]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import get_args
 
@@ -61,7 +60,9 @@ class PlanTab:
     def _fill(self, form: ProfileForm) -> list:
         return [getattr(form, k) for k in FORM_KEYS]
 
-    def draft(self, *values, request: gr.Request = None):
+    def draft(self, request: gr.Request, *values):
+        """``request`` comes first: Gradio fills in only positional ``gr.Request`` parameters (a keyword-only one
+        after ``*values`` stayed None, and drafts were recorded without their author)."""
         form_values = dict(zip(FORM_KEYS, values))
         hidden = gr.update(value=None, visible=False)
         try:
@@ -76,11 +77,12 @@ class PlanTab:
 
     def _render_plan(self, plan, name: str):
         c = plan.classification
-        summary = f"### {c.segment_label}\n`{c.segment}` · plan `{plan.plan_id}` · **{plan.status}**" + "".join(f"\n- {r}" for r in c.reasons)
+        summary = (f"### {c.segment_label}\n`{c.segment}` · plan `{plan.plan_id}` · **{plan.status}**"
+                   + "".join(f"\n- _read:_ {r}" for r in c.readings) + "".join(f"\n- {r}" for r in c.reasons))
         if plan.blocking_issues:
             summary += "\n\n**Blocking issues:**" + "".join(f"\n- {b}" for b in plan.blocking_issues)
         stem = "".join(ch if ch.isalnum() else "-" for ch in name.lower())[:40].strip("-") or "plan"
-        folder = Path(tempfile.mkdtemp(dir=self.ctx.downloads))
+        folder = self.ctx.downloads.folder()
         docx_path = folder / f"plan-{stem}.docx"
         md_path = folder / f"plan-{stem}.md"
         docx_path.write_bytes(to_docx(plan))
@@ -119,10 +121,11 @@ class PlanTab:
         except AdvisorError as exc:
             return f"⚠️ {exc}", hidden
         if stored.status == "approved":
-            folder = Path(tempfile.mkdtemp(dir=self.ctx.downloads))
-            path = folder / f"approved-plan-{plan_id}.docx"
+            path = self.ctx.downloads.folder() / f"approved-plan-{plan_id}.docx"
             path.write_bytes(to_docx(stored.plan))
-            return f"Plan `{plan_id}` approved by {stored.plan.approved_by}; it is now frozen.", gr.update(value=str(path), visible=True)
+            p = stored.plan
+            return (f"Plan `{plan_id}` approved by {p.approved_by} (drafted by {p.drafted_by or 'unknown'}, submitted by "
+                    f"{p.submitted_by or 'unknown'}); it is now frozen.", gr.update(value=str(path), visible=True))
         return f"Plan `{plan_id}` returned to the relationship manager with your comment.", hidden
 
     def approve(self, plan_id, comment, request: gr.Request = None):
@@ -180,9 +183,11 @@ class PlanTab:
             f["occupation"] = gr.Textbox(label="Occupation")
             f["aum_rmb"] = gr.Number(label="AUM at the bank (RMB yuan)", value=None)
             f["annual_income_rmb"] = gr.Number(label="Annual income (RMB yuan)", value=None)
-            f["family_situation"] = gr.Dropdown(list(get_args(FamilySituation)), label="Family situation", value=None)
+            f["family_situation"] = gr.Dropdown(list(get_args(FamilySituation)), label="Family situation (or describe it: "
+                                                "'married, two children aged 5 and 8')", value=None, allow_custom_value=True)
             f["dependents"] = gr.Number(label="Dependents", value=None)
-            f["risk_appetite"] = gr.Dropdown(list(get_args(RiskAppetite)), label="Risk appetite", value=None)
+            f["risk_appetite"] = gr.Dropdown(list(get_args(RiskAppetite)), label="Risk appetite (C1-C5, or e.g. 'balanced', '稳健型')",
+                                             value=None, allow_custom_value=True)
             f["goals"] = gr.Textbox(label="Goals (one per line)", lines=2)
             f["business_owner"] = gr.Checkbox(label="Business owner")
         f["products_held"] = gr.Textbox(label="Products held (one per line)", lines=2)

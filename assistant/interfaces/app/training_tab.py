@@ -74,9 +74,17 @@ class TrainingTab:
     ...     TrainingTab(advisor).build()
     """
 
-    def __init__(self, advisor: Advisor) -> None:
+    def __init__(self, advisor: Advisor, auth=None) -> None:
         self.advisor = advisor
         self.settings = advisor.settings
+        self.auth = auth
+
+    def trainee(self, request: gr.Request | None, typed: str | None) -> str | None:
+        """Whose results these are: with login on, the signed-in user (a typed name would let anyone
+        file results under anyone); without login, the name typed in."""
+        if self.auth is not None:
+            return getattr(request, "username", None) or None
+        return (typed or "").strip() or None
 
     def start_quiz(self, topic_value, n, seed_value):
         try:
@@ -94,18 +102,20 @@ class TrainingTab:
         note = f"_{quiz.note}_" if quiz.note else ""
         return [quiz.model_dump(), note] + updates
 
-    def finish_quiz(self, quiz_data, name, *answers):
+    def finish_quiz(self, request: gr.Request, quiz_data, name, *answers):
+        """``request`` comes first: Gradio fills in only positional ``gr.Request`` parameters."""
         if not quiz_data:
             return "⚠️ Start a quiz first."
         quiz = Quiz.model_validate(quiz_data)
         graded = grade(quiz, list(answers[: len(quiz.questions)]))
-        saved = record_result(self.settings, name, graded) if (name or "").strip() else 0
+        name = self.trainee(request, name)
+        saved = record_result(self.settings, name, graded) if name else 0
         lines = [f"### Score: {graded.correct}/{graded.answered} answered correctly ({graded.score:.0%})"]
         for item in graded.items:
             mark = "✅" if item.correct else ("➖ skipped" if item.skipped else "❌")
             lines.append(f"**{item.number}.** {mark} Answer: {LETTERS[item.answer]}. {item.options[item.answer]}  \n{item.explanation}")
         if saved:
-            lines.append(f"_Saved {saved} answers for {name.strip()}._")
+            lines.append(f"_Saved {saved} answers for {name}._")
         return "\n\n".join(lines)
 
     def build(self) -> None:
@@ -134,7 +144,9 @@ class TrainingTab:
             topic = gr.Dropdown(["any"] + known, value="any", label="Topic")
             count = gr.Slider(1, MAX_QUESTIONS, value=5, step=1, label="Questions")
             seed = gr.Number(label="Seed (same seed, same quiz)", value=1, precision=0)
-            trainee = gr.Textbox(label="Trainee name (to keep results)")
+            trainee = gr.Textbox(label="Trainee name (to keep results)", visible=self.auth is None)
+        if self.auth is not None:
+            gr.Markdown("_Results are kept under the name you signed in with._")
         new = gr.Button("New quiz", variant="primary", elem_id="new-quiz")
         radios = [gr.Radio([], label=f"Question {i + 1}", visible=False, elem_id=f"quiz-q{i + 1}") for i in range(MAX_QUESTIONS)]
         submit = gr.Button("Submit answers", elem_id="submit-quiz")
@@ -143,6 +155,6 @@ class TrainingTab:
         submit.click(self.finish_quiz, [quiz_state, trainee] + radios, result, api_visibility="private")
 
 
-def build_training_tab(advisor: Advisor) -> None:
+def build_training_tab(advisor: Advisor, auth=None) -> None:
     """The tab builder the server passes to ``build_app``."""
-    TrainingTab(advisor).build()
+    TrainingTab(advisor, auth).build()

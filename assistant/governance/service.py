@@ -19,6 +19,8 @@ from assistant.answers.advisor import Advisor, AskRequest
 from assistant.answers.compose import Answer
 from assistant.answers.llm import AnswerChunk, stream_answer
 from assistant.clients.plans import Plan, PlanDrafter
+from assistant.clients.situation.advice import ClientAdvisor
+from assistant.clients.situation.state import ClientReply, ClientState
 from assistant.clients.profiles import (
     EnterpriseProfile,
     IndividualProfile,
@@ -37,8 +39,10 @@ from assistant.governance.audit import (
     mask_profile,
     text_hash,
 )
+from assistant.governance.client_records import client_record
 from assistant.knowledge.documents import load_documents
 
+START = "(client set)"
 RESULT_SETTINGS = ("top_k", "candidates", "rrf_k", "mmr", "mmr_lambda", "min_relevance", "min_coverage",
                    "answer_sentences", "chunk_size", "chunk_overlap", "embedding_model", "llm", "llm_model")
 
@@ -104,6 +108,34 @@ class Governance:
             output_hash=text_hash(answer.answer + dumps([c.chunk_id for c in answer.citations])),
             output_summary=answer.answer[:300])
 
+    # ------------------------------------------------------------------ answers for a client
+    @cached_property
+    def clients(self) -> ClientAdvisor:
+        return ClientAdvisor(self.advisor)
+
+    def advise(self, message: str, state: ClientState | None = None, user: str | None = None) -> ClientReply:
+        """A chat turn that may be about a client (described, answered for, or forgotten); ``kind == "general"``
+        leaves the plain answer to the caller. Every client answer is audited with the masked client."""
+        message = self.advisor.check_question(message)
+        reply, hits = self.clients.respond(message, state)
+        return self._record_client(message, state, reply, hits, user)
+
+    def advise_start(self, state: ClientState, user: str | None = None) -> ClientReply:
+        """Recommend for a client set outside the chat (an example, a file, the Plan tab, an edit in the panel)."""
+        reply, hits = self.clients.start(state)
+        return self._record_client(START, state, reply, hits, user)
+
+    def _record_client(self, message: str, before: ClientState | None, reply: ClientReply, hits, user: str | None) -> ClientReply:
+        if reply.answer is None or reply.kind == "cleared":
+            return reply
+        reply.answer.disclaimer = self.disclaimers.get("answer")
+        if self.settings.audit:
+            reply.answer.audit_id = self.audit.add(client_record(
+                message, before, reply, hits, self.settings.audit_keep_personal_data, user=user, settings=self._settings_used(),
+                knowledge_version=self.advisor.store.info().get("knowledge_version"),
+                prompt_version=getattr(self.advisor.composer, "prompt_version", None)))
+        return reply
+
     # ------------------------------------------------------------------ plans
     def plan(self, profile: EnterpriseProfile | IndividualProfile, user: str | None = None) -> Plan:
         plan = PlanDrafter(self.advisor).run(profile)
@@ -138,7 +170,14 @@ class Governance:
 
     def replay(self, audit_id: str) -> ReplayReport:
         old = self.audit.get(audit_id)
-        if old.kind == "answer":
+        if old.kind == "answer" and "client_turn" in old.inputs:
+            before = old.inputs.get("client_state")
+            state = ClientState.model_validate(before) if before else None
+            question = old.inputs["question"]
+            reply, hits = self.clients.start(state) if question == START and state else self.clients.respond(question, state)
+            new = client_record(question, state, reply, hits, self.settings.audit_keep_personal_data, user=None,
+                                settings=self._settings_used(), knowledge_version=self.advisor.store.info().get("knowledge_version"))
+        elif old.kind == "answer":
             request = AskRequest(**{k: v for k, v in old.inputs.items() if v is not None})
             answer, hits = self.advisor.answer(request)
             new = self._answer_record(request, answer, hits, None)

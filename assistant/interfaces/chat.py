@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from assistant.answers.advisor import AskRequest
 from assistant.answers.compose import Answer
+from assistant.clients.situation.state import ClientReply, ClientState
 from assistant.governance.service import Governance
 
 FOLLOW_UP_START = re.compile(
@@ -35,6 +36,7 @@ class ChatRequest(BaseModel):
     history: list[Turn] = Field(default_factory=list)
     filters: dict[str, str] = Field(default_factory=dict)
     k: int | None = None
+    client: ClientState | None = Field(None, description="The client the conversation is about, if any.")
 
 
 class ChatUpdate(BaseModel):
@@ -43,6 +45,8 @@ class ChatUpdate(BaseModel):
     partial: str
     done: bool = False
     answer: Answer | None = None
+    client: ClientState | None = Field(None, description="The conversation's client after this turn (None: no client).")
+    client_turn: ClientReply | None = Field(None, description="What was read and recommended, when the turn was about a client.")
 
 
 def looks_like_follow_up(question: str) -> bool:
@@ -70,6 +74,10 @@ class ChatService:
 
     def respond(self, request: ChatRequest, user: str | None = None) -> Iterator[ChatUpdate]:
         self.governance.advisor.check_question(request.question)
+        turn = self.governance.advise(request.question, request.client, user)
+        if turn.kind != "general":
+            yield ChatUpdate(partial=turn.answer.answer, done=True, answer=turn.answer, client=turn.state, client_turn=turn)
+            return
         query = standalone_query(request.question, request.history)
         text = ""
         ask = AskRequest(question=query, k=request.k, filters=request.filters)
@@ -82,11 +90,15 @@ class ChatService:
             answer.question = request.question
             if query != request.question.strip():
                 answer.retrieval_query = query
-            yield ChatUpdate(partial=answer.answer, done=True, answer=answer)
+            yield ChatUpdate(partial=answer.answer, done=True, answer=answer, client=request.client)
 
     def answer(self, request: ChatRequest) -> Answer:
+        return self.turn(request).answer
+
+    def turn(self, request: ChatRequest, user: str | None = None) -> ChatUpdate:
+        """The final update of one turn: the answer and the conversation's client after it."""
         final = None
-        for update in self.respond(request):
-            final = update.answer or final
-        assert final is not None
+        for update in self.respond(request, user):
+            final = update if update.done else final
+        assert final is not None and final.answer is not None
         return final

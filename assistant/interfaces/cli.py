@@ -81,6 +81,23 @@ def render_answer(answer) -> str:
     return "\n".join(lines).rstrip()
 
 
+ANSWER_KEYS = {"question", "answer", "grounded", "citations", "warnings", "suggestions", "composer", "audit_id", "disclaimer"}
+
+
+def client_state(governance, spec: str):
+    """``--client``: a JSON/YAML profile file, or the name of a shipped example (p01-micro-business)."""
+    from assistant.clients.profiles import example_profiles, load_profiles
+    from assistant.clients.situation.state import ClientState
+
+    path = Path(spec)
+    if path.exists():
+        return ClientState.from_profile(load_profiles(path)[0], "file", governance.clients.rules)
+    examples = example_profiles(governance.settings.profiles_dir)
+    if spec in examples:
+        return ClientState.from_profile(examples[spec], "example", governance.clients.rules)
+    fail(f"--client: no file '{spec}' and no example of that name; give a JSON/YAML profile or one of {', '.join(examples)}")
+
+
 @app.command()
 @friendly
 def ask(
@@ -89,23 +106,32 @@ def ask(
     k: Annotated[Optional[int], typer.Option("--k", min=1, max=50, help="Passages to retrieve.")] = None,
     filter_: Annotated[Optional[list[str]], typer.Option("--filter", help="KEY=VALUE on source, topics, audience, segments.")] = None,
     batch: Annotated[Optional[Path], typer.Option("--batch", help="A file with one question per line.")] = None,
+    client: Annotated[Optional[str], typer.Option("--client", help="Answer for this client: a profile file or an example name.")] = None,
 ) -> None:
-    """Answer a question from the knowledge base, with citations."""
+    """Answer a question from the knowledge base, with citations; a described client gets a recommendation."""
     from assistant.answers.advisor import Advisor, AskRequest
+    from assistant.clients.situation.state import general_payload
     from assistant.governance.service import Governance
 
     if (question is None) == (batch is None):
         fail("give either a QUESTION or --batch FILE")
     filters = parse_filters(filter_)
     governance = Governance(Advisor.from_settings(settings()))
+    state = client_state(governance, client) if client else None
     questions = [question] if batch is None else [l for l in batch.read_text(encoding="utf-8").splitlines() if l.strip()]
     for text in questions:
-        answer = governance.ask(AskRequest(question=text, k=k, filters=filters), user=cli_user())
-        if as_json:
-            emit_json(answer.model_dump(include={"question", "answer", "grounded", "citations", "warnings", "suggestions",
-                                                 "composer", "audit_id", "disclaimer"}))
+        turn = governance.advise(text, state, user=cli_user())
+        if turn.kind == "general":
+            answer, extra = governance.ask(AskRequest(question=text, k=k, filters=filters), user=cli_user()), general_payload()
         else:
-            typer.echo(render_answer(answer) + ("\n" if batch else ""))
+            answer, extra = turn.answer, turn.payload()
+        if as_json:
+            emit_json({**answer.model_dump(mode="json", include=ANSWER_KEYS), **extra})
+            continue
+        shown = render_answer(answer)
+        if turn.recommendation is not None:
+            shown += "\n" + (f"Full plan: advisor plan {client}" if client else f"Full plan: advisor plan --describe {json.dumps(text, ensure_ascii=False)}")
+        typer.echo(shown + ("\n" if batch else ""))
 
 
 @app.command()
@@ -135,9 +161,10 @@ def classify(
 @app.command()
 @friendly
 def plan(
-    profile: Annotated[Path, typer.Argument(help="A JSON or YAML profile file (the first profile is used).")],
+    profile: Annotated[Optional[Path], typer.Argument(help="A JSON or YAML profile file (the first profile is used).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="md, json or docx.")] = "md",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of standard output.")] = None,
+    describe: Annotated[Optional[str], typer.Option("--describe", help="Describe the client in words instead (as in the chat).")] = None,
 ) -> None:
     """Draft a client service plan with every recommendation cited."""
     from assistant.answers.advisor import Advisor
@@ -150,10 +177,13 @@ def plan(
         fail("--format docx needs --out FILE.docx")
     from assistant.governance.service import Governance
 
-    profiles = load_profiles(profile)
+    if (profile is None) == (describe is None):
+        fail("give either a PROFILE file or --describe \"the client in words\"")
     advisor = Advisor.from_settings(settings())
     advisor.ensure_ingested()
-    drafted = Governance(advisor).plan(profiles[0], user=cli_user())
+    governance = Governance(advisor)
+    chosen = load_profiles(profile)[0] if profile else described_profile(governance, describe)
+    drafted = governance.plan(chosen, user=cli_user())
     if fmt == "docx":
         out.write_bytes(to_docx(drafted))
         typer.echo(f"wrote {out}")
@@ -164,6 +194,19 @@ def plan(
     else:
         out.write_text(text + ("\n" if fmt == "json" else ""), encoding="utf-8")
         typer.echo(f"wrote {out}")
+
+
+def described_profile(governance, text: str):
+    """The profile the chat would read from ``text``; a missing deciding fact ends the command with its question."""
+    from assistant.clients.profiles import validate_profile
+
+    settled, read_as = governance.clients.profile_from_text(text)
+    if settled.profile is None:
+        fail(f"read as: {read_as}. {settled.question}")
+    typer.echo(f"read as: {read_as}", err=True)
+    for assumption in settled.assumptions:
+        typer.echo(f"assumed: {assumption}", err=True)
+    return validate_profile(settled.profile)
 
 
 @app.command()
@@ -249,6 +292,36 @@ def eval_golden(
     typer.echo("recall@5 by language: " + ", ".join(f"{k} {v:.3f}" for k, v in result.by_language.items()))
     for miss in result.misses:
         typer.echo(f"  miss {miss.id}: expected {miss.expected}, got {miss.got}")
+
+
+@eval_app.command("situations")
+@friendly
+def eval_situations(
+    file: Annotated[Optional[Path], typer.Option("--file", help="Default: KNOWLEDGE_DIR/eval/client_situations.jsonl.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Client situations in the chat: field accuracy of what was read, answers naming the segment and a product."""
+    from assistant.answers.advisor import Advisor
+    from assistant.clients.situation.advice import ClientAdvisor
+    from assistant.clients.situation.evaluate import evaluate_situations
+
+    s = settings()
+    advisor = Advisor.from_settings(s)
+    advisor.ensure_ingested()
+    report = evaluate_situations(ClientAdvisor(advisor), file or s.knowledge_dir / "eval" / "client_situations.jsonl")
+    if as_json:
+        emit_json(report)
+        return
+    asked = f"  right question {report.question_share:.3f}" if report.question_share is not None else ""
+    typer.echo(f"cases {report.cases}  field accuracy {report.field_accuracy:.3f}  answers naming segment and product "
+               f"{report.answer_share:.3f}{asked}")
+    typer.echo("by language: " + ", ".join(f"{k} fields {v['field_accuracy']:.3f} answers {v['answer_share']:.3f}"
+                                           for k, v in report.by_language.items()))
+    for miss in report.misses:
+        problems = miss.wrong + [p for p, bad in (("segment not named", miss.segment_named is False),
+                                                  ("no fitting product named", miss.product_named is False),
+                                                  ("did not ask the right question", miss.asked_right is False)) if bad]
+        typer.echo(f"  miss {miss.id}: " + "; ".join(problems))
 
 
 @audit_app.command("show")

@@ -171,7 +171,7 @@ class ClientAdvisor:
             return ClientReply(answer=answer, section=title, **base), []
         answer, hits = self._segment_answer(message, plan.segment)
         lead = f"_按该客户（{render.segment_name(plan.classification, True)}）检索：_ " if lang == "zh" else \
-            f"_For {name} ({plan.segment_label}), searched within the segment's knowledge:_ "
+            f"_For this client ({plan.segment_label}), searched within the segment's knowledge:_ "
         answer.answer = lead + answer.answer
         return ClientReply(answer=answer, **base), hits
 

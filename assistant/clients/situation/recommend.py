@@ -67,7 +67,8 @@ def key_check(plan: Plan) -> PlanItem:
 
 def recommend(plan: Plan, need_ids: list[str], rules: RuleBook) -> Recommendation:
     summary = plan.section(SECTION_TITLES[0]).items
-    rule = [i for i in summary[2:] if i.text.lower().startswith(DECIDING) or "so not an sme" in i.text.lower()] or summary[1:2]
+    rule = [i for i in summary[2:] if (i.text.lower().startswith(DECIDING) or "so not an sme" in i.text.lower())
+            and not i.text.lower().endswith("from the size class.") and not i.text.lower().endswith("from the size class")] or summary[1:2]
     service = plan.section(SECTION_TITLES[3]).items
     tier_item = next((i for i in service if " tier service: " in i.text), None)
     return Recommendation(segment=plan.segment, segment_label=plan.segment_label, rule=rule,

@@ -19,6 +19,7 @@ from assistant.text import split_sentences
 
 SECTION_ZH = dict(zip(SECTION_TITLES, ("客户概况与分层诊断", "需求分析", "推荐产品组合", "服务模式与团队", "客户维护节奏与CRM动作",
                                        "定价与盈利", "风险与合规检查", "考核指标", "下一步（30/60/90天）")))
+SECTION_ZH["Working with the client's employees"] = "与客户员工的合作（代发工资、员工福利）"
 STAGE_ZH = {"retiree": "退休", "pre-retiree": "临近退休", "young-family": "年轻家庭", "established-family": "成熟家庭",
             "young-professional": "年轻职场人士", "student": "学生", "adult": "成年人"}
 SIZE_ZH = {"micro": "微型", "small": "小型", "medium": "中型", "large": "大型"}
@@ -124,6 +125,8 @@ def recommendation_text(rec: Recommendation, read_as: str, profile: dict, cls: C
 
 
 def section_text(title: str, items: list[PlanItem], name: str, segment: str, segment_label: str, zh: bool, cites: Cites) -> str:
+    if name in ("Client from the chat", "对话中的客户", ""):
+        name = "该客户" if zh else "this client"
     if zh:
         head = f"**{SECTION_ZH.get(title, title)}——{name}，{SEGMENT_ZH.get(segment, segment)}**（摘自该客户的服务方案）{EN_NOTE_ZH}："
     else:

@@ -43,6 +43,17 @@ def output_hash(reply: ClientReply, masked_after: dict | None) -> str:
     return text_hash(text)
 
 
+def replay_state(inputs: dict) -> tuple[ClientState | None, ClientState | None]:
+    """(the client before the turn, the client the turn settled on: facts as read, before reading the message again)."""
+    before = ClientState.model_validate(inputs["client_state"]) if inputs.get("client_state") else None
+    after = inputs.get("client_after")
+    if not after:
+        return before, None
+    settled = ClientState.model_validate(after).model_copy(update={"profile": before.profile if before else None,
+                                                                    "pending_question": None, "pending_field": None})
+    return before, settled
+
+
 def client_record(question: str, before: ClientState | None, reply: ClientReply, hits: list[ScoredChunk], keep: bool,
                   **common) -> AuditRecord:
     """``common``: user, settings, knowledge_version, prompt_version, as the plain answers record them."""
@@ -55,8 +66,8 @@ def client_record(question: str, before: ClientState | None, reply: ClientReply,
     client = (after or {}).get("profile") or (after or {}).get("facts")
     summary = f"[{reply.kind}{': ' + reply.section if reply.section else ''}] {reply.answer.answer}"
     for raw, hidden in _personal_pairs(reply.state, after):
-        summary = summary.replace(raw, hidden)
-    return AuditRecord(kind="answer", inputs={"question": question, "client_state": mask_state(before, keep), "client": client,
-                                              "client_turn": reply.kind, "section": reply.section},
+        summary, question = summary.replace(raw, hidden), question.replace(raw, hidden)  # the message names the client too
+    return AuditRecord(kind="answer", inputs={"question": question, "client_state": mask_state(before, keep), "client_after": after,
+                                              "client": client, "client_turn": reply.kind, "section": reply.section},
                        chunks=list(refs.values()), composer=reply.answer.composer, output_hash=output_hash(reply, after),
                        output_summary=summary[:300], **common)

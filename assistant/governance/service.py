@@ -39,7 +39,7 @@ from assistant.governance.audit import (
     mask_profile,
     text_hash,
 )
-from assistant.governance.client_records import client_record
+from assistant.governance.client_records import client_record, replay_state
 from assistant.knowledge.documents import load_documents
 
 START = "(client set)"
@@ -171,10 +171,12 @@ class Governance:
     def replay(self, audit_id: str) -> ReplayReport:
         old = self.audit.get(audit_id)
         if old.kind == "answer" and "client_turn" in old.inputs:
-            before = old.inputs.get("client_state")
-            state = ClientState.model_validate(before) if before else None
+            state, settled = replay_state(old.inputs)
             question = old.inputs["question"]
-            reply, hits = self.clients.start(state) if question == START and state else self.clients.respond(question, state)
+            if old.inputs["client_turn"] in ("recommendation", "question") and settled is not None:
+                reply, hits = self.clients.settle_turn(question, settled)  # from the facts read (the message is masked)
+            else:
+                reply, hits = self.clients.respond(question, state)
             new = client_record(question, state, reply, hits, self.settings.audit_keep_personal_data, user=None,
                                 settings=self._settings_used(), knowledge_version=self.advisor.store.info().get("knowledge_version"))
         elif old.kind == "answer":

@@ -15,12 +15,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.clients.situation.advice import ClientAdvisor
-from assistant.clients.situation.settle import SEGMENT_ZH
+from assistant.clients.situation.settle import SEGMENT_EN, SEGMENT_ZH
 from assistant.errors import InputError
-
-SEGMENT_EN = {"micro-business": "Micro business", "small-business": "Small business", "medium-enterprise": "Medium enterprise",
-              "supply-chain-supplier": "Supply-chain", "major-client": "Major client", "mass-retail": "Mass", "affluent": "Affluent",
-              "wealth": "Wealth", "private-banking": "Private banking"}
 
 
 class SituationCase(BaseModel):

@@ -25,6 +25,9 @@ LABEL = {"operating_revenue_rmb": ("annual operating revenue", "年营业收入"
 SEGMENT_ZH = {"micro-business": "微型企业", "small-business": "小型企业", "medium-enterprise": "中型企业",
               "supply-chain-supplier": "供应链客户", "major-client": "大客户", "mass-retail": "大众客户", "affluent": "贵宾客户",
               "wealth": "财富客户", "private-banking": "私人银行客户"}
+SEGMENT_EN = {"micro-business": "Micro business", "small-business": "Small business", "medium-enterprise": "Medium enterprise",
+              "supply-chain-supplier": "Supply-chain", "major-client": "Major client", "mass-retail": "Mass", "affluent": "Affluent",
+              "wealth": "Wealth", "private-banking": "Private banking"}
 DEFAULT_NAME = {"en": "Client from the chat", "zh": "对话中的客户"}
 
 
@@ -84,10 +87,11 @@ def _enterprise(facts: ClientFacts, rules: RuleBook, zh: bool) -> Settled:
         ask = next(f for f in ASK_ORDER if f in missing)
         name_en, name_zh = LABEL[ask]
         known = _known_text(facts, zh)
-        options = "、".join(SEGMENT_ZH.get(s, s) for s in sorted(segments)) if zh else " or ".join(sorted(segments))
+        options = "或".join(SEGMENT_ZH.get(s, s) for s in sorted(segments)) if zh else \
+            " or ".join(f"a {SEGMENT_EN.get(s, s).lower()}" for s in sorted(segments))
         return Settled(missing=[Missing(field=ask, why=f"decides the segment: {' or '.join(sorted(segments))}")],
                        question=(f"请问其{name_zh}是多少？按2011年标准，{label.label_zh}企业（{known}）可能属于{options}，取决于{name_zh}。" if zh else
-                                 f"What is its {name_en}? Under the 2011 standard a {label.label.lower()} firm with {known} could be "
+                                 f"What {'are' if ask == 'total_assets_rmb' else 'is'} its {name_en}? Under the 2011 standard a {label.label.lower()} firm with {known} could be "
                                  f"{options}, depending on its {name_en}."))
     data = facts.to_data(DEFAULT_NAME["zh" if zh else "en"]) | {"industry": industry}
     seg = next(iter(segments))

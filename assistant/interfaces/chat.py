@@ -3,6 +3,10 @@
 "And for retail clients?" retrieves nothing useful on its own; joined with the question it follows
 ("How should a city commercial bank segment customers? for retail clients") it does. The rewrite is
 deterministic, so the same conversation retrieves the same passages, and it is shown to the user.
+
+A conversation can also be about a client: a message that describes one is read into a profile and answered
+with a recommendation, and later questions are answered for that client until it is forgotten; the request
+carries the client (``ChatRequest.client``) and each update returns it, so the service keeps no per-user state.
 """
 
 from __future__ import annotations

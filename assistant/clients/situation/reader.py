@@ -37,7 +37,9 @@ PERSON = re.compile(r"\b(?:individual|personal|private client|retail client|reti
                     r"个人客户|私人|退休|岁|月薪|年薪", re.I)
 FIRM = re.compile(r"\b(?:company|firm|corporate|enterprise|co\.|ltd|group|employees|staff|revenue|turnover)\b|企业(?!主)|公司|集团|有限|员工|营收|营业收入", re.I)
 OWNER = re.compile(r"\b(?:owns|runs|business owner|entrepreneur|owner of|self-employed)\b|老板|企业主|开了一家|开了个|经营", re.I)
-NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-z]+|[\u4e00-\u9fff](?:先生|女士|小姐|老板|总|阿姨|大爷|师傅)")
+SURNAMES = ("王李张刘陈杨黄赵周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆"
+            "汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟")
+NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-z]+|[" + SURNAMES + r"](?:先生|女士|小姐|老板|总|阿姨|大爷|师傅)")
 
 
 @dataclass

@@ -50,6 +50,16 @@ def test_classify_and_plan_endpoints(app_url):
     assert plan["markdown"].startswith("# Client service plan")
 
 
+def test_ask_endpoint_takes_an_optional_profile_and_reads_a_described_client(app_url):
+    client = Client(app_url[0], verbose=False)
+    pricing = client.predict("what pricing?", 5, None, profile("p01-micro-business"), api_name="/ask")
+    assert pricing["client_turn"] == "follow-up" and pricing["section"] == "Pricing and profitability notes"
+    assert pricing["client"]["name"].startswith("Gao") and pricing["segment"]["id"] == "micro-business"
+    read = client.predict("客户是一家面馆，员工6人，年营业收入90万元，想贷款装修店面。", 5, None, None, api_name="/ask")
+    assert read["client"]["industry"] == "catering" and read["segment"]["id"] == "micro-business"
+    assert read["recommendation"]["products"] and "微型企业" in read["answer"]
+
+
 @pytest.mark.parametrize("endpoint, args, fragment", [
     ("/ask", ("", 3, None), "the question is empty"),
     ("/ask", ("RAROC", 3, {"colour": "red"}), "unknown filter"),

@@ -95,3 +95,35 @@ def test_training_and_knowledge_tabs_render(page):
     page.wait_for_selector("#stats :text('documents')")
     assert "8" in page.inner_text("#stats")
     page.screenshot(path=str(shots() / "knowledge.png"), full_page=False)
+
+
+def test_client_typed_in_the_chat_edited_asked_about_and_planned(page):
+    page.get_by_role("tab", name="Ask").click()
+    page.get_by_role("button", name="New conversation").click()
+    page.fill("#question textarea", "Our client is a noodle restaurant with 6 employees and RMB 900,000 revenue that wants a small "
+                                    "loan to renovate. What should we offer?")
+    page.click("#ask-button")
+    page.wait_for_selector("#read-as :text('catering, 6 employees, revenue RMB 900,000')")
+    page.wait_for_selector("#chat :text('Segment: Micro business')")
+    assert "Merchant-flow credit loan" in page.inner_text("#chat") and "[1]" in page.inner_text("#sources")
+    page.screenshot(path=str(shots() / "ask-client.png"), full_page=False)
+
+    page.click("#edit-client")  # the relationship manager corrects what was read
+    page.fill("#client-panel-employees input", "150")
+    page.fill("#client-panel-revenue input", "30000000")
+    page.click("#update-client")
+    page.wait_for_selector("#read-as :text('150 employees')")
+    page.wait_for_selector("#chat :text('Segment: Medium enterprise')")
+
+    page.fill("#question textarea", "what pricing?")
+    page.click("#ask-button")
+    page.wait_for_selector("#chat :text('Pricing and profitability notes for this client, Medium enterprise')")
+    page.fill("#question textarea", "how often should we visit?")
+    page.click("#ask-button")
+    page.wait_for_selector("#chat :text('Relationship cadence and CRM actions for this client')")
+    assert "Edited the client" in page.inner_text("#chat")
+
+    page.click("#draft-full-plan")
+    page.wait_for_selector("#plan-preview :text('Client service plan')")
+    assert "Medium enterprise" in page.inner_text("#segment")
+    assert "Recommended product bundle" in page.inner_text("#plan-preview")

@@ -77,3 +77,48 @@ def test_bad_setting_is_reported_by_name(cli_settings):
     env = {**os.environ, "ADVISOR_TOP_K": "lots"}
     done = subprocess.run([sys.executable, "-m", "assistant.interfaces.cli", "stats"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "ADVISOR_TOP_K" in done.stderr
+
+
+NOODLES = ("Our client is a noodle restaurant with 6 employees and RMB 900,000 revenue that wants a small loan to renovate. "
+           "What should we offer?")
+
+
+def test_ask_reads_a_described_client_and_recommends(cli_settings):
+    done = advisor_cmd(cli_settings, "ask", NOODLES, "--json")
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["client_turn"] == "recommendation" and payload["client"]["industry"] == "catering"
+    assert payload["client"]["employees"] == 6 and payload["client"]["operating_revenue_rmb"] == 900000
+    assert payload["segment"]["id"] == "micro-business" and payload["recommendation"]["products"]
+    assert "**Segment: Micro business.**" in payload["answer"] and payload["audit_id"]
+    general = json.loads(advisor_cmd(cli_settings, "ask", "How is RAROC calculated?", "--json").stdout)
+    assert general["client"] is None and general["segment"] is None and general["grounded"]
+    text = advisor_cmd(cli_settings, "ask", NOODLES)
+    assert text.returncode == 0 and "Full plan: advisor plan --describe" in text.stdout
+
+
+def test_ask_for_an_explicit_client_and_plan_from_a_description(cli_settings):
+    done = advisor_cmd(cli_settings, "ask", "what pricing?", "--client", "p01-micro-business", "--json")
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["section"] == "Pricing and profitability notes" and payload["client"]["name"].startswith("Gao")
+    bad = advisor_cmd(cli_settings, "ask", "what pricing?", "--client", "no-such-client")
+    assert bad.returncode == 2 and "no file 'no-such-client'" in bad.stderr and "p01-micro-business" in bad.stderr
+    plan = advisor_cmd(cli_settings, "plan", "--describe", NOODLES, "--format", "json")
+    assert plan.returncode == 0, plan.stderr
+    assert json.loads(plan.stdout)["segment"] == "micro-business" and "read as: catering" in plan.stderr
+    missing = advisor_cmd(cli_settings, "plan", "--describe", "A construction company with revenue of RMB 50 million.")
+    assert missing.returncode == 2 and "total assets" in missing.stderr
+
+
+def test_eval_situations_reports_both_figures(cli_settings, tmp_path):
+    from .conftest import KNOWLEDGE
+
+    lines = (KNOWLEDGE / "eval" / "client_situations.jsonl").read_text(encoding="utf-8").splitlines()
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(l for l in lines if json.loads(l)["id"] in ("s02", "s31", "q04")), encoding="utf-8")
+    done = advisor_cmd(cli_settings, "eval", "situations", "--file", str(cases), "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["cases"] == 3 and report["field_accuracy"] >= 0.9 and report["answer_share"] == 1.0
+    assert report["question_share"] == 1.0 and set(report["by_language"]) == {"en", "zh"}

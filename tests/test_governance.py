@@ -122,7 +122,7 @@ def test_an_answer_whose_audit_record_cannot_be_completed_is_withdrawn_and_the_u
 
     ctx = AppContext(governance.advisor)
     ctx.governance.audit = AuditStore(governance.settings.audit_path, timeout=0.2)
-    steps = AskTab(ctx).ask_stream("What does one client, one policy mean?", [], [], "any", "any", "any", None)
+    steps = AskTab(ctx).ask_stream("What does one client, one policy mean?", [], [], None, "any", "any", "any", None)
     messages, *_ = next(steps)
     assert messages[-1]["role"] == "assistant" and messages[-1]["content"]  # the first sentence is on screen
     shown = messages[-1]["content"]
@@ -133,7 +133,7 @@ def test_an_answer_whose_audit_record_cannot_be_completed_is_withdrawn_and_the_u
     finally:
         blocker.execute("rollback")
         blocker.close()
-    messages, turns, _, error, question, last = outputs[-1]
+    messages, turns, _, error, question, last, *_client = outputs[-1]
     assert messages[-1]["content"].startswith("⚠️ Answer withdrawn: the answer is not shown because its audit record")
     assert not any(shown in m["content"] for m in messages if m["role"] == "assistant")
     assert "could not be written" in error and "database is locked" in error

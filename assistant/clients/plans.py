@@ -120,6 +120,10 @@ class PlanDrafter:
     def _item(self, text: str, segment: str, prefer_doc: str | None = None, blocking: bool = False, query: str | None = None) -> PlanItem:
         return PlanItem(text=text, citations=self._cite(query or text, segment, prefer_doc), blocking=blocking)
 
+    def cited_item(self, text: str, segment: str, prefer_doc: str | None = None, query: str | None = None) -> PlanItem:
+        """One recommendation cited the way plan items are (for answers cut from a client's plan)."""
+        return self._item(text, segment, prefer_doc, query=query)
+
     # ---------------------------------------------------------------- sections
     def run(self, profile: EnterpriseProfile | IndividualProfile) -> Plan:
         rules = self.rules

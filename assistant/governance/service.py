@@ -21,6 +21,8 @@ from assistant.answers.llm import AnswerChunk, stream_answer
 from assistant.clients.plans import Plan, PlanDrafter
 from assistant.clients.rules import rules_for
 from assistant.clients.segmentation import Classification, classify
+from assistant.clients.situation.advice import ClientAdvisor
+from assistant.clients.situation.state import ClientReply, ClientState
 from assistant.clients.profiles import (
     EnterpriseProfile,
     IndividualProfile,
@@ -40,8 +42,10 @@ from assistant.governance.audit import (
     dumps,
     text_hash,
 )
+from assistant.governance.client_records import client_record, replay_state
 from assistant.knowledge.documents import load_documents
 
+START = "(client set)"
 RESULT_SETTINGS = ("top_k", "candidates", "rrf_k", "mmr", "mmr_lambda", "min_relevance", "min_coverage",
                    "answer_sentences", "chunk_size", "chunk_overlap", "embedding_model", "llm", "llm_model")
 
@@ -195,6 +199,34 @@ class Governance:
             "output_hash": text_hash(dumps([accepted, rejected])), "output_summary": summary[:300]}), complete=True)
         return outcome
 
+    # ------------------------------------------------------------------ answers for a client
+    @cached_property
+    def clients(self) -> ClientAdvisor:
+        return ClientAdvisor(self.advisor)
+
+    def advise(self, message: str, state: ClientState | None = None, user: str | None = None) -> ClientReply:
+        """A chat turn that may be about a client (described, answered for, or forgotten); ``kind == "general"``
+        leaves the plain answer to the caller. Every client answer is audited with the masked client."""
+        message = self.advisor.check_question(message)
+        reply, hits = self.clients.respond(message, state)
+        return self._record_client(message, state, reply, hits, user)
+
+    def advise_start(self, state: ClientState, user: str | None = None) -> ClientReply:
+        """Recommend for a client set outside the chat (an example, a file, the Plan tab, an edit in the panel)."""
+        reply, hits = self.clients.start(state)
+        return self._record_client(START, state, reply, hits, user)
+
+    def _record_client(self, message: str, before: ClientState | None, reply: ClientReply, hits, user: str | None) -> ClientReply:
+        if reply.answer is None or reply.kind == "cleared":
+            return reply
+        reply.answer.disclaimer = self.disclaimers.get("answer")
+        if self.settings.audit:
+            reply.answer.audit_id = self._write(client_record(
+                message, before, reply, hits, self.settings.audit_keep_personal_data, user=user, settings=self._settings_used(),
+                knowledge_version=self.advisor.store.info().get("knowledge_version"),
+                prompt_version=getattr(self.advisor.composer, "prompt_version", None)))
+        return reply
+
     # ------------------------------------------------------------------ plans
     def plan(self, profile: EnterpriseProfile | IndividualProfile, user: str | None = None) -> Plan:
         """A plan is not streamed: it is recorded whole (one append) before it is returned, or not returned."""
@@ -244,7 +276,16 @@ class Governance:
         old = self.audit.get(audit_id)
         if old.kind == "upload":
             raise InputError(f"{audit_id} records an upload, which is not replayed; see it with 'advisor audit show {audit_id}'")
-        if old.kind == "answer":
+        if old.kind == "answer" and "client_turn" in old.inputs:
+            state, settled = replay_state(old.inputs)
+            question = old.inputs["question"]
+            if old.inputs["client_turn"] in ("recommendation", "question") and settled is not None:
+                reply, hits = self.clients.settle_turn(question, settled)  # from the facts read (the message is masked)
+            else:
+                reply, hits = self.clients.respond(question, state)
+            new = client_record(question, state, reply, hits, self.settings.audit_keep_personal_data, user=None,
+                                settings=self._settings_used(), knowledge_version=self.advisor.store.info().get("knowledge_version"))
+        elif old.kind == "answer":
             request = AskRequest(**{k: v for k, v in old.inputs.items() if v is not None})
             answer, hits = self.advisor.answer(request)
             new = self._answer_record(request, answer, hits, None)

@@ -3,6 +3,10 @@
 "And for retail clients?" retrieves nothing useful on its own; joined with the question it follows
 ("How should a city commercial bank segment customers? for retail clients") it does. The rewrite is
 deterministic, so the same conversation retrieves the same passages, and it is shown to the user.
+
+A conversation can also be about a client: a message that describes one is read into a profile and answered
+with a recommendation, and later questions are answered for that client until it is forgotten; the request
+carries the client (``ChatRequest.client``) and each update returns it, so the service keeps no per-user state.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from assistant.answers.advisor import AskRequest
 from assistant.answers.compose import Answer
+from assistant.clients.situation.state import ClientReply, ClientState
 from assistant.governance.service import Governance
 
 FOLLOW_UP_START = re.compile(
@@ -36,6 +41,7 @@ class ChatRequest(BaseModel):
     history: list[Turn] = Field(default_factory=list)
     filters: dict[str, str] = Field(default_factory=dict)
     k: int | None = None
+    client: ClientState | None = Field(None, description="The client the conversation is about, if any.")
 
 
 class ChatUpdate(BaseModel):
@@ -44,6 +50,8 @@ class ChatUpdate(BaseModel):
     partial: str
     done: bool = False
     answer: Answer | None = None
+    client: ClientState | None = Field(None, description="The conversation's client after this turn (None: no client).")
+    client_turn: ClientReply | None = Field(None, description="What was read and recommended, when the turn was about a client.")
 
 
 def looks_like_follow_up(question: str) -> bool:
@@ -77,6 +85,10 @@ class ChatService:
 
     def respond(self, request: ChatRequest, user: str | None = None) -> Iterator[ChatUpdate]:
         self.governance.advisor.check_question(request.question)
+        turn = self.governance.advise(request.question, request.client, user)
+        if turn.kind != "general":
+            yield ChatUpdate(partial=turn.answer.answer, done=True, answer=turn.answer, client=turn.state, client_turn=turn)
+            return
         query = standalone_query(request.question, request.history)
         text = ""
         ask = AskRequest(question=query, k=request.k, filters=request.filters)
@@ -90,11 +102,15 @@ class ChatService:
                 answer.question = request.question
                 if query != request.question.strip():
                     answer.retrieval_query = query
-                yield ChatUpdate(partial=answer.answer, done=True, answer=answer)
+                yield ChatUpdate(partial=answer.answer, done=True, answer=answer, client=request.client)
 
     def answer(self, request: ChatRequest) -> Answer:
+        return self.turn(request).answer
+
+    def turn(self, request: ChatRequest, user: str | None = None) -> ChatUpdate:
+        """The final update of one turn: the answer and the conversation's client after it."""
         final = None
-        for update in self.respond(request):
-            final = update.answer or final
-        assert final is not None
+        for update in self.respond(request, user):
+            final = update if update.done else final
+        assert final is not None and final.answer is not None
         return final

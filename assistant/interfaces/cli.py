@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from assistant.interfaces.cli_common import emit_json, fail, friendly, settings
+from assistant.interfaces.client_cli import client_state, described_profile, eval_situations
 from assistant.interfaces.training_cli import quiz_app, train_app
 from assistant.text import label
 
@@ -23,6 +24,7 @@ eval_app = typer.Typer(no_args_is_help=True, help="Measure retrieval quality.")
 audit_app = typer.Typer(no_args_is_help=True, help="Show and replay audit records of answers and plans.")
 knowledge_app = typer.Typer(no_args_is_help=True, help="Knowledge versions and documents due for review.")
 app.add_typer(eval_app, name="eval")
+eval_app.command("situations")(eval_situations)
 app.add_typer(audit_app, name="audit")
 app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(quiz_app, name="quiz")
@@ -86,6 +88,9 @@ def render_answer(answer) -> str:
     return "\n".join(lines).rstrip()
 
 
+ANSWER_KEYS = {"question", "answer", "grounded", "citations", "warnings", "suggestions", "composer", "audit_id", "disclaimer"}
+
+
 @app.command()
 @friendly
 def ask(
@@ -94,23 +99,32 @@ def ask(
     k: Annotated[Optional[int], typer.Option("--k", min=1, max=50, help="Passages to retrieve.")] = None,
     filter_: Annotated[Optional[list[str]], typer.Option("--filter", help="KEY=VALUE on source, topics, audience, segments.")] = None,
     batch: Annotated[Optional[Path], typer.Option("--batch", help="A file with one question per line.")] = None,
+    client: Annotated[Optional[str], typer.Option("--client", help="Answer for this client: a profile file or an example name.")] = None,
 ) -> None:
-    """Answer a question from the knowledge base, with citations."""
+    """Answer a question from the knowledge base, with citations; a described client gets a recommendation."""
     from assistant.answers.advisor import Advisor, AskRequest
+    from assistant.clients.situation.state import general_payload
     from assistant.governance.service import Governance
 
     if (question is None) == (batch is None):
         fail("give either a QUESTION or --batch FILE")
     filters = parse_filters(filter_)
     governance = Governance(Advisor.from_settings(settings()))
+    state = client_state(governance, client) if client else None
     questions = [question] if batch is None else [l for l in batch.read_text(encoding="utf-8").splitlines() if l.strip()]
     for text in questions:
-        answer = governance.ask(AskRequest(question=text, k=k, filters=filters), user=cli_user())
-        if as_json:
-            emit_json(answer.model_dump(include={"question", "answer", "grounded", "citations", "warnings", "suggestions",
-                                                 "composer", "audit_id", "disclaimer"}))
+        turn = governance.advise(text, state, user=cli_user())
+        if turn.kind == "general":
+            answer, extra = governance.ask(AskRequest(question=text, k=k, filters=filters), user=cli_user()), general_payload()
         else:
-            typer.echo(render_answer(answer) + ("\n" if batch else ""))
+            answer, extra = turn.answer, turn.payload()
+        if as_json:
+            emit_json({**answer.model_dump(mode="json", include=ANSWER_KEYS), **extra})
+            continue
+        shown = render_answer(answer)
+        if turn.recommendation is not None:
+            shown += "\n" + (f"Full plan: advisor plan {client}" if client else f"Full plan: advisor plan --describe {json.dumps(text, ensure_ascii=False)}")
+        typer.echo(shown + ("\n" if batch else ""))
 
 
 @app.command()
@@ -141,9 +155,10 @@ def classify(
 @app.command()
 @friendly
 def plan(
-    profile: Annotated[Path, typer.Argument(help="A JSON or YAML profile file (the first profile is used).")],
+    profile: Annotated[Optional[Path], typer.Argument(help="A JSON or YAML profile file (the first profile is used).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="md, json or docx.")] = "md",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of standard output.")] = None,
+    describe: Annotated[Optional[str], typer.Option("--describe", help="Describe the client in words instead (as in the chat).")] = None,
 ) -> None:
     """Draft a client service plan with every recommendation cited."""
     from assistant.answers.advisor import Advisor
@@ -156,10 +171,13 @@ def plan(
         fail("--format docx needs --out FILE.docx")
     from assistant.governance.service import Governance
 
-    profiles = load_profiles(profile)
+    if (profile is None) == (describe is None):
+        fail("give either a PROFILE file or --describe \"the client in words\"")
     advisor = Advisor.from_settings(settings())
     advisor.ensure_ingested()
-    drafted = Governance(advisor).plan(profiles[0], user=cli_user())
+    governance = Governance(advisor)
+    chosen = load_profiles(profile)[0] if profile else described_profile(governance, describe)
+    drafted = governance.plan(chosen, user=cli_user())
     if fmt == "docx":
         out.write_bytes(to_docx(drafted))
         typer.echo(f"wrote {out}")

@@ -1,10 +1,16 @@
-"""The Ask tab: a multi-turn cited chat with filters, cited passages and feedback."""
+"""The Ask tab: a multi-turn cited chat with filters, cited passages and feedback, and the conversation's
+client (typed in the chat, picked, loaded, or sent from the Plan tab) in an editable panel."""
 
 from __future__ import annotations
+
+from itertools import chain
+from pathlib import Path
 
 import gradio as gr
 from pydantic import ValidationError
 
+from assistant.clients.profiles import example_profiles, load_profiles
+from assistant.clients.situation.state import ClientState
 from assistant.errors import AdvisorError
 from assistant.governance.feedback import FeedbackIn
 from assistant.interfaces.app.common import (
@@ -18,7 +24,10 @@ from assistant.interfaces.app.common import (
     render_sources,
     user_message,
 )
+from assistant.interfaces.app.client_panel import ClientPanel, state_of
 from assistant.interfaces.chat import ChatRequest, Turn
+
+NO_SOURCES = "_Ask a question to see the passages behind the answer._"
 
 
 class AskTab:
@@ -26,35 +35,103 @@ class AskTab:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+        self.panel = ClientPanel()
 
-    def ask_stream(self, question: str, messages: list, turns: list, source: str, audience: str, segment: str,
+    def ask_stream(self, question: str, messages: list, turns: list, client: dict | None, source: str, audience: str, segment: str,
                    request: gr.Request):
         """Stream the answer into the chat. Nothing shows until its audit record is started; if the
         record cannot be completed, the text shown so far is withdrawn and the reason given."""
         messages = list(messages or [])
         history = [Turn.model_validate(t) for t in (turns or [])]
+        hold = self.panel.unchanged()
         try:
-            chat_request = ChatRequest(question=question or "", history=history, filters=filters_of(source, audience, segment))
+            chat_request = ChatRequest(question=question or "", history=history, filters=filters_of(source, audience, segment),
+                                       client=state_of(client))
             updates = self.ctx.chat.respond(chat_request, self.ctx.user(request))
             first = next(updates)
         except (AdvisorError, ValidationError, ValueError) as exc:
-            yield messages, turns, gr.update(), f"⚠️ {user_message(exc)}", question, None
+            yield messages, turns, gr.update(), f"⚠️ {user_message(exc)}", question, None, client, *hold
             return
         shown = messages + [{"role": "user", "content": question}, {"role": "assistant", "content": first.partial}]
-        yield shown, turns, gr.update(), "", "", None
-        final = first.answer
+        yield shown, turns, gr.update(), "", "", None, client, *hold
+        final = first
         try:
-            for update in updates:
+            for update in chain([first], updates):
                 shown[-1] = {"role": "assistant", "content": update.partial if not update.done else answer_markdown(update.answer)}
-                final = update.answer or final
-                yield shown, turns, gr.update(), "", "", None
+                final = update if update.done else final
+                yield shown, turns, gr.update(), "", "", None, client, *hold
         except AdvisorError as exc:
             withdrawn = shown[:-1] + [{"role": "assistant", "content": f"⚠️ Answer withdrawn: {exc}"}]
-            yield withdrawn, turns, gr.update(), f"⚠️ {user_message(exc)}", question, None
+            yield withdrawn, turns, gr.update(), f"⚠️ {user_message(exc)}", question, None, client, *hold
             return
-        history += [Turn(role="user", content=question, query=final.retrieval_query or question.strip()),
-                    Turn(role="assistant", content=final.answer)]
-        yield (shown, [t.model_dump() for t in history], render_sources(final), "", "", final.model_dump(mode="json"))
+        answer = final.answer
+        history += [Turn(role="user", content=question, query=answer.retrieval_query or question.strip()),
+                    Turn(role="assistant", content=answer.answer)]
+        turn = final.client_turn
+        panel = self.panel.values(final.client, turn.read_as) if turn else hold
+        yield (shown, [t.model_dump() for t in history], self._sources(answer, turn), "", "", answer.model_dump(mode="json"),
+               final.client.model_dump(mode="json") if final.client else None, *panel)
+
+    @staticmethod
+    def _sources(answer, turn) -> str:
+        if turn is not None and turn.kind == "question":
+            return "_One fact that decides the segment is missing; the answer will cite the passages once it is known._"
+        if turn is not None and turn.kind == "cleared":
+            return NO_SOURCES
+        return render_sources(answer)
+
+    # ------------------------------------------------------------------ the client panel
+    def _start(self, state: ClientState, said: str, messages: list, turns: list, request: gr.Request | None):
+        """Recommend for a client set outside the chat, shown as one exchange in the conversation."""
+        messages = list(messages or [])
+        turn = self.ctx.governance.advise_start(state, self.ctx.user(request))
+        messages += [{"role": "user", "content": said}, {"role": "assistant", "content": answer_markdown(turn.answer)}]
+        return (messages, turns, self._sources(turn.answer, turn), "", turn.answer.model_dump(mode="json"),
+                turn.state.model_dump(mode="json") if turn.state else None, *self.panel.values(turn.state, turn.read_as))
+
+    def _refused(self, exc: Exception, messages, turns, client):
+        return messages, turns, gr.update(), f"⚠️ {user_message(exc)}", gr.update(), client, *self.panel.unchanged()
+
+    def update_client(self, client: dict | None, *values_and_chat, request: gr.Request = None):
+        *values, messages, turns = values_and_chat
+        try:
+            state = self.ctx.governance.clients.edit(state_of(client), list(values))
+            return self._start(state, "✎ Edited the client in the panel.", messages, turns, request)
+        except (AdvisorError, ValidationError, ValueError) as exc:
+            return self._refused(exc, messages, turns, client)
+
+    def use_example(self, key: str | None, messages: list, turns: list, client: dict | None, request: gr.Request = None):
+        profile = example_profiles(self.ctx.settings.profiles_dir).get(key or "")
+        if profile is None:
+            return self._refused(ValueError("pick an example client first"), messages, turns, client)
+        state = ClientState.from_profile(profile, "example", self.ctx.governance.clients.rules)
+        return self._start(state, f"Use the example client **{key}**.", messages, turns, request)
+
+    def load_file(self, path: str | None, messages: list, turns: list, client: dict | None, request: gr.Request = None):
+        if not path:
+            return self._refused(ValueError("choose a JSON or YAML profile file"), messages, turns, client)
+        try:
+            profile = load_profiles(Path(path))[0]
+            state = ClientState.from_profile(profile, "file", self.ctx.governance.clients.rules)
+            return self._start(state, f"Load the client **{profile.name}** from a file.", messages, turns, request)
+        except (AdvisorError, ValidationError, ValueError) as exc:
+            return self._refused(exc, messages, turns, client)
+
+    def forget(self, messages: list, turns: list):
+        messages = list(messages or []) + [{"role": "assistant", "content": "Forgot the client: the next questions are "
+                                                                         "answered in general, not for a client."}]
+        return messages, turns, NO_SOURCES, "", None, None, *self.panel.values(None)
+
+    def from_plan_tab(self, *form_and_chat, request: gr.Request = None):
+        """The Plan tab's "Discuss in Ask": the form's client becomes the conversation's client."""
+        *form_values, messages, turns, client = form_and_chat
+        try:
+            profile = self.ctx.form_profile(form_values)
+            state = ClientState.from_profile(profile, "plan", self.ctx.governance.clients.rules)
+            return (*self._start(state, f"Discuss **{profile.name}** (sent from the Plan tab).", messages, turns, request),
+                    gr.Tabs(selected="ask"))
+        except (AdvisorError, ValidationError, ValueError) as exc:
+            return (*self._refused(exc, messages, turns, client), gr.Tabs(selected="ask"))
 
     def feedback_up(self, comment: str, last: dict | None, request: gr.Request):
         return self.send_feedback(1, comment, last, request)
@@ -78,6 +155,7 @@ class AskTab:
         with gr.Tab("Ask", id="ask"):
             turns = gr.State([])
             last = gr.State(None)
+            self.client = client = gr.State(None)
             with gr.Row():
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="chat")
@@ -98,14 +176,23 @@ class AskTab:
                         comment = gr.Textbox(placeholder="Optional comment on the latest answer", show_label=False, scale=3)
                     feedback_note = gr.Markdown(elem_id="feedback-note")
                 with gr.Column(scale=2):
+                    gr.Markdown("### Client")
+                    self.panel.build(list(example_profiles(self.ctx.settings.profiles_dir)))
                     gr.Markdown("### Cited passages")
                     sources = gr.Markdown("_Ask a question to see the passages behind the answer._", elem_id="sources",
                                           elem_classes="cited")
-            ask_inputs = [question, chatbot, turns, source, audience, segment]
-            ask_outputs = [chatbot, turns, sources, ask_error, question, last]
+            ask_inputs = [question, chatbot, turns, client, source, audience, segment]
+            ask_outputs = [chatbot, turns, sources, ask_error, question, last, client, *self.panel.outputs]
             send.click(ui.ask_stream, ask_inputs, ask_outputs, api_visibility="private")
             question.submit(ui.ask_stream, ask_inputs, ask_outputs, api_visibility="private")
-            clear.click(lambda: ([], [], "_Ask a question to see the passages behind the answer._", None), None,
-                        [chatbot, turns, sources, last], api_visibility="private")
+            clear.click(lambda: ([], [], NO_SOURCES, None, None, *ui.panel.values(None)), None,
+                        [chatbot, turns, sources, last, client, *self.panel.outputs], api_visibility="private")
+            self.chatbot, self.turns, self.ask_error = chatbot, turns, ask_error
+            self.client_outputs = [chatbot, turns, sources, ask_error, last, client, *self.panel.outputs]
+            p = self.panel
+            p.update.click(ui.update_client, [client, *p.inputs, chatbot, turns], self.client_outputs, api_visibility="private")
+            p.use_example.click(ui.use_example, [p.example, chatbot, turns, client], self.client_outputs, api_visibility="private")
+            p.upload.upload(ui.load_file, [p.upload, chatbot, turns, client], self.client_outputs, api_visibility="private")
+            p.forget.click(ui.forget, [chatbot, turns], self.client_outputs, api_visibility="private")
             up.click(ui.feedback_up, [comment, last], feedback_note, api_visibility="private")
             down.click(ui.feedback_down, [comment, last], feedback_note, api_visibility="private")

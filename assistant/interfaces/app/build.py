@@ -12,6 +12,14 @@ from assistant.interfaces.app.knowledge_tab import KnowledgeTab
 from assistant.interfaces.app.plan_tab import PlanTab
 
 
+def connect_ask_and_plan(ask: AskTab, plan: PlanTab, tabs: gr.Tabs) -> None:
+    """The conversation's client drafts a full plan in the Plan tab; the Plan tab's client can be discussed in Ask."""
+    ask.panel.draft.click(plan.draft_for_client, [ask.client], [*plan.form_components, *plan.draft_outputs, plan.form_note,
+                                                                ask.ask_error, tabs], api_visibility="private")
+    plan.discuss.click(ask.from_plan_tab, [*plan.form_components, ask.chatbot, ask.turns, ask.client], [*ask.client_outputs, tabs],
+                       api_visibility="private")
+
+
 def build_app(advisor: Advisor, training_tab=None, auth=None) -> gr.Blocks:
     """The whole app.
 
@@ -20,19 +28,22 @@ def build_app(advisor: Advisor, training_tab=None, auth=None) -> gr.Blocks:
     """
     ctx = AppContext(advisor, auth)
     plan = PlanTab(ctx)
+    ask = AskTab(ctx)
     # Gradio keeps its own copies of files it serves (plan downloads, uploaded profiles): drop them after
     # the same age as our downloads, and all of them when the server stops.
     age = advisor.settings.download_max_age
     with gr.Blocks(title="Strategy Advisor", analytics_enabled=False, delete_cache=(min(600, age), age)) as demo:
         gr.Markdown("# Strategy Advisor\nGrounded answers, client plans and training from the bank's knowledge base.")
-        AskTab(ctx).build()
-        plan.build(list(plan.examples()))
-        with gr.Tab("Training", id="training"):
-            if training_tab is not None:
-                training_tab(advisor, auth)
-            else:
-                gr.Markdown("### Training is coming\nThe onboarding curriculum, the bilingual glossary with search and "
-                            "graded quizzes will appear here.")
-        KnowledgeTab(ctx).build()
+        with gr.Tabs() as tabs:
+            ask.build()
+            plan.build(list(plan.examples()))
+            with gr.Tab("Training", id="training"):
+                if training_tab is not None:
+                    training_tab(advisor, auth)
+                else:
+                    gr.Markdown("### Training is coming\nThe onboarding curriculum, the bilingual glossary with search and "
+                                "graded quizzes will appear here.")
+            KnowledgeTab(ctx).build()
+        connect_ask_and_plan(ask, plan, tabs)
         Api(ctx).register()
     return demo

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from assistant.answers.advisor import Advisor
 from assistant.answers.compose import Answer
-from assistant.clients.forms import ProfileForm
+from assistant.clients.forms import ProfileForm, form_to_profile
 from assistant.governance.feedback import FeedbackStore
 from assistant.governance.reviews import review_store
 from assistant.governance.service import Governance
@@ -88,6 +88,11 @@ class AppContext:
     @property
     def login(self) -> bool:
         return self.auth is not None
+
+    def form_profile(self, values: list):
+        """The Plan tab's form values (FORM_KEYS order) as a validated profile; ProfileError names bad fields."""
+        form = ProfileForm.model_validate({k: v for k, v in zip(FORM_KEYS, values) if v not in (None, "")})
+        return form_to_profile(form)
 
     def user(self, request: gr.Request | None) -> str | None:
         return getattr(request, "username", None) if request is not None else None

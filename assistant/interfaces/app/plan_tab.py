@@ -26,6 +26,7 @@ from assistant.clients.profiles import (
     SupplyChainRole,
     example_profiles,
     load_profiles,
+    validate_profile,
 )
 from assistant.clients.rules import INDUSTRIES
 from assistant.errors import AdvisorError
@@ -56,6 +57,16 @@ class PlanTab:
             return [gr.update() for _ in FORM_KEYS] + [f"⚠️ {user_message(exc)}"]
         note = f" (the file holds {len(profiles)} profiles; the first is loaded)" if len(profiles) > 1 else ""
         return self._fill(profile_to_form(profiles[0])) + [f"Loaded **{profiles[0].name}** from the file{note}."]
+
+    def draft_for_client(self, client: dict | None, request: gr.Request = None):
+        """The Ask tab's "Draft full plan": the conversation's client fills this form and the plan is drafted."""
+        profile = (client or {}).get("profile")
+        if not profile:
+            return ([gr.update() for _ in FORM_KEYS] + [gr.update()] * 6
+                    + ["", "⚠️ No client with a decided segment yet: describe one in the chat or fill the client panel.", gr.Tabs()])
+        values = self._fill(profile_to_form(validate_profile(profile)))
+        return values + list(self.draft(*values, request=request)) + [f"Drafted from the client in the Ask tab ({profile.get('name')}).",
+                                                                     "", gr.Tabs(selected="plan")]
 
     def _fill(self, form: ProfileForm) -> list:
         return [getattr(form, k) for k in FORM_KEYS]
@@ -145,7 +156,9 @@ class PlanTab:
                     fields = self._profile_fields()
                     form_note = gr.Markdown(elem_id="form-note")
                     plan_error = gr.Markdown(elem_id="plan-error", elem_classes="error-box")
-                    draft = gr.Button("Draft plan", variant="primary", elem_id="draft-plan")
+                    with gr.Row():
+                        draft = gr.Button("Draft plan", variant="primary", elem_id="draft-plan")
+                        self.discuss = gr.Button("Discuss in Ask", elem_id="discuss-in-ask")
                 with gr.Column(scale=3):
                     segment_box = gr.Markdown(elem_id="segment")
                     with gr.Row():
@@ -158,6 +171,8 @@ class PlanTab:
             plan_id = gr.State(None)
             self._review_panel()
             form_components = [fields[k] for k in FORM_KEYS]
+            self.form_components, self.form_note = form_components, form_note
+            self.draft_outputs = [plan_error, segment_box, preview, docx_file, md_file, plan_id]
             load.click(self.load_example, example, form_components + [form_note], api_visibility="private")
             upload_profile.change(self.load_upload, upload_profile, form_components + [form_note], api_visibility="private")
             draft.click(self.draft, form_components, [plan_error, segment_box, preview, docx_file, md_file, plan_id],

@@ -1,0 +1,141 @@
+"""The chat's words for a client: the recommendation, a plan section, the follow-up question, in the
+message's language, with every cited item numbered as the general answers are ("... [2]").
+
+The knowledge base is written in English, so a Chinese answer frames, labels and explains in Chinese and
+quotes the cited recommendation text as the knowledge base words it.
+"""
+
+from __future__ import annotations
+
+from assistant.answers.compose import Citation
+from assistant.clients.plans import SECTION_TITLES, PlanCitation, PlanItem
+from assistant.clients.rules import RuleBook
+from assistant.clients.segmentation import FIELD_OF, Classification
+from assistant.clients.situation.recommend import Recommendation
+from assistant.clients.situation.settle import SEGMENT_ZH
+from assistant.clients.situation.shown import rmb
+from assistant.search.store import ChromaStore
+from assistant.text import split_sentences
+
+SECTION_ZH = dict(zip(SECTION_TITLES, ("客户概况与分层诊断", "需求分析", "推荐产品组合", "服务模式与团队", "客户维护节奏与CRM动作",
+                                       "定价与盈利", "风险与合规检查", "考核指标", "下一步（30/60/90天）")))
+SECTION_ZH["Working with the client's employees"] = "与客户员工的合作（代发工资、员工福利）"
+STAGE_ZH = {"retiree": "退休", "pre-retiree": "临近退休", "young-family": "年轻家庭", "established-family": "成熟家庭",
+            "young-professional": "年轻职场人士", "student": "学生", "adult": "成年人"}
+SIZE_ZH = {"micro": "微型", "small": "小型", "medium": "中型", "large": "大型"}
+MEASURE_ZH = {"employees": "从业人员", "operating_revenue": "营业收入", "total_assets": "资产总额"}
+EN_NOTE_ZH = "（引用内容为知识库英文原文）"
+
+
+class Cites:
+    """Numbers citations in order of first use across the whole answer, one number per passage."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.order: list[PlanCitation] = []
+
+    def mark(self, citations: list[PlanCitation]) -> str:
+        numbers = []
+        for c in citations:
+            if c.chunk_id not in self.index:
+                self.order.append(c)
+                self.index[c.chunk_id] = len(self.order)
+            numbers.append(self.index[c.chunk_id])
+        return "".join(f" [{n}]" for n in dict.fromkeys(numbers))
+
+    def citations(self, store: ChromaStore) -> list[Citation]:
+        chunks = store.get_chunks([c.chunk_id for c in self.order])
+        out = []
+        for n, c in enumerate(self.order, 1):
+            chunk = chunks.get(c.chunk_id)
+            out.append(Citation(n=n, doc_id=c.doc_id, title=c.title, section=c.section, source=chunk.source if chunk else "general",
+                                text=chunk.text if chunk else "", score=c.score, chunk_id=c.chunk_id))
+        return out
+
+
+def first_sentences(text: str, n: int = 2) -> str:
+    return " ".join(split_sentences(text)[:n])
+
+
+def segment_name(rec: Recommendation | Classification, zh: bool) -> str:
+    label = rec.segment_label
+    return f"{SEGMENT_ZH.get(rec.segment, rec.segment)}（{label}）" if zh else label
+
+
+def rule_zh(profile: dict, cls: Classification, rules: RuleBook) -> str:
+    """The deciding rule in Chinese, from the same tables the classifier read."""
+    if cls.client_type == "individual":
+        tier = next(t for t in rules.tiers.tiers if t.id == cls.value_tier)
+        return (f"在我行资产{rmb(profile['aum_rmb'], 'zh')}，属于{tier.name_zh}（{rmb(tier.min_aum_rmb, 'zh')}起）；"
+                f"生命周期阶段：{STAGE_ZH.get(cls.life_stage or '', cls.life_stage)}。")
+    bounds = rules.sme.industries[profile["industry"]]
+
+    def fmt(measure: str, value: float) -> str:
+        return f"{value:g}人" if measure == "employees" else f"{value:g}万元"
+    have = "、".join(f"{MEASURE_ZH[m]}{fmt(m, (profile.get(FIELD_OF[m]) or 0) / (1 if m == 'employees' else 1e4))}" for m in bounds.measures)
+    table = {"large": bounds.sme_below, "medium": bounds.medium_from, "small": bounds.small_from, "micro": bounds.small_from}[cls.size_class]
+    limits = "、".join(f"{MEASURE_ZH[m]}{fmt(m, b)}" for m, b in table.items())
+    verdict = {"large": f"均不低于中小企业上限（{limits}），为大型企业", "medium": f"达到中型企业下限（{limits}），为中型企业",
+               "small": f"达到小型企业下限（{limits}）、未达到中型企业下限，为小型企业",
+               "micro": f"未全部达到小型企业下限（{limits}），为微型企业"}[cls.size_class]
+    text = f"{bounds.label_zh}（2011年标准）：{have}，{verdict}"
+    if cls.segment == "supply-chain-supplier":
+        role = "供应商" if profile.get("supply_chain_role") == "supplier" else "经销商"
+        text += f"；作为{profile.get('anchor_firm')}的{role}，可依托核心企业信用开展供应链融资（1+N），归入供应链客户"
+    elif cls.segment == "major-client":
+        text += "；按大客户（战略客户）覆盖" if cls.size_class != "large" else "；大型企业归入大客户"
+    return text + "。"
+
+
+def product_why_zh(needs: list[str], stated: list[str], rules: RuleBook, segment: str) -> str:
+    said = [rules.need(n).label_zh for n in needs if n in stated and rules.need(n)]
+    usual = [rules.need(n).label_zh for n in needs if n not in stated and rules.need(n)]
+    if said:
+        return f"客户提出了{'、'.join(said)}需求"
+    return f"{SEGMENT_ZH.get(segment, segment)}客户通常需要{'、'.join(usual)}"
+
+
+def recommendation_text(rec: Recommendation, read_as: str, profile: dict, cls: Classification, rules: RuleBook,
+                        assumptions: list[str], zh: bool, cites: Cites) -> str:
+    if zh:
+        lines = [f"**识别结果：** {read_as}",
+                 f"**客户分层：{segment_name(rec, True)}。** {rule_zh(profile, cls, rules)}{cites.mark([c for i in rec.rule for c in i.citations][:2])}",
+                 "**适合的产品：**"]
+        for i, p in enumerate(rec.products, 1):
+            product = rules.product(p.id)
+            why = product_why_zh(product.needs if product else [], rec.need_ids, rules, rec.segment)
+            lines.append(f"{i}. **{p.name_zh or p.name}**（{p.name}）：{why}。{cites.mark(p.citations)}")
+        lines.append(f"**服务模式：** {first_sentences(rec.service_model.text)}{cites.mark(rec.service_model.citations)}{EN_NOTE_ZH}")
+        lines.append(f"**首要检查：** {rec.key_check.text}{cites.mark(rec.key_check.citations)}")
+        lines += [f"_假设：{a}_" for a in assumptions]
+        lines.append("_可按同一客户信息生成完整的九部分服务方案（“生成完整方案”按钮或 `advisor plan --describe`）。_")
+        return "\n\n".join(lines)
+    lines = [f"**Read as:** {read_as}",
+             f"**Segment: {rec.segment_label}.** " + " ".join(i.text.rstrip(".") + "." for i in rec.rule)
+             + cites.mark([c for i in rec.rule for c in i.citations][:2]),
+             "**Products that fit:**"]
+    for i, p in enumerate(rec.products, 1):
+        lines.append(f"{i}. **{p.name}** ({p.name_zh}): {p.why}.{cites.mark(p.citations)}")
+    lines.append(f"**Service model:** {first_sentences(rec.service_model.text)}{cites.mark(rec.service_model.citations)}")
+    lines.append(f"**Check first:** {rec.key_check.text}{cites.mark(rec.key_check.citations)}")
+    lines += [f"_Assumed: {a}_" for a in assumptions]
+    lines.append("_The full nine-section plan can be drafted from the same profile (\"Draft full plan\", or "
+                 "`advisor plan --describe`)._")
+    return "\n\n".join(lines)
+
+
+def section_text(title: str, items: list[PlanItem], name: str, segment: str, segment_label: str, zh: bool, cites: Cites) -> str:
+    if name in ("Client from the chat", "对话中的客户", ""):
+        name = "该客户" if zh else "this client"
+    if zh:
+        head = f"**{SECTION_ZH.get(title, title)}——{name}，{SEGMENT_ZH.get(segment, segment)}**（摘自该客户的服务方案）{EN_NOTE_ZH}："
+    else:
+        head = f"**{title} for {name}, {segment_label}** (from the client's plan):"
+    return "\n\n".join([head, *(f"- {i.text}{cites.mark(i.citations)}" for i in items)])
+
+
+def question_text(read_as: str, question: str, zh: bool) -> str:
+    if zh:
+        return f"**识别结果：** {read_as}\n\n还差一项会影响分层的信息：{question}\n\n_直接在对话中回答，或在客户面板中填写。_"
+    return (f"**Read as:** {read_as}\n\nOne thing that decides the segment is missing: {question}\n\n"
+            "_Answer in the chat, or fill it in the client panel._")

@@ -127,3 +127,7 @@ def test_client_typed_in_the_chat_edited_asked_about_and_planned(page):
     page.wait_for_selector("#plan-preview :text('Client service plan')")
     assert "Medium enterprise" in page.inner_text("#segment")
     assert "Recommended product bundle" in page.inner_text("#plan-preview")
+
+    page.click("#discuss-in-ask")  # and back: the Plan tab's client becomes the conversation's client
+    page.wait_for_selector("#chat :text('sent from the Plan tab')")
+    assert "150 employees" in page.inner_text("#read-as")

@@ -13,7 +13,7 @@ from assistant.clients.rules import RuleBook
 from assistant.clients.segmentation import FIELD_OF, Classification
 from assistant.clients.situation.recommend import Recommendation
 from assistant.clients.situation.settle import SEGMENT_ZH
-from assistant.clients.situation.shown import rmb
+from assistant.clients.situation.shown import DEFAULT_NAME, rmb
 from assistant.search.store import ChromaStore
 from assistant.text import split_sentences
 
@@ -125,7 +125,7 @@ def recommendation_text(rec: Recommendation, read_as: str, profile: dict, cls: C
 
 
 def section_text(title: str, items: list[PlanItem], name: str, segment: str, segment_label: str, zh: bool, cites: Cites) -> str:
-    if name in ("Client from the chat", "对话中的客户", ""):
+    if name in (*DEFAULT_NAME.values(), ""):
         name = "该客户" if zh else "this client"
     if zh:
         head = f"**{SECTION_ZH.get(title, title)}——{name}，{SEGMENT_ZH.get(segment, segment)}**（摘自该客户的服务方案）{EN_NOTE_ZH}："

@@ -16,7 +16,7 @@ from assistant.clients.profiles import EnterpriseProfile, validate_profile
 from assistant.clients.rules import INDUSTRIES, RuleBook
 from assistant.clients.segmentation import FIELD_OF, classify
 from assistant.clients.situation.facts import ClientFacts, Missing
-from assistant.clients.situation.shown import rmb
+from assistant.clients.situation.shown import DEFAULT_NAME, rmb
 
 HIGH = {"employees": 10_000_000, "operating_revenue_rmb": 1e15, "total_assets_rmb": 1e15}
 ASK_ORDER = ("operating_revenue_rmb", "employees", "total_assets_rmb")
@@ -28,7 +28,6 @@ SEGMENT_ZH = {"micro-business": "微型企业", "small-business": "小型企业"
 SEGMENT_EN = {"micro-business": "Micro business", "small-business": "Small business", "medium-enterprise": "Medium enterprise",
               "supply-chain-supplier": "Supply-chain", "major-client": "Major client", "mass-retail": "Mass", "affluent": "Affluent",
               "wealth": "Wealth", "private-banking": "Private banking"}
-DEFAULT_NAME = {"en": "Client from the chat", "zh": "对话中的客户"}
 
 
 class Settled(BaseModel):

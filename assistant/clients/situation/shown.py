@@ -16,6 +16,7 @@ ROLE = {"supplier": ("supply-chain supplier", "供应链上游供应商"), "deal
         "anchor": ("anchor (core) firm", "核心企业"), "none": ("no supply-chain role", "无供应链角色")}
 
 
+DEFAULT_NAME = {"en": "Client from the chat", "zh": "对话中的客户"}
 INDUSTRY_EN = {"industry": "industry (manufacturing)", "software_it": "software and IT", "leasing_business_services": "leasing and business services",
                "real_estate_development": "real-estate development", "other": "other industries"}
 
@@ -83,7 +84,8 @@ ORDER = ("name", "industry", "ownership", "employees", "operating_revenue_rmb", 
 def facts_summary(facts: dict, lang: str, rules: RuleBook | None = None) -> str:
     """The whole client as read so far, for the "Read as:" line: "catering, 6 employees, revenue RMB 900,000, need: ..."."""
     parts = [show_fact(k, facts[k], lang, rules) for k in ORDER
-             if facts.get(k) not in (None, "", False) and not (k == "supply_chain_role" and facts[k] == "none")]
+             if facts.get(k) not in (None, "", False) and not (k == "supply_chain_role" and facts[k] == "none")
+             and not (k == "name" and facts[k] in DEFAULT_NAME.values())]
     if not parts and facts.get("client_type"):
         parts.append(show_fact("client_type", facts["client_type"], lang, rules))
     parts += [show_fact("stated_needs", n, lang, rules) for n in facts.get("stated_needs") or []]

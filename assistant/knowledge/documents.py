@@ -21,7 +21,7 @@ from assistant.knowledge.converters import (
     convert_file,
     supported_suffixes,
 )
-from assistant.text import HEADING
+from assistant.text import HEADING, parse_sections
 
 Source = Literal["thesis-a", "thesis-b", "general", "bank"]
 Audience = Literal["manager", "relationship-manager", "trainer"]
@@ -49,6 +49,12 @@ class FaqItem(BaseModel):
     q: list[str] = Field(min_length=1)
     section: str = Field(min_length=1)
     a: str = Field(min_length=20, max_length=1500)
+
+
+def faq_section_matches(wanted: str, path: str) -> bool:
+    """A FAQ names its section by heading ("Tier thresholds") or by path ("Service model by tier > Mass");
+    a section path matches it too when the heading is one of its ancestors."""
+    return bool(path) and (path == wanted or path.endswith(" > " + wanted) or wanted in path.split(" > "))
 
 
 class DocMeta(BaseModel):
@@ -123,8 +129,18 @@ def parse_document(path: Path, text: str, fingerprint: str = "") -> KnowledgeDoc
         raise ValueError(_describe(exc)) from exc
     if not body.strip():
         raise ValueError("the document has front matter but no text")
+    _check_faq_sections(meta, body)
     digest = hashlib.sha256((fingerprint + "\n" + text).encode("utf-8")).hexdigest()
     return KnowledgeDoc(meta=meta, body=body, path=str(path), content_hash=digest)
+
+
+def _check_faq_sections(meta: DocMeta, body: str) -> None:
+    """A vetted answer is cited to its section, so the section must exist in this document."""
+    paths = [s.path for s in parse_sections(body) if s.path]
+    for number, item in enumerate(meta.faq):
+        if not any(faq_section_matches(item.section, p) for p in paths):
+            raise ValueError(f"faq.{number}.section: '{item.section}' is not a heading of this document; use one of "
+                             + ", ".join(repr(p.split(' > ')[-1]) for p in paths[:8]))
 
 
 def _describe(exc: ValidationError) -> str:

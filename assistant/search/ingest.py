@@ -31,7 +31,7 @@ from assistant.search.embeddings import Embedder
 from assistant.search.store import ChromaStore
 
 Progress = Callable[[int, int, str], None]
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: chunks carry their section's vetted FAQ answers
 
 
 class IngestRequest(BaseModel):

@@ -45,7 +45,8 @@ META = re.compile(
     r"explains|summari[sz]es|gives|lists|shows|collects|is|does not)\b|\bthesis [ab] (?:ends|begins|opens|closes|starts|"
     r"argues|proposes|describes|concludes|reports|sets out|discusses)\b|^(?:see|cf\.)\s|\bsee (?:the )?(?:section|"
     r"document|table) (?:below|above)\b|\bin this knowledge base\b|^(?:below|above|as (?:shown|noted|discussed) "
-    r"(?:below|above))\b|^(?:本文|本节|本文件|以下|下表|如下)",
+    r"(?:below|above))\b|\b(?:this|the present) (?:document|note|knowledge base|summary)\b|"
+    r"\bour summary of\b|\b(?:are|is|see|in) (?:in )?[a-z0-9]+(?:-[a-z0-9]+){2,}\)?\.?$|\(see [a-z0-9][a-z0-9-]+\)|\bthesis [ab]'s (?:chapter|author|section)\b|^(?:本文|本节|本文件|以下|下表|如下)",
     re.I,
 )
 
@@ -64,6 +65,13 @@ def is_dependent(text: str) -> bool:
 
 def is_meta(text: str) -> bool:
     return bool(META.search(clean_sentence(text)))
+
+
+def without_meta(item: str) -> str:
+    """A list item without its sentences about the document ("See supply-chain-finance.")."""
+    sentences = split_sentences(item)
+    kept = [s for s in sentences if not is_meta(s)]
+    return " ".join(kept) if kept and len(kept) < len(sentences) else item
 
 
 def is_formula(text: str) -> bool:

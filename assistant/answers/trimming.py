@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from assistant.answers.blocks import Unit, is_dependent, is_formula, is_meta
+from assistant.answers.blocks import Unit, is_dependent, is_formula, is_meta, without_meta
 from assistant.answers.kinds import Kind
 from assistant.answers.sections import Passage
 
@@ -164,7 +164,7 @@ def render(passage: Passage, chosen: list[Unit], n: int) -> str:
             continue
         flush()
         if block.kind == "list":
-            lines = [u.text for u in units]
+            lines = [without_meta(u.text) for u in units]
             lines[-1] = f"{lines[-1]} {mark}"
         else:
             lines = list(block.header) + [u.text for u in units]

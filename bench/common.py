@@ -193,7 +193,7 @@ class Ctx:
         return target
 
     def golden(self):
-        from assistant.evaluation.measures import load_golden
+        from assistant.evaluation.golden import load_golden
 
         return load_golden(self.knowledge / "eval" / "golden.jsonl")
 

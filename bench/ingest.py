@@ -89,7 +89,7 @@ def knowledge_base(ctx: Ctx) -> list[Row]:
 def beir_text(doc) -> str:
     """What BeirEvaluator.index embeds for one document."""
     try:
-        from assistant.evaluation.measures import _beir_chunk
+        from assistant.evaluation.beir import _beir_chunk
 
         return _beir_chunk(doc).embedding_text
     except ImportError:  # pragma: no cover - mirror of evaluation._beir_chunk
@@ -97,7 +97,7 @@ def beir_text(doc) -> str:
 
 
 def scifact(ctx: Ctx) -> list[Row]:
-    from assistant.evaluation.measures import BeirEvaluator, load_beir
+    from assistant.evaluation.beir import BeirEvaluator, load_beir
 
     data = load_beir(SCIFACT, "train")
     texts = [beir_text(d) for d in data.corpus]

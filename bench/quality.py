@@ -24,11 +24,13 @@ def golden_rows(ctx: Ctx) -> list[Row]:
     from langchain_chroma import Chroma
 
     from assistant.search.embeddings import Embedder, LangChainEmbeddings
-    from assistant.evaluation.measures import evaluate_golden, mrr_at, recall_at
+    from assistant.evaluation.golden import evaluate_golden
+    from assistant.evaluation.metrics import mrr_at, recall_at
 
     advisor = ctx.advisor()
     path = ctx.knowledge / "eval" / "golden.jsonl"
-    ours = evaluate_golden(advisor, path)
+    report = evaluate_golden(advisor, path, "v1")
+    ours = report.overall
     advisor.store.collection
     lc = Chroma(client=advisor.store._client, collection_name=advisor.store.collection_name,
                 embedding_function=LangChainEmbeddings(Embedder(advisor.settings.embedding_model,
@@ -42,17 +44,19 @@ def golden_rows(ctx: Ctx) -> list[Row]:
         mrr += mrr_at(ranked, q.expected_docs, 10)
     n = len(golden)
     base = "LangChain similarity_search k=10, same store"
-    note = f"{ours.questions} questions; grounded share {ours.grounded_share:.3f}; by language {ours.by_language}"
-    details = {"by_voice": ours.by_voice, "by_language": ours.by_language, "misses": [m.id for m in ours.misses]}
+    by_language = {k: v.doc_recall_at_5 for k, v in report.by_language.items()}
+    note = f"{ours.questions} questions; grounded share {ours.grounded_share:.3f}; by language {by_language}"
+    details = {"by_voice": {k: v.doc_recall_at_5 for k, v in report.by_voice.items()}, "by_language": by_language,
+               "misses": [r.id for r in report.questions if (r.doc_recall_at_5 or 0.0) < 1.0]}
     return [
-        Row(SECTION, "golden recall@5 (hybrid)", ours.recall_at_5, "", r5 / n, base, note=note, details=details),
-        Row(SECTION, "golden MRR@10 (hybrid)", ours.mrr_at_10, "", mrr / n, base),
+        Row(SECTION, "golden recall@5 (hybrid)", ours.doc_recall_at_5, "", r5 / n, base, note=note, details=details),
+        Row(SECTION, "golden MRR@10 (hybrid)", ours.doc_mrr_at_10, "", mrr / n, base),
     ]
 
 
 def scifact_rows(ctx: Ctx) -> list[Row]:
     if ctx.scifact is None:
-        from assistant.evaluation.measures import BeirEvaluator, load_beir
+        from assistant.evaluation.beir import BeirEvaluator, load_beir
 
         ctx.log("quality: indexing SciFact (no ingest section ran)")
         evaluator = BeirEvaluator(ctx.settings(ctx.tmp / "beir-data"), load_beir(SCIFACT, "train"), name="scifact",

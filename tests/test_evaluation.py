@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation.measures import evaluate_beir, load_beir, mrr_at, ndcg_at, recall_at
+from assistant.evaluation.beir import evaluate_beir, load_beir
+from assistant.evaluation.metrics import mrr_at, ndcg_at, recall_at
 
 TINY = Path(__file__).parent / "fixtures" / "beir_tiny"
 

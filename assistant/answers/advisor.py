@@ -113,12 +113,20 @@ class Advisor:
         """Extractive by default; any LangChain chat model when ADVISOR_LLM is set (see llm.py)."""
         from assistant.answers.llm import build_composer
 
-        return self._part("composer", lambda: build_composer(self.settings, self.embedder, self.registry))
+        return self._part("composer", lambda: self._bound(build_composer(self.settings, self.embedder, self.registry)))
 
     def use_composer(self, composer: Composer) -> None:
         """Swap the composer (the app's LLM toggle, a test's scripted model) without rebuilding the rest."""
         with self._parts_lock:
-            self._parts["composer"] = composer
+            self._parts["composer"] = self._bound(composer)
+
+    def _bound(self, composer: Composer) -> Composer:
+        """Composers that answer with whole sections read them from the keyword index's chunks,
+        which follow every ingest."""
+        bind = getattr(composer, "bind_corpus", None)
+        if callable(bind):
+            bind(lambda: self.retriever.keyword_index().chunks)
+        return composer
 
     def check_question(self, question: str) -> str:
         text = (question or "").strip()
@@ -166,10 +174,12 @@ class Advisor:
         return None
 
     def warm_up(self) -> int:
-        """Load the model, build the keyword index and embed the answerable sentences once."""
-        self.retriever.keyword_index()
+        """Load the model, build the keyword index and embed the quotable units and the passages'
+        labelled texts (the relevance gate reads those) once."""
+        chunks = self.retriever.keyword_index().chunks
+        self.embedder.encode_cached([c.embedding_text for c in chunks])
         extractive = getattr(self.composer, "extractive", self.composer)
-        return extractive.warm([c.text for c in self.store.all_chunks()]) if hasattr(extractive, "warm") else 0
+        return extractive.warm([c.text for c in chunks]) if hasattr(extractive, "warm") else 0
 
     def stats(self) -> StoreStats:
         info = self.store.info()

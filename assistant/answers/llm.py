@@ -41,6 +41,7 @@ from assistant.answers.grounding import (
     SentenceStream,
     normalise,
 )
+from assistant.answers.sections import ChunkSource, shaped_hits
 from assistant.answers.prompting import (
     ProfileData,
     build_messages,
@@ -62,7 +63,7 @@ DEFAULT_BASE_URLS = {
     "ollama": "http://127.0.0.1:11434/v1",  # `ollama serve`; its OpenAI-compatible API is under /v1
     "llamacpp": "http://127.0.0.1:8080/v1",  # `llama-server -m model.gguf`; same protocol under /v1
 }
-CITED_SENTENCE_END = re.compile(r"(?<=\]) (?=\S)")
+CITED_SENTENCE_END = re.compile(r"(?<=\])(\s+)(?=\S)")
 LOCAL_API_KEY = "not-needed"  # local servers ignore the key, but the OpenAI client insists on one
 
 
@@ -130,10 +131,12 @@ class AnswerChunk(BaseModel):
 
 
 def answer_chunks(answer: Answer) -> Iterator[AnswerChunk]:
-    """Stream a finished answer sentence by sentence; the deltas join to exactly ``answer.answer``."""
+    """Stream a finished answer cited piece by cited piece (a sentence, a list, a table); the deltas
+    join to exactly ``answer.answer``."""
     parts = CITED_SENTENCE_END.split(answer.answer)
-    for i, part in enumerate(parts):
-        yield AnswerChunk(delta=part if i == 0 else " " + part)
+    yield AnswerChunk(delta=parts[0])
+    for space, part in zip(parts[1::2], parts[2::2]):
+        yield AnswerChunk(delta=space + part)
     yield AnswerChunk(answer=answer)
 
 
@@ -188,6 +191,10 @@ class LLMComposer:
         self.extractive = ExtractiveComposer(settings, embedder)
         self.checker = GroundingChecker(embedder, threshold, secrets=prompt_secrets())
 
+    def bind_corpus(self, chunks: ChunkSource) -> None:
+        """Whole sections for the model and for the fallback, read from the store's chunks."""
+        self.extractive.bind_corpus(chunks)
+
     def compose(self, question: str, hits: list[ScoredChunk], profile: ProfileData = None) -> Answer:
         return final_answer(self.stream_answer(question, hits, profile))
 
@@ -206,6 +213,8 @@ class LLMComposer:
             # Nothing relevant was retrieved: a model could only invent, so it is not asked.
             yield from answer_chunks(self.extractive.compose(question, hits))
             return
+        # The model sees what the extractive composer sees: whole sections, one passage each.
+        hits = shaped_hits(self.extractive.passages(hits))
         passages = [h.chunk.text for h in hits]
         draft, numbering, lines = Draft(), Renumberer(), SentenceStream()
         for delta in self._guarded_deltas(build_messages(question, hits, profile), draft):

@@ -20,7 +20,7 @@ from assistant.text import label
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Strategy Advisor: grounded answers, client plans and training for commercial banks.")
-eval_app = typer.Typer(no_args_is_help=True, help="Measure retrieval quality.")
+eval_app = typer.Typer(no_args_is_help=True, help="Measure retrieval and answer quality.")
 audit_app = typer.Typer(no_args_is_help=True, help="Show and replay audit records of answers and plans.")
 knowledge_app = typer.Typer(no_args_is_help=True, help="Knowledge versions and documents due for review.")
 app.add_typer(eval_app, name="eval")
@@ -235,7 +235,7 @@ def eval_beir(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """nDCG@10, recall@100 and MRR@10 of our retrieval on a BEIR dataset, in a temporary collection."""
-    from assistant.evaluation.measures import evaluate_beir
+    from assistant.evaluation.beir import evaluate_beir
 
     modes = mode or ["hybrid"]
     bad = [m for m in modes if m not in ("dense", "bm25", "hybrid")]
@@ -253,26 +253,39 @@ def eval_beir(
 @eval_app.command("golden")
 @friendly
 def eval_golden(
-    file: Annotated[Optional[Path], typer.Option("--file", help="Default: KNOWLEDGE_DIR/eval/golden.jsonl.")] = None,
+    which: Annotated[str, typer.Option("--set", help="v2 (default), v1 or holdout: a file under KNOWLEDGE_DIR/eval/.")] = "v2",
+    file: Annotated[Optional[Path], typer.Option("--file", help="Another golden file in the same format.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """recall@5, MRR@10 and grounded share over the golden questions."""
+    """Section recall@5 and MRR@10, key-point coverage of the answer text, declines and answer length."""
     from assistant.answers.advisor import Advisor
-    from assistant.evaluation.measures import evaluate_golden
+    from assistant.evaluation.golden import evaluate_golden, golden_path
 
     s = settings()
+    path = file or golden_path(s, which)
     advisor = Advisor.from_settings(s)
     advisor.ensure_ingested()
-    result = evaluate_golden(advisor, file or s.knowledge_dir / "eval" / "golden.jsonl")
+    report = evaluate_golden(advisor, path, name=None if file else which)
     if as_json:
-        emit_json(result)
+        emit_json(report)
         return
-    typer.echo(f"questions {result.questions}  recall@5 {result.recall_at_5:.3f}  MRR@10 {result.mrr_at_10:.3f}  "
-               f"grounded {result.grounded_share:.3f}")
-    typer.echo("recall@5 by voice: " + ", ".join(f"{k} {v:.3f}" for k, v in result.by_voice.items()))
-    typer.echo("recall@5 by language: " + ", ".join(f"{k} {v:.3f}" for k, v in result.by_language.items()))
-    for miss in result.misses:
-        typer.echo(f"  miss {miss.id}: expected {miss.expected}, got {miss.got}")
+    typer.echo(f"golden {report.set} ({report.file}), {report.overall.questions} questions, {report.seconds:.0f} s")
+    typer.echo(f"{'group':<22}{'n':>5}{'sec r@5':>9}{'MRR@10':>8}{'doc r@5':>9}{'key pts':>9}"
+               f"{'ans decl':>9}{'unans decl':>11}{'decl prec':>10}{'words':>7}")
+    rows = [("all", report.overall)] + [(f"lang {k}", v) for k, v in report.by_language.items()] + \
+        [(f"voice {k}", v) for k, v in report.by_voice.items()] + [(f"kind {k}", v) for k, v in report.by_kind.items()]
+    for name, b in rows:
+        points = "-" if b.key_point_coverage is None else f"{b.key_point_coverage:.3f}"
+        typer.echo(f"{name:<22}{b.questions:>5}{b.section_recall_at_5:>9.3f}{b.section_mrr_at_10:>8.3f}"
+                   f"{b.doc_recall_at_5:>9.3f}{points:>9}{b.answerable_declined:>9.3f}{b.unanswerable_declined:>11.3f}"
+                   f"{b.decline_precision:>10.3f}{b.median_words:>7.0f}")
+    typer.echo(f"length: {report.length_unit}")
+    for r in report.questions:
+        if r.answerable and (r.declined or (r.key_points is not None and r.key_points < 1.0)):
+            what = "declined" if r.declined else f"missing {r.missing}"
+            typer.echo(f"  {r.id}: {what}; section rank {r.section_rank}")
+        elif not r.answerable and not r.declined:
+            typer.echo(f"  {r.id}: answered a question it should decline")
 
 
 @audit_app.command("show")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from assistant.knowledge.documents import KnowledgeDoc, Source
+from assistant.knowledge.documents import FaqItem, KnowledgeDoc, Source, faq_section_matches
 from assistant.text import label, parse_sections, split_sentences
 
 
@@ -34,6 +34,7 @@ class Chunk(BaseModel):
     segments: list[str]
     review_by: date | None = None
     superseded_by: str | None = None
+    faq: list[FaqItem] = Field(default_factory=list, description="Vetted answers for this section (first chunk only).")
 
     @property
     def embedding_text(self) -> str:
@@ -76,7 +77,21 @@ def chunk_document(doc: KnowledgeDoc, chunk_size: int = 900, overlap: int = 1) -
         )
     for chunk in chunks:
         chunk.doc_chunks = len(chunks)
+    for item in meta.faq:
+        _attach_faq(item, chunks)
     return chunks
+
+
+def _attach_faq(item: FaqItem, chunks: list[Chunk]) -> None:
+    """On the first chunk of the FAQ's section; when that heading has no text of its own (only
+    sub-sections), on the first chunk of each sub-section, so any of them can lead with it."""
+    matching = [c for c in chunks if faq_section_matches(item.section, c.section)]
+    exact = [c for c in matching if c.section.split(" > ")[-1] == item.section or c.section == item.section]
+    homes: dict[str, Chunk] = {}
+    for chunk in exact or matching:
+        homes.setdefault(chunk.section, chunk)
+    for chunk in homes.values():
+        chunk.faq.append(item)
 
 
 def _split_long(paragraph: str, limit: int) -> list[str]:

@@ -22,7 +22,7 @@ from assistant.knowledge.converters import (
     convert_file,
     supported_suffixes,
 )
-from assistant.text import HEADING
+from assistant.text import HEADING, parse_sections
 
 Source = Literal["thesis-a", "thesis-b", "general", "bank"]
 Audience = Literal["manager", "relationship-manager", "trainer"]
@@ -59,6 +59,12 @@ class FaqItem(BaseModel):
     def _join_folded_chinese(cls, text: str) -> str:
         """YAML's folded blocks join lines with a space, which Chinese does not write between characters."""
         return CJK_FOLD.sub("", text)
+
+
+def faq_section_matches(wanted: str, path: str) -> bool:
+    """A FAQ names its section by heading ("Tier thresholds") or by path ("Service model by tier > Mass");
+    a section path matches it too when the heading is one of its ancestors."""
+    return bool(path) and (path == wanted or path.endswith(" > " + wanted) or wanted in path.split(" > "))
 
 
 class DocMeta(BaseModel):
@@ -133,8 +139,18 @@ def parse_document(path: Path, text: str, fingerprint: str = "") -> KnowledgeDoc
         raise ValueError(_describe(exc)) from exc
     if not body.strip():
         raise ValueError("the document has front matter but no text")
+    _check_faq_sections(meta, body)
     digest = hashlib.sha256((fingerprint + "\n" + text).encode("utf-8")).hexdigest()
     return KnowledgeDoc(meta=meta, body=body, path=str(path), content_hash=digest)
+
+
+def _check_faq_sections(meta: DocMeta, body: str) -> None:
+    """A vetted answer is cited to its section, so the section must exist in this document."""
+    paths = [s.path for s in parse_sections(body) if s.path]
+    for number, item in enumerate(meta.faq):
+        if not any(faq_section_matches(item.section, p) for p in paths):
+            raise ValueError(f"faq.{number}.section: '{item.section}' is not a heading of this document; use one of "
+                             + ", ".join(repr(p.split(' > ')[-1]) for p in paths[:8]))
 
 
 def _describe(exc: ValidationError) -> str:

@@ -39,7 +39,7 @@ from assistant.search.store import ChromaStore, DocState
 
 Progress = Callable[[int, int, str], None]
 Notice = Callable[[str], None]
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: chunks carry their section's vetted FAQ answers
 
 
 class IngestRequest(BaseModel):

@@ -7,6 +7,7 @@ half-way through a document.
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from datetime import date
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 from assistant.config import Settings
 from assistant.errors import AdvisorError, InputError
 from assistant.knowledge.chunking import Chunk
+from assistant.knowledge.documents import FaqItem
 from assistant.plugins import Registry
 
 FLAG_PREFIX = {"topics": "topic:", "audience": "aud:", "segments": "seg:"}
@@ -48,6 +50,8 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "source": chunk.source, "review_by": chunk.review_by.isoformat() if chunk.review_by else "",
         "superseded_by": chunk.superseded_by or "",
     }
+    if chunk.faq:
+        meta["faq"] = json.dumps([f.model_dump() for f in chunk.faq], ensure_ascii=False)
     for field in LIST_FIELDS:
         values = getattr(chunk, field)
         meta[field] = "|".join(values)
@@ -66,6 +70,7 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         segments=[v for v in str(meta.get("segments", "")).split("|") if v],
         review_by=date.fromisoformat(meta["review_by"]) if meta.get("review_by") else None,
         superseded_by=meta.get("superseded_by") or None,
+        faq=[FaqItem.model_validate(f) for f in json.loads(meta["faq"])] if meta.get("faq") else [],
     )
 
 

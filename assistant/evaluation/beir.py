@@ -1,24 +1,21 @@
-"""Measure retrieval the way the field does, on public benchmarks and on our own golden set.
-
-BEIR runs go into their own temporary collection, so evaluating never touches the advisor's store.
+"""Retrieval on public benchmarks in the BEIR format, in a temporary collection of its own, so
+evaluating never touches the advisor's store.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import tempfile
 import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from assistant.answers.advisor import Advisor, AskRequest
 from assistant.config import Settings
 from assistant.errors import InputError
+from assistant.evaluation.metrics import mrr_at, ndcg_at, recall_at
 from assistant.knowledge.chunking import Chunk
 from assistant.search.embeddings import Embedder
 from assistant.search.retrieval import HybridRetriever, Mode, RetrievalQuery
@@ -37,7 +34,7 @@ class BeirData(BaseModel):
     qrels: dict[str, dict[str, int]]
 
 
-def _jsonl(path: Path) -> list[dict]:
+def read_jsonl(path: Path) -> list[dict]:
     rows = []
     with path.open(encoding="utf-8", newline="") as handle:
         for number, line in enumerate(handle, 1):
@@ -63,30 +60,11 @@ def load_beir(folder: Path, split: str = "test", limit_corpus: int | None = None
         if len(parts) < 3 or not parts[2].strip().lstrip("-").isdigit():
             continue  # header or blank
         qrels[parts[0].strip()][parts[1].strip()] = int(parts[2])
-    corpus = [BeirDoc(id=str(r["_id"]), title=r.get("title") or "", text=r.get("text") or "") for r in _jsonl(needed[0])]
+    corpus = [BeirDoc(id=str(r["_id"]), title=r.get("title") or "", text=r.get("text") or "") for r in read_jsonl(needed[0])]
     if limit_corpus:
         corpus = corpus[:limit_corpus]
-    queries = {str(r["_id"]): r["text"] for r in _jsonl(needed[1]) if str(r["_id"]) in qrels}
+    queries = {str(r["_id"]): r["text"] for r in read_jsonl(needed[1]) if str(r["_id"]) in qrels}
     return BeirData(corpus=corpus, queries=queries, qrels=dict(qrels))
-
-
-def ndcg_at(ranked: list[str], relevant: dict[str, int], k: int = 10) -> float:
-    dcg = sum(relevant.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
-    ideal = sorted((r for r in relevant.values() if r > 0), reverse=True)[:k]
-    idcg = sum(r / math.log2(i + 2) for i, r in enumerate(ideal))
-    return dcg / idcg if idcg else 0.0
-
-
-def recall_at(ranked: list[str], relevant: dict[str, int] | set[str], k: int) -> float:
-    wanted = {d for d in relevant if (relevant[d] > 0 if isinstance(relevant, dict) else True)}
-    return len(wanted & set(ranked[:k])) / len(wanted) if wanted else 0.0
-
-
-def mrr_at(ranked: list[str], relevant: dict[str, int] | set[str], k: int = 10) -> float:
-    for i, d in enumerate(ranked[:k]):
-        if d in relevant and (relevant[d] > 0 if isinstance(relevant, dict) else True):
-            return 1.0 / (i + 1)
-    return 0.0
 
 
 class BeirResult(BaseModel):
@@ -170,66 +148,3 @@ def evaluate_beir(settings: Settings, folder: Path, split: str = "test", modes: 
         return results
     finally:
         evaluator.close()
-
-
-class GoldenQuestion(BaseModel):
-    id: str
-    question: str
-    voice: Literal["manager", "relationship-manager", "trainer"]
-    language: Literal["en", "zh"] = "en"
-    expected: list[dict[str, str]] = Field(min_length=1)
-
-    @property
-    def expected_docs(self) -> set[str]:
-        return {e["doc_id"] for e in self.expected}
-
-
-class GoldenMiss(BaseModel):
-    id: str
-    question: str
-    expected: list[str]
-    got: list[str]
-
-
-class GoldenResult(BaseModel):
-    questions: int
-    recall_at_5: float
-    mrr_at_10: float
-    grounded_share: float
-    by_voice: dict[str, float] = Field(description="recall@5 per voice")
-    by_language: dict[str, float]
-    misses: list[GoldenMiss]
-    seconds: float
-
-
-def load_golden(path: Path) -> list[GoldenQuestion]:
-    return [GoldenQuestion.model_validate(row) for row in _jsonl(path)]
-
-
-def evaluate_golden(advisor: Advisor, path: Path) -> GoldenResult:
-    questions = load_golden(path)
-    started = time.perf_counter()
-    recall5 = mrr10 = grounded = 0.0
-    per_voice: dict[str, list[float]] = defaultdict(list)
-    per_lang: dict[str, list[float]] = defaultdict(list)
-    misses: list[GoldenMiss] = []
-    for q in questions:
-        hits = advisor.retrieve(AskRequest(question=q.question, k=10))
-        ranked = list(dict.fromkeys(h.chunk.doc_id for h in hits))
-        r5 = recall_at(ranked, q.expected_docs, 5)
-        recall5 += r5
-        mrr10 += mrr_at(ranked, q.expected_docs, 10)
-        answer = advisor.composer.compose(q.question, hits[: advisor.settings.top_k])
-        grounded += answer.grounded
-        per_voice[q.voice].append(r5)
-        per_lang[q.language].append(r5)
-        if r5 < 1.0:
-            misses.append(GoldenMiss(id=q.id, question=q.question, expected=sorted(q.expected_docs), got=ranked[:5]))
-    n = max(len(questions), 1)
-    return GoldenResult(
-        questions=len(questions), recall_at_5=round(recall5 / n, 4), mrr_at_10=round(mrr10 / n, 4),
-        grounded_share=round(grounded / n, 4),
-        by_voice={k: round(sum(v) / len(v), 4) for k, v in sorted(per_voice.items())},
-        by_language={k: round(sum(v) / len(v), 4) for k, v in sorted(per_lang.items())},
-        misses=misses, seconds=round(time.perf_counter() - started, 2),
-    )

@@ -1,0 +1,166 @@
+"""A section's text as a reader sees it: paragraphs of sentences, lists, tables and formulas.
+
+The composer chooses among units (a sentence, a list item, a table row) but shows them inside their
+blocks, so a list keeps its order, a table keeps its header and a formula keeps the lines that define
+its terms. This module also knows two things about single sentences: whether one leans on the
+sentence before it ("These ...", "Its team:", "该...") and whether one talks about the document
+instead of the subject ("This document turns that idea into ...").
+
+>>> [b.kind for b in parse_blocks("Tiers:\\n\\n- Mass\\n- Affluent\\n\\n| a | b |\\n|---|---|\\n| 1 | 2 |")]
+['paragraph', 'list', 'table']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from assistant.text import split_sentences
+
+MARKUP = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)|\*\*|__|`")
+LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+FLATTENED_ITEM = re.compile(r"(?<=[.!?:;)\]。])\s+(?=(?:[-*+]|\d{1,2}[.)])\s+\S)")
+"""Where a list that was flattened onto one line (a long paragraph cut by sentences) starts its next item."""
+TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
+FORMULA = re.compile(r"(?<![<>=!])=(?!=)|[×÷]|\bdivided by\b|\bmultiplied by\b")
+
+# A sentence that cannot stand alone: it points back at something the reader has not seen.
+DEPENDENT = re.compile(
+    r"^(?:\(?\s*)(?:these|this|those|that|it|its|it's|they|them|their|theirs|such|"
+    r"here|he|she|his|her|hers|the latter|the former|the same|the rest|the other|others|another|"
+    r"also|however|but|so|thus|hence|therefore|then|instead|otherwise|likewise|similarly|meanwhile|"
+    r"in (?:this|that|these|those|such) (?:case|cases|way|sense)|as a result|for (?:this|that) reason|"
+    r"on the other hand|in addition|in turn|by contrast|in contrast|even so|at the same time|"
+    r"after (?:this|that)|before (?:this|that)|the (?:two|three|four|five|six) of them)\b",
+    re.I,
+)
+ZH_DEPENDENT = re.compile(r"^(?:这些|这种|这类|这个|这是|这|那些|那种|其|该|此|它们?|他们|她们|上述|前者|后者|因此|所以|但是?|不过|同时|此外|另外|而且)")
+LABEL_LEAD = re.compile(r"^[A-Z][\w'’\- ]{0,24}:\s*$|^(?:its|their|his|her)\s+\w+:", re.I)
+
+# A sentence about the knowledge base or the thesis as a text, not about banking.
+META = re.compile(
+    r"^(?:this|the present|the following|the next) (?:document|note|section|page|summary|chapter|table|list|"
+    r"guide|paper|file)\b|\b(?:this|the) (?:document|knowledge base|summary|note) (?:turns|describes|covers|sets out|"
+    r"explains|summari[sz]es|gives|lists|shows|collects|is|does not)\b|\bthesis [ab] (?:ends|begins|opens|closes|starts|"
+    r"argues|proposes|describes|concludes|reports|sets out|discusses)\b|^(?:see|cf\.)\s|\bsee (?:the )?(?:section|"
+    r"document|table) (?:below|above)\b|\bin this knowledge base\b|^(?:below|above|as (?:shown|noted|discussed) "
+    r"(?:below|above))\b|\b(?:this|the present) (?:document|note|knowledge base|summary)\b|"
+    r"\bour summary of\b|\b(?:are|is|see|in) (?:in )?[a-z0-9]+(?:-[a-z0-9]+){2,}\)?\.?$|\(see [a-z0-9][a-z0-9-]+\)|\bthesis [ab]'s (?:chapter|author|section)\b|^(?:本文|本节|本文件|以下|下表|如下)",
+    re.I,
+)
+
+
+def clean_sentence(sentence: str) -> str:
+    """A sentence without markdown list marks, emphasis or table pipes."""
+    text = MARKUP.sub("", sentence).strip()
+    return text.strip("|").strip()
+
+
+def is_dependent(text: str) -> bool:
+    """True when the sentence opens with a word that needs the sentence before it."""
+    text = clean_sentence(text)
+    return bool(DEPENDENT.match(text) or ZH_DEPENDENT.match(text) or LABEL_LEAD.match(text))
+
+
+def is_meta(text: str) -> bool:
+    return bool(META.search(clean_sentence(text)))
+
+
+def without_meta(item: str) -> str:
+    """A list item without its sentences about the document ("See supply-chain-finance.")."""
+    sentences = split_sentences(item)
+    kept = [s for s in sentences if not is_meta(s)]
+    return " ".join(kept) if kept and len(kept) < len(sentences) else item
+
+
+def is_formula(text: str) -> bool:
+    return bool(FORMULA.search(text))
+
+
+@dataclass
+class Unit:
+    """The smallest thing an answer can quote: a sentence, a list item or a table row."""
+
+    text: str
+    block: int
+    index: int
+    kind: Literal["sentence", "item", "row"]
+
+    @property
+    def plain(self) -> str:
+        """What gets embedded and matched: no markup, table cells joined by semicolons."""
+        if self.kind == "row":
+            cells = [c.strip() for c in self.text.strip().strip("|").split("|")]
+            return "; ".join(clean_sentence(c) for c in cells if c)
+        return clean_sentence(self.text)
+
+    @property
+    def words(self) -> int:
+        return answer_words(self.plain)
+
+
+@dataclass
+class Block:
+    kind: Literal["paragraph", "list", "table"]
+    units: list[Unit] = field(default_factory=list)
+    header: list[str] = field(default_factory=list, metadata={"doc": "A table's header and rule lines."})
+
+    @property
+    def lead_in(self) -> bool:
+        """A paragraph whose last sentence ends with a colon introduces the next block."""
+        return self.kind == "paragraph" and bool(self.units) and self.units[-1].text.rstrip().endswith((":", "："))
+
+
+CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CITATION_MARK = re.compile(r"\[\d+(?:[,\s\d]*)\]")
+
+
+def answer_words(text: str) -> float:
+    """Words as a reader counts them: Latin words, plus one word for every two Chinese characters."""
+    text = CITATION_MARK.sub(" ", text)
+    cjk = len(CJK_CHAR.findall(text))
+    latin = [w for w in re.split(r"\s+", CJK_CHAR.sub(" ", text)) if re.search(r"\w", w)]
+    return len(latin) + cjk / 2
+
+
+def parse_blocks(text: str) -> list[Block]:
+    """Cut section text into blocks; list items absorb their indented continuation lines."""
+    blocks: list[Block] = []
+    current: Block | None = None
+
+    def start(kind: str) -> Block:
+        nonlocal current
+        current = Block(kind=kind)  # type: ignore[arg-type]
+        blocks.append(current)
+        return current
+
+    lines = []
+    for raw in text.splitlines():
+        lines.extend(FLATTENED_ITEM.split(raw) if LIST_ITEM.match(raw) else [raw])
+    for raw in lines:
+        line = raw.rstrip()
+        if not line.strip():
+            current = None
+            continue
+        stripped = line.strip()
+        if stripped.startswith("|"):
+            block = current if current is not None and current.kind == "table" else start("table")
+            if TABLE_RULE.match(stripped) or (not block.header and not block.units):
+                block.header.append(stripped)
+            else:
+                block.units.append(Unit(stripped, len(blocks) - 1, len(block.units), "row"))
+        elif LIST_ITEM.match(line):
+            block = current if current is not None and current.kind == "list" else start("list")
+            block.units.append(Unit(stripped, len(blocks) - 1, len(block.units), "item"))
+        elif current is not None and current.kind == "list" and raw[:1].isspace() and current.units:
+            current.units[-1].text += " " + stripped
+        else:
+            block = current if current is not None and current.kind == "paragraph" else start("paragraph")
+            for sentence in split_sentences(stripped):
+                block.units.append(Unit(sentence, len(blocks) - 1, len(block.units), "sentence"))
+    kept = [b for b in blocks if b.units]
+    for number, block in enumerate(kept):
+        for unit in block.units:
+            unit.block = number
+    return kept

@@ -1,0 +1,68 @@
+"""Curated answers where the bank has them: match a question to a document's vetted FAQ item.
+
+A FAQ item (front matter ``faq:``, see knowledge/README.md) lists the questions it answers, the
+section it summarises and the vetted answer. It leads an answer when two things hold: the question
+means the same as one of its listed questions (cosine with the embedder passed, or for a Chinese
+question read by an English-only embedder, the share of shared words), and retrieval found its
+section among the passages, so a FAQ can never answer a question its document was not retrieved for.
+
+>>> match = match_faq("What AUM makes a customer affluent?", passages, embedder)
+>>> match.item.a if match else None
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from assistant.answers.gate import Embeds
+from assistant.answers.sections import Passage
+from assistant.knowledge.documents import FaqItem
+from assistant.search.retrieval import tokenize
+from assistant.text import is_chinese
+
+FAQ_SIMILARITY = 0.72
+"""Cosine of the question with a listed FAQ question (MiniLM) from which the vetted answer leads;
+paraphrases of a listed question score about 0.75-0.95, other questions on the same section 0.5-0.7."""
+FAQ_OVERLAP = 0.6
+"""Dice overlap of words (characters and pairs for Chinese) that stands in for the cosine when the
+embedder cannot read the question's language."""
+
+
+class FaqMatch(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    item: FaqItem
+    passage: int
+    score: float
+    question: str
+
+
+def overlap(a: str, b: str) -> float:
+    left, right = set(tokenize(a)), set(tokenize(b))
+    return 2 * len(left & right) / (len(left) + len(right)) if left and right else 0.0
+
+
+def match_faq(question: str, passages: list[Passage], embedder: Embeds, reads_chinese: bool = False,
+              threshold: float = FAQ_SIMILARITY) -> FaqMatch | None:
+    """The best FAQ item of a retrieved section whose listed question the question paraphrases."""
+    chinese = is_chinese(question)
+    by_meaning = not chinese or reads_chinese
+    candidates: list[tuple[int, FaqItem, str]] = [
+        (i, item, q) for i, p in enumerate(passages) for item in p.section.faq for q in item.q
+        if is_chinese(q) == chinese or (by_meaning and reads_chinese)
+    ]
+    if not candidates:
+        return None
+    if by_meaning:
+        vectors = embedder.encode_cached([question] + [q for _, _, q in candidates])
+        scores = vectors[1:] @ vectors[0]
+        floor = threshold
+    else:
+        scores = np.array([overlap(question, q) for _, _, q in candidates])
+        floor = FAQ_OVERLAP
+    best = int(np.argmax(scores))
+    if float(scores[best]) < floor:
+        return None
+    index, item, listed = candidates[best]
+    return FaqMatch(item=item, passage=index, score=round(float(scores[best]), 4), question=listed)

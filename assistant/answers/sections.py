@@ -1,0 +1,164 @@
+"""Sections, not stray sentences: retrieved chunks grown back into the sections they came from.
+
+Retrieval works on chunks of at most ~900 characters, but a manager's answer is a section: the whole
+table of tiers, all five steps, the formula with the lines that define its terms. The library groups
+the store's chunks by document and section path (in order, without the sentence each chunk repeats
+from the one before), so a hit on the second half of a section still shows its first half. It also
+knows how often each word occurs in the knowledge base, which the relevance gate and the scoring of
+sentences use to weigh rare words over common ones.
+
+>>> library = Library(store.all_chunks())
+>>> passages = section_passages(hits, library)
+>>> passages[0].text   # the whole section of the best hit
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from assistant.answers.blocks import Block, parse_blocks
+from assistant.knowledge.chunking import Chunk
+from assistant.knowledge.documents import FaqItem
+from assistant.search.retrieval import ScoredChunk, tokenize
+from assistant.text import label
+
+ChunkSource = Callable[[], list[Chunk]]
+"""Where the library reads the current chunks from (the retriever's keyword index, which follows ingests)."""
+
+
+@dataclass
+class SectionText:
+    """One section of one document, whole: what a citation points at."""
+
+    doc_id: str
+    title: str
+    section: str
+    source: str
+    text: str
+    chunk_ids: list[str]
+    faq: list[FaqItem] = field(default_factory=list)
+    review_by: date | None = None
+    superseded_by: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.doc_id, self.section)
+
+    @property
+    def label(self) -> str:
+        return label(self.title, self.section)
+
+
+def join_chunks(chunks: list[Chunk]) -> str:
+    """Chunk texts in order, dropping the sentence a chunk repeats from the end of the one before."""
+    text = ""
+    for chunk in sorted(chunks, key=lambda c: c.position):
+        body = chunk.text.strip()
+        first, _, rest = body.partition("\n\n")
+        if text and rest and text.rstrip().endswith(first.strip()):
+            body = rest
+        text = f"{text}\n\n{body}" if text else body
+    return text
+
+
+def section_from_chunks(chunks: list[Chunk]) -> SectionText:
+    head = min(chunks, key=lambda c: c.position)
+    return SectionText(doc_id=head.doc_id, title=head.title, section=head.section, source=head.source,
+                       text=join_chunks(chunks), chunk_ids=[c.id for c in sorted(chunks, key=lambda c: c.position)],
+                       faq=[f for c in chunks for f in c.faq], review_by=head.review_by, superseded_by=head.superseded_by)
+
+
+class Library:
+    """Every section of the knowledge base, and how rare each word is in it."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        groups: dict[tuple[str, str], list[Chunk]] = {}
+        self.frequency: Counter[str] = Counter()
+        for chunk in chunks:
+            groups.setdefault((chunk.doc_id, chunk.section), []).append(chunk)
+            self.frequency.update(set(tokenize(chunk.embedding_text)))
+        self.sections = {key: section_from_chunks(group) for key, group in groups.items()}
+        self.size = max(len(chunks), 1)
+
+    def section(self, chunk: Chunk) -> SectionText | None:
+        return self.sections.get((chunk.doc_id, chunk.section))
+
+    def idf(self, token: str) -> float:
+        return math.log((self.size + 1) / (self.frequency.get(token, 0) + 0.5))
+
+    def knows(self, token: str) -> bool:
+        return token in self.frequency
+
+
+class LibraryCache:
+    """One Library per version of the chunk list: rebuilt only when an ingest changed the store."""
+
+    def __init__(self, source: ChunkSource) -> None:
+        self.source = source
+        self._key: tuple[int, int] | None = None
+        self._library: Library | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Library:
+        chunks = self.source()
+        key = (id(chunks), len(chunks))
+        with self._lock:
+            if self._library is None or key != self._key:
+                self._library, self._key = Library(chunks), key
+            return self._library
+
+
+@dataclass
+class Passage:
+    """A retrieved section: its whole text, the hits that found it and their best rank."""
+
+    section: SectionText
+    hits: list[ScoredChunk]
+    rank: int
+    retrieved: bool = True
+    blocks: list[Block] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.blocks:
+            self.blocks = parse_blocks(self.section.text)
+
+    @property
+    def text(self) -> str:
+        return self.section.text
+
+    @property
+    def best_hit(self) -> ScoredChunk:
+        return self.hits[0]
+
+    @property
+    def units(self):
+        return [u for b in self.blocks for u in b.units]
+
+
+def section_passages(hits: list[ScoredChunk], library: Library | None = None) -> list[Passage]:
+    """One passage per distinct section, in the order retrieval ranked their best chunk."""
+    grouped: dict[tuple[str, str], list[ScoredChunk]] = {}
+    for hit in hits:
+        grouped.setdefault((hit.chunk.doc_id, hit.chunk.section), []).append(hit)
+    passages = []
+    for rank, (key, group) in enumerate(grouped.items()):
+        whole = library.sections.get(key) if library is not None else None
+        if whole is None or not all(h.chunk.id in whole.chunk_ids for h in group):
+            whole = section_from_chunks([h.chunk for h in group])
+        passages.append(Passage(section=whole, hits=group, rank=rank))
+    return passages
+
+
+def shaped_hits(passages: list[Passage]) -> list[ScoredChunk]:
+    """The passages as hits whose text is the whole section: what a language model is shown."""
+    out = []
+    for passage in passages:
+        best = passage.best_hit
+        chunk = best.chunk.model_copy(update={"text": passage.text})
+        out.append(best.model_copy(update={"chunk": chunk}))
+    return out

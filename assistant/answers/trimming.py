@@ -1,0 +1,175 @@
+"""Trim a section to what answers the question, in the shape the question's kind wants.
+
+The best unit (sentence, list item or table row) anchors the answer; the kind decides what the
+anchor may be (a defining sentence, a formula, a list of steps or reasons) and what comes with it.
+Lists and tables are shown whole when they fit, and always in their own order; a lead-in sentence
+("The five steps:") comes with its list; a sentence that leans on the one before it comes with it or
+not at all; sentences about the document itself are never chosen. Then the next best units are added
+while they still answer and the answer stays within about 60-180 words.
+
+>>> chosen = select_units(passage, scores, "procedure")
+>>> render(passage, chosen, 1)
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from assistant.answers.blocks import Unit, is_dependent, is_formula, is_meta, without_meta
+from assistant.answers.kinds import Kind
+from assistant.answers.sections import Passage
+
+MIN_WORDS = 60
+AIM_WORDS = 130
+MAX_WORDS = 180
+WHOLE_BLOCK_WORDS = 150
+"""A list or table up to this length is shown whole; a longer one keeps its best items, in order."""
+RELEVANT_MARGIN = 0.12
+"""Units scoring within this of the best one still answer; below it they are added only to reach MIN_WORDS."""
+
+DEFINING = re.compile(r"\b(is|are|means|mean|refers? to|is defined as|stands? for|denotes)\b|是指|即|指的是|是一种|是")
+REASONING = re.compile(r"\b(because|so that|reason|caused|led to|due to|result|why|since|lesson)\b|因为|原因|导致|由于", re.I)
+
+
+def prefers(kind: Kind, unit: Unit, passage: Passage) -> bool:
+    """Whether a unit has the shape the kind of question asks for."""
+    if unit.kind == "sentence" and unit.text.rstrip().endswith((":", "：")):
+        return False
+    if kind == "definition":
+        return unit.kind == "sentence" and bool(DEFINING.search(unit.plain))
+    if kind == "calculation":
+        return is_formula(unit.plain)
+    if kind in ("procedure", "comparison"):
+        return unit.kind in ("item", "row")
+    if kind == "reasons":
+        return unit.kind == "item" or bool(REASONING.search(unit.plain))
+    return False
+
+
+def usable(unit: Unit) -> bool:
+    return not is_meta(unit.text) and bool(unit.plain)
+
+
+def anchor(passage: Passage, scores: np.ndarray, kind: Kind) -> int | None:
+    """The unit the answer is built around: the best one, or a nearly-as-good one of the right shape."""
+    units = passage.units
+    order = [i for i in np.argsort(-scores, kind="stable") if usable(units[i])]
+    if not order:
+        return None
+    best = scores[order[0]]
+    margin = 0.15 if kind in ("procedure", "reasons", "calculation") else 0.08
+    shaped = [i for i in order if scores[i] >= best - margin and prefers(kind, units[i], passage)]
+    return shaped[0] if shaped else order[0]
+
+
+class Picker:
+    """Chosen unit positions (indices into passage.units) with their running word count."""
+
+    def __init__(self, passage: Passage) -> None:
+        self.passage = passage
+        self.units = passage.units
+        self.position = {(u.block, u.index): i for i, u in enumerate(self.units)}
+        self.chosen: set[int] = set()
+
+    @property
+    def words(self) -> float:
+        return sum(self.units[i].words for i in self.chosen)
+
+    def cost(self, wanted: set[int]) -> float:
+        return sum(self.units[i].words for i in wanted - self.chosen)
+
+    def with_context(self, i: int, scores: np.ndarray, kind: Kind) -> set[int] | None:
+        """The unit plus what it cannot be shown without; None when that cannot be had."""
+        unit = self.units[i]
+        block = self.passage.blocks[unit.block]
+        if not usable(unit):
+            return None
+        if unit.kind == "sentence":
+            wanted = {i}
+            j = i
+            while is_dependent(self.units[j].text):
+                if self.units[j].index == 0 and (unit.block == 0 or self.passage.blocks[unit.block - 1].kind != "paragraph"):
+                    return None
+                j -= 1
+                if not usable(self.units[j]) or len(wanted) >= 3:
+                    return None
+                wanted.add(j)
+            if self.units[i].text.rstrip().endswith((":", "：")) and unit.index == len(block.units) - 1:
+                return None  # a lead-in comes only with its block
+            return wanted
+        members = [self.position[(unit.block, k)] for k in range(len(block.units))]
+        whole = sum(self.units[m].words for m in members)
+        if whole <= WHOLE_BLOCK_WORDS or kind in ("procedure", "reasons") and whole <= MAX_WORDS:
+            wanted = set(members)
+        else:
+            floor = scores[i] - RELEVANT_MARGIN
+            wanted = {m for m in members if scores[m] >= floor} | {i}
+        lead = self.lead_in(unit.block)
+        return wanted | ({lead} if lead is not None else set())
+
+    def lead_in(self, block: int) -> int | None:
+        if block == 0:
+            return None
+        before = self.passage.blocks[block - 1]
+        if before.lead_in and usable(before.units[-1]) and not is_dependent(before.units[-1].text):
+            return self.position[(block - 1, len(before.units) - 1)]
+        return None
+
+
+def select_units(passage: Passage, scores: np.ndarray, kind: Kind, budget: float = MAX_WORDS,
+                 floor_words: float = MIN_WORDS) -> list[Unit]:
+    """The units of one section that answer, in document order, within the word budget."""
+    first = anchor(passage, scores, kind)
+    if first is None:
+        return []
+    picker = Picker(passage)
+    wanted = picker.with_context(first, scores, kind) or {first}
+    picker.chosen |= wanted
+    best = float(scores[first])
+    for i in np.argsort(-scores, kind="stable"):
+        i = int(i)
+        if i in picker.chosen:
+            continue
+        relevant = scores[i] >= best - RELEVANT_MARGIN
+        if picker.words >= AIM_WORDS or (not relevant and picker.words >= floor_words):
+            continue
+        extra = picker.with_context(i, scores, kind)
+        if extra is None or picker.words + picker.cost(extra) > budget:
+            continue
+        picker.chosen |= extra
+    return [picker.units[i] for i in sorted(picker.chosen)]
+
+
+def render(passage: Passage, chosen: list[Unit], n: int) -> str:
+    """Markdown: prose sentences each cited, lists and tables whole lines with one citation."""
+    mark = f"[{n}]"
+    parts: list[str] = []
+    prose: list[str] = []
+    by_block: dict[int, list[Unit]] = {}
+    for unit in chosen:
+        by_block.setdefault(unit.block, []).append(unit)
+
+    def flush() -> None:
+        if prose:
+            parts.append(" ".join(prose))
+            prose.clear()
+
+    for number in sorted(by_block):
+        units = by_block[number]
+        block = passage.blocks[number]
+        if block.kind == "paragraph":
+            prose.extend(f"{u.plain} {mark}" for u in units)
+            continue
+        flush()
+        if block.kind == "list":
+            lines = [without_meta(u.text) for u in units]
+            lines[-1] = f"{lines[-1]} {mark}"
+        else:
+            lines = list(block.header) + [u.text for u in units]
+            last = lines[-1].rstrip()
+            lines[-1] = f"{last[:-1].rstrip()} {mark} |" if last.endswith("|") else f"{last} {mark}"
+        parts.append("\n".join(lines))
+    flush()
+    return "\n\n".join(parts)

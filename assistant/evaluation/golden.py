@@ -1,0 +1,184 @@
+"""Our golden sets: does retrieval find the right section, and does the answer text say what a
+correct answer must say, or decline when the knowledge base does not cover the question?
+
+Three sets under knowledge/eval/: ``v1`` (golden.jsonl: documents and sections, no key points),
+``v2`` (golden_v2.jsonl: sections, key points and questions that must be declined; the default) and
+``holdout`` (holdout_v2.jsonl: the same format, never used for tuning).
+
+>>> report = evaluate_golden(advisor, golden_path(settings, "v2"))
+>>> report.overall.key_point_coverage
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from assistant.answers.advisor import Advisor, AskRequest
+from assistant.config import Settings
+from assistant.errors import InputError
+from assistant.evaluation.beir import read_jsonl
+from assistant.evaluation.metrics import (
+    answer_length,
+    key_point_coverage,
+    mean,
+    median,
+    mrr_at,
+    recall_at,
+    section_matches,
+)
+
+GoldenSet = Literal["v1", "v2", "holdout"]
+SET_FILES: dict[str, str] = {"v1": "golden.jsonl", "v2": "golden_v2.jsonl", "holdout": "holdout_v2.jsonl"}
+LENGTH_UNIT = "words; two Chinese characters count as one word; citation markers not counted"
+
+
+class GoldenQuestion(BaseModel):
+    id: str
+    question: str
+    voice: Literal["manager", "relationship-manager", "trainer"]
+    language: Literal["en", "zh"] = "en"
+    answerable: bool = True
+    kind: str | None = None
+    expected: list[dict[str, str]] = Field(default_factory=list)
+    key_points: list[list[str]] = Field(default_factory=list, description="Each a list of accepted phrases.")
+
+    @model_validator(mode="after")
+    def _answerable_has_expectations(self) -> "GoldenQuestion":
+        if self.answerable and not self.expected:
+            raise ValueError(f"question {self.id} is answerable but names no expected document")
+        return self
+
+    @property
+    def expected_docs(self) -> set[str]:
+        return {e["doc_id"] for e in self.expected}
+
+
+class QuestionResult(BaseModel):
+    id: str
+    language: str
+    voice: str
+    kind: str | None
+    answerable: bool
+    declined: bool
+    section_rank: int | None = Field(None, description="1-based rank of the first expected section among distinct sections.")
+    section_recall_at_5: float | None = None
+    section_rr_at_10: float | None = None
+    doc_recall_at_5: float | None = None
+    doc_rr_at_10: float | None = None
+    key_points: float | None = Field(None, description="Share of key points the answer text holds.")
+    missing: list[str] = Field(default_factory=list, description="First phrase of each key point not found.")
+    words: float | None = None
+    got: list[str] = Field(default_factory=list, description="The top five distinct sections retrieved.")
+    answer: str = ""
+
+
+class Breakdown(BaseModel):
+    questions: int
+    answerable: int
+    unanswerable: int
+    section_recall_at_5: float
+    section_mrr_at_10: float
+    doc_recall_at_5: float
+    doc_mrr_at_10: float
+    grounded_share: float = Field(description="Share of all questions answered (not declined).")
+    key_point_coverage: float | None
+    answerable_declined: float = Field(description="Share of answerable questions declined (want <= 0.05).")
+    unanswerable_declined: float = Field(description="Decline recall: share of unanswerable questions declined.")
+    decline_precision: float = Field(description="Share of declines that were right to decline.")
+    median_words: float
+
+
+class GoldenReport(BaseModel):
+    set: str
+    file: str
+    overall: Breakdown
+    by_language: dict[str, Breakdown]
+    by_voice: dict[str, Breakdown]
+    by_kind: dict[str, Breakdown]
+    length_unit: str = LENGTH_UNIT
+    questions: list[QuestionResult]
+    seconds: float
+
+
+def golden_path(settings: Settings, name: str = "v2") -> Path:
+    if name not in SET_FILES:
+        raise InputError(f"--set must be one of {', '.join(SET_FILES)}, got '{name}'")
+    return settings.knowledge_dir / "eval" / SET_FILES[name]
+
+
+def load_golden(path: Path) -> list[GoldenQuestion]:
+    if not path.exists():
+        raise InputError(f"golden set not found: {path}")
+    return [GoldenQuestion.model_validate(row) for row in read_jsonl(path)]
+
+
+def score_question(advisor: Advisor, q: GoldenQuestion) -> QuestionResult:
+    hits = advisor.retrieve(AskRequest(question=q.question, k=10))
+    sections = list(dict.fromkeys((h.chunk.doc_id, h.chunk.section) for h in hits))
+    answer = advisor.composer.compose(q.question, hits[: advisor.settings.top_k])
+    result = QuestionResult(id=q.id, language=q.language, voice=q.voice, kind=q.kind, answerable=q.answerable,
+                            declined=not answer.grounded, got=[f"{d} > {s}" if s else d for d, s in sections[:5]],
+                            answer=answer.answer)
+    if answer.grounded:
+        result.words = answer_length(answer.answer)
+    if not q.answerable:
+        return result
+    found = [any(section_matches(d, s, e) for e in q.expected) for d, s in sections]
+    result.section_rank = found.index(True) + 1 if True in found else None
+    result.section_rr_at_10 = 1.0 / result.section_rank if result.section_rank and result.section_rank <= 10 else 0.0
+    result.section_recall_at_5 = sum(any(section_matches(d, s, e) for d, s in sections[:5])
+                                     for e in q.expected) / len(q.expected)
+    docs = list(dict.fromkeys(d for d, _ in sections))
+    result.doc_recall_at_5 = recall_at(docs, q.expected_docs, 5)
+    result.doc_rr_at_10 = mrr_at(docs, q.expected_docs, 10)
+    if q.key_points:
+        text = answer.answer if answer.grounded else ""
+        result.key_points = round(key_point_coverage(text, q.key_points), 4)
+        result.missing = [k[0] for k in q.key_points if key_point_coverage(text, [k]) == 0]
+    return result
+
+
+def breakdown(results: list[QuestionResult]) -> Breakdown:
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    declined = [r for r in results if r.declined]
+    covered = [r.key_points for r in answerable if r.key_points is not None]
+    return Breakdown(
+        questions=len(results), answerable=len(answerable), unanswerable=len(unanswerable),
+        section_recall_at_5=mean([r.section_recall_at_5 or 0.0 for r in answerable]),
+        section_mrr_at_10=mean([r.section_rr_at_10 or 0.0 for r in answerable]),
+        doc_recall_at_5=mean([r.doc_recall_at_5 or 0.0 for r in answerable]),
+        doc_mrr_at_10=mean([r.doc_rr_at_10 or 0.0 for r in answerable]),
+        grounded_share=mean([float(not r.declined) for r in results]),
+        key_point_coverage=mean(covered) if covered else None,
+        answerable_declined=mean([float(r.declined) for r in answerable]),
+        unanswerable_declined=mean([float(r.declined) for r in unanswerable]),
+        decline_precision=mean([float(not r.answerable) for r in declined]),
+        median_words=median([r.words for r in results if r.words is not None]),
+    )
+
+
+def grouped(results: list[QuestionResult], key) -> dict[str, Breakdown]:
+    groups: dict[str, list[QuestionResult]] = defaultdict(list)
+    for r in results:
+        groups[str(key(r))].append(r)
+    return {k: breakdown(v) for k, v in sorted(groups.items())}
+
+
+def evaluate_golden(advisor: Advisor, path: Path, name: str | None = None) -> GoldenReport:
+    """Retrieval at section level, key points of the answer text, declines and length, overall and by
+    language, voice and kind."""
+    questions = load_golden(path)
+    started = time.perf_counter()
+    results = [score_question(advisor, q) for q in questions]
+    return GoldenReport(
+        set=name or path.stem, file=str(path), overall=breakdown(results),
+        by_language=grouped(results, lambda r: r.language), by_voice=grouped(results, lambda r: r.voice),
+        by_kind=grouped(results, lambda r: r.kind or "unlabelled"), questions=results,
+        seconds=round(time.perf_counter() - started, 2),
+    )

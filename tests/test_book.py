@@ -108,7 +108,7 @@ def test_the_shared_sample_gives_segments_that_differ_with_cited_actions(tmp_pat
     assert responsive and any("next campaign" in s.headline for s in responsive)
     cited = [c for s in report.segments for item in (s.service_model, *s.bundle, *s.actions) for c in item.citations]
     assert len(cited) > len(report.segments) and all(c.score >= 0.3 for c in cited)
-    clients = pd.read_csv(report.files["clients"], sep=",")
+    clients = pd.read_csv(report.files["clients"], sep=";")  # the bank's own separator, its rows unchanged
     assert len(clients) == 4521 and {"segment", "segment_label", "risk_flag", "rfm_cell", "quadrant", "value_tier"} <= set(clients.columns)
     assert (clients.loc[clients["balance"] < 0, "risk_flag"].str.contains("overdrawn")).all()
     assert sum(q.clients for q in report.rfm.quadrants) == 4521

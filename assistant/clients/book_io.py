@@ -184,30 +184,35 @@ class BookSource:
         """Rows in the file (line breaks after the header), counted without parsing, for progress bars."""
         if self.excel:
             return len(self._excel())
-        count = 0
+        count, last = 0, b"\n"
         with self.path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 count += block.count(b"\n")
-        return max(count - 1, 0)
+                last = block[-1:]
+        return max(count + (last != b"\n") - 1, 0)
 
-    def chunks(self, usecols: list[str] | None = None) -> Iterator[pd.DataFrame]:
-        """Chunks of text cells (nothing guessed); the index is the row's position in the book."""
+    def chunks(self, usecols: list[str] | None = None, numeric: set[str] = frozenset()) -> Iterator[pd.DataFrame]:
+        """Chunks of text cells, except the ``numeric`` columns, which the CSV parser may read as numbers
+        (much faster; a column with a bad cell comes back as text and is checked cell by cell). The index
+        is the row's position in the book."""
         rows = 0
         if self.excel:
             sheet = self._excel()
             parts = (sheet.iloc[i:i + self.limits.chunk_rows] for i in range(0, len(sheet), self.limits.chunk_rows))
         else:
-            parts = self._csv_chunks(usecols)
+            parts = self._csv_chunks(usecols, numeric)
         for part in parts:
             rows += len(part)
             if rows > self.limits.max_rows:
                 raise InputError(f"{self.path.name} has more than {self.limits.max_rows:,} rows, the limit: split the book")
             yield part[usecols] if usecols is not None and self.excel else part
 
-    def _csv_chunks(self, usecols: list[str] | None) -> Iterator[pd.DataFrame]:
+    def _csv_chunks(self, usecols: list[str] | None, numeric: set[str]) -> Iterator[pd.DataFrame]:
+        names = usecols if usecols is not None else self.header
+        dtype = {c: str for c in names if c not in numeric}
         try:
-            reader = pd.read_csv(self.path, sep=self.delimiter, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                                 usecols=usecols, chunksize=self.limits.chunk_rows)
+            reader = pd.read_csv(self.path, sep=self.delimiter, dtype=dtype, keep_default_na=False, na_values=[""],
+                                 encoding="utf-8-sig", usecols=usecols, chunksize=self.limits.chunk_rows)
             yield from reader
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             raise InputError(f"{self.path.name}: cannot read it as a '{self.delimiter}'-separated file ({exc})") from exc
@@ -225,16 +230,34 @@ def check_mapping(cols: BookColumns, header: list[str], name: str) -> None:
 
 
 def _number(chunk: pd.DataFrame, column: str, reasons: pd.Series, empty_as: float | None) -> pd.Series:
-    text = chunk[column].astype(str).str.strip()
-    values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-    empty = text == ""
+    raw = chunk[column]
+    if pd.api.types.is_numeric_dtype(raw.dtype):  # the CSV parser already read every cell as a number
+        values = raw.astype(np.float64)
+        empty = values.isna()
+        bad = pd.Series(False, index=raw.index)
+    else:
+        text = raw.astype(str).str.strip()
+        values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+        empty = raw.isna() | (text == "")  # read_csv gives NaN for an empty cell, Excel gives ""
+        bad = values.isna() & ~empty
+        if bad.any():
+            reasons[bad] += f"{column}: not a number ('" + text[bad].str.slice(0, 20) + "'); "
     if empty_as is not None:
         values[empty] = empty_as
-    else:
+    elif empty.any():
         reasons[empty] += f"{column}: empty; "
-    bad = values.isna() & ~empty
-    reasons[bad] += f"{column}: not a number ('" + text[bad].str.slice(0, 20) + "'); "
     return values
+
+
+def _lookup(series: pd.Series, table: Callable[[str], object]) -> pd.Series:
+    """Map each distinct cell once (a million rows hold a few dozen distinct flags or occupations)."""
+    def norm(value) -> str:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip().lower()
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    mapped = np.array([table(norm(u)) for u in uniques])
+    return pd.Series(mapped[codes], index=series.index)
 
 
 def parse_chunk(chunk: pd.DataFrame, cols: BookColumns, line_offset: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -252,7 +275,7 @@ def parse_chunk(chunk: pd.DataFrame, cols: BookColumns, line_offset: int) -> tup
     yes = {v.lower() for v in cols.yes_values}
     for key in FLAGS:
         if key in mapping:
-            out[key] = chunk[mapping[key]].astype(str).str.strip().str.lower().isin(yes).astype(np.float32)
+            out[key] = _lookup(chunk[mapping[key]], lambda v: v in yes).astype(np.float32)
     _rfm_inputs(chunk, cols, out, reasons)
     out["potential"] = _potential(chunk, cols, out, reasons)
     bad = reasons != ""
@@ -271,7 +294,8 @@ def _rfm_inputs(chunk: pd.DataFrame, cols: BookColumns, out: pd.DataFrame, reaso
         reasons[out["recency"] < 0] += f"{mapping['recency']}: negative days; "
     if "frequency" in mapping:
         names = mapping["frequency"] if isinstance(mapping["frequency"], list) else [mapping["frequency"]]
-        out["frequency"] = sum(_number(chunk, n, reasons, 0.0) for n in names)
+        parsed = {mapping[k]: out[k] for k in COUNTS if k in mapping and k in out}
+        out["frequency"] = sum(parsed[n] if n in parsed else _number(chunk, n, reasons, 0.0) for n in names)
     if "monetary" in mapping:
         out["monetary_rmb"] = _number(chunk, mapping["monetary"], reasons, None) * cols.currency_to_rmb
     else:
@@ -287,11 +311,12 @@ def _potential(chunk: pd.DataFrame, cols: BookColumns, out: pd.DataFrame, reason
     for key, table in (("occupation", proxy.occupation), ("education", proxy.education)):
         if key in mapping and table:
             low = {k.lower(): v for k, v in table.items()}
-            parts.append(chunk[mapping[key]].astype(str).str.strip().str.lower().map(low).fillna(proxy.default))
+            parts.append(_lookup(chunk[mapping[key]], lambda v, low=low: low.get(v, proxy.default)).astype(np.float64))
     if proxy.age_bands:
         bounds = sorted(proxy.age_bands)
         index = np.searchsorted(bounds, out["age"].fillna(bounds[0]).to_numpy(), side="right") - 1
-        parts.append(pd.Series([proxy.age_bands[bounds[max(i, 0)]] for i in index], index=chunk.index))
+        weights = np.array([proxy.age_bands[b] for b in bounds])
+        parts.append(pd.Series(weights[np.clip(index, 0, None)], index=chunk.index))
     if not parts:
         return pd.Series(np.nan, index=chunk.index)
     return sum(parts) / len(parts)
@@ -305,7 +330,10 @@ def read_features(source: BookSource, cols: BookColumns,
     rejects: list[pd.DataFrame] = []
     total = 0
     expected = max(source.row_estimate(), 1)
-    for chunk in source.chunks(cols.source_columns()):
+    mapping = cols.mapped()
+    numeric = {c for k in ("age", "aum", *COUNTS, "recency", "frequency", "monetary", "potential") if k in mapping
+               for c in (mapping[k] if isinstance(mapping[k], list) else [mapping[k]])}
+    for chunk in source.chunks(cols.source_columns(), numeric):
         good, bad = parse_chunk(chunk, cols, line_offset=2)  # header is line 1
         feats.append(good.astype({c: np.float32 for c in FLAGS if c in good}))
         rejects.append(bad)

@@ -102,7 +102,10 @@ def score_rfm(feats: pd.DataFrame, settings: RfmSettings | None = None) -> tuple
         out[name] = scores
     weights = np.array([w for (_, _, _, present), w in zip(measures, settings.weights) if present])
     used = [name for name, _, _, present in measures if present]
-    out["rfm_cell"] = ["-".join(p) for p in zip(*(out[m].astype(str) if m in used else ["-"] * n for m in "RFM"))]
+    names = [f"{r}-{f}-{m}" for r in (range(1, 6) if has_r else "-----") for f in (range(1, 6) if has_f else "-----")
+             for m in range(1, 6)]
+    code = (out["R"].to_numpy(dtype=np.int32) - 1) * 25 + (out["F"].to_numpy(dtype=np.int32) - 1) * 5 + out["M"].to_numpy(dtype=np.int32) - 1
+    out["rfm_cell"] = np.array(names, dtype=object)[code]  # a lookup, not a million string joins
     out["rfm_score"] = np.round(out[used].to_numpy(dtype=float) @ (weights / weights.sum()), 2)
     out["rfm_label"] = rfm_label(out["R"].to_numpy(), out["F"].to_numpy(), out["M"].to_numpy())
     out.loc[dormant, "rfm_label"] = "Dormant"
@@ -126,7 +129,8 @@ def place_in_matrix(feats: pd.DataFrame, rfm: pd.DataFrame, result: RfmResult, s
     high_potential = potential > result.potential_cut
     rfm = rfm.copy()
     rfm["potential"] = np.round(potential, 4)
-    rfm["quadrant"] = [QUADRANTS[(bool(v), bool(p))] for v, p in zip(high_value, high_potential)]
+    order = [QUADRANTS[(v, p)] for v in (False, True) for p in (False, True)]
+    rfm["quadrant"] = pd.Categorical.from_codes(high_value.astype(int) * 2 + high_potential.astype(int), categories=order)
     lapsed = (rfm["R"] == 1).to_numpy() & ~np.isnan(feats["recency"].to_numpy(dtype=np.float64)) if "recency" in feats \
         else np.zeros(len(rfm), dtype=bool)  # activity that lapsed, not 'never'
     rfm["call_this_week"] = (rfm["quadrant"] == "keep-and-grow").to_numpy() & lapsed

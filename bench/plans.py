@@ -122,17 +122,20 @@ def make_book(path) -> None:
 def segment_rows(ctx: Ctx) -> list[Row]:
     import pandas as pd
 
-    from assistant.clients.book import load_columns, segment_book
+    from assistant.clients.book import segment_book
+    from assistant.clients.book_actions import load_actions
+    from assistant.clients.book_io import load_columns
     from assistant.clients.rules import rules_for
 
     s = ctx.settings(ctx.tmp / "unused")
     rules = rules_for(s.rules_dir)
     columns = load_columns(s.rules_dir / "book_columns.yaml")
+    actions = load_actions(s.rules_dir / "book_actions.yaml")
     book = ctx.tmp / "book-50k.csv"
     make_book(book)
 
     def segment(path, out):
-        return segment_book(path, rules, columns, out, SEED)
+        return segment_book(path, rules, columns, out, SEED, actions=actions)
 
     def read(path):
         return pd.read_csv(path, sep=columns.delimiter)

@@ -1,241 +1,156 @@
-"""Segment a whole book of retail clients: value tiers from the tier table plus behavioural clusters.
+"""Segment a whole book of retail clients into segments a manager can act on, with RFM and the matrix.
 
-Banks export client books in their own layouts, so columns are mapped by a small YAML file; rows
-with unusable values are written to a rejects file with the reason, never silently dropped.
+One call reads the book in chunks (book_io), screens risk and clusters the rest (book_clusters),
+names each segment by what distinguishes it and recommends cited actions (book_actions), scores
+RFM and the value-potential matrix (book_rfm), and writes the segmented file, summaries, charts
+(book_charts) and a one-page report (book_report). The CLI's ``advisor segment``, the app's Book
+tab and the ``/segment`` endpoint all call ``segment_book``.
 """
 
 from __future__ import annotations
 
+import json
+import resource
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, Field
 
+from assistant.clients.book_actions import (
+    BookActions,
+    BookCiter,
+    cite_recommendation,
+    make_distinct,
+    recommend,
+    traits_for,
+    unique_labels,
+)
+from assistant.clients.book_clusters import MIN_ROWS, Clustering, cluster_book
+from assistant.clients.book_features import DESCRIBE, base_columns, deviations, readable_values
+from assistant.clients.book_io import BookColumns, BookSource, read_features
+from assistant.clients.book_models import BookReport, BookSettings, Progress, SegmentSummary, TierSummary
+from assistant.clients.book_output import write_outputs
+from assistant.clients.book_rfm import RfmResult, RfmSettings, place_in_matrix, score_rfm
 from assistant.clients.rules import RuleBook
 from assistant.errors import InputError
 
-NUMERIC = ("age", "aum", "contacts", "previous_contacts")
-FLAGS = ("housing_loan", "personal_loan", "in_default", "responded")
+def value_tiers(aum: np.ndarray, rules: RuleBook) -> np.ndarray:
+    """Tier id per client from the tier table (overdrawn balances count as zero AUM)."""
+    bounds = np.array([t.min_aum_rmb for t in rules.tiers.tiers])
+    ids = np.array([t.id for t in rules.tiers.tiers], dtype=object)
+    return ids[np.searchsorted(bounds, np.maximum(aum, 0), side="right") - 1]
 
 
-class BookColumns(BaseModel):
-    delimiter: str = ","
-    currency_to_rmb: float = Field(1.0, gt=0)
-    columns: dict[str, str | None]
-    yes_values: list[str] = ["yes", "y", "1", "true"]
+def _renumber(labels: np.ndarray) -> np.ndarray:
+    """Risk review first (1), then clusters by size, largest first."""
+    clusters = pd.Series(labels[labels > 0]).value_counts().index.tolist()
+    order = ([0] if (labels == 0).any() else []) + clusters
+    mapping = np.zeros(max(order) + 1, dtype=np.int32)
+    for new, old in enumerate(order, start=1):
+        mapping[old] = new
+    return mapping[labels]
 
 
-class ClusterSummary(BaseModel):
-    cluster: int
-    label: str
-    clients: int
-    share: float
-    mean_age: float
-    median_aum_rmb: float
-    housing_loan_rate: float | None = None
-    personal_loan_rate: float | None = None
-    response_rate: float | None = None
-    main_tier: str
-    service_model: str
-    suggested_bundle: list[str]
+def _segments(feats: pd.DataFrame, seg: np.ndarray, tiers: np.ndarray, rules: RuleBook, actions: BookActions,
+              citer: BookCiter | None) -> list[SegmentSummary]:
+    base = base_columns(feats)
+    dev = deviations(base, seg)
+    values = readable_values(feats, seg)
+    ids = sorted(set(seg.tolist()))
+    traits = [traits_for(dev.loc[s], actions) for s in ids]
+    labels = unique_labels(traits)
+    tier_order = [t.id for t in rules.tiers.tiers]
+    mix = pd.crosstab(seg, tiers).reindex(index=ids, columns=tier_order, fill_value=0)
+    recs = [recommend(traits[i], str(mix.loc[s].idxmax()), float(values.loc[s, "age"]), rules, actions) for i, s in enumerate(ids)]
+    make_distinct(recs)
+    if citer is not None:
+        citer.warm([r.service_model.text for r in recs] + [a.text for r in recs for a in r.actions])
+        for i, s in enumerate(ids):
+            cite_recommendation(recs[i], traits[i], str(mix.loc[s].idxmax()), rules, actions, citer)
+    out = []
+    for i, s in enumerate(ids):
+        mask = seg == s
+        out.append(SegmentSummary(
+            segment=int(s), label=labels[i], risk=recs[i].risk, clients=int(mask.sum()), share=round(float(mask.mean()), 4),
+            main_tier=str(mix.loc[s].idxmax()), tier_mix={t: int(mix.loc[s, t]) for t in tier_order},
+            mean_age=round(float(values.loc[s, "age"]), 1), median_aum_rmb=round(float(values.loc[s, "balance"]), 2),
+            overdrawn_share=round(float(values.loc[s, "overdrawn"]), 4), distinguishing=traits[i],
+            profile={k: round(float(v), 4) for k, v in values.loc[s].items()},
+            deviation={k: round(float(v), 3) for k, v in dev.loc[s].items() if k in DESCRIBE},
+            headline=recs[i].headline, service_model=recs[i].service_model, bundle=recs[i].bundle, actions=recs[i].actions))
+    return out
 
 
-class TierSummary(BaseModel):
-    tier: str
-    clients: int
-    share: float
-    median_aum_rmb: float
-    service_model: str
-    suggested_bundle: list[str]
+def _tiers(feats: pd.DataFrame, tiers: np.ndarray, rules: RuleBook) -> list[TierSummary]:
+    rows = []
+    for tier in rules.tiers.tiers:
+        mask = tiers == tier.id
+        median = float(np.median(feats["aum_rmb"].to_numpy()[mask])) if mask.any() else 0.0
+        rows.append(TierSummary(tier=tier.id, clients=int(mask.sum()), share=round(float(mask.mean()), 4),
+                                median_aum_rmb=round(median, 2), service_model=tier.service_model))
+    return rows
 
 
-class BookReport(BaseModel):
-    rows: int
-    segmented: int
-    rejected: int
-    k: int
-    silhouette: float
-    tiers: list[TierSummary]
-    clusters: list[ClusterSummary]
-    files: dict[str, str]
-    seconds: float
+def _rfm(feats: pd.DataFrame, cols: BookColumns, actions: BookActions, settings: RfmSettings,
+         citer: BookCiter | None) -> tuple[pd.DataFrame, RfmResult]:
+    scores, result = score_rfm(feats, settings)
+    mapped = cols.mapped()
+    source = (f"column '{mapped['potential']}'" if "potential" in mapped else
+              "proxy from " + ", ".join(k for k in ("occupation", "education") if k in mapped) + " and age (book_columns.yaml)")
+    scores = place_in_matrix(feats, scores, result, source, settings)
+    for q in result.quadrants:
+        play = actions.quadrants.get(q.quadrant)
+        if play:
+            q.name, q.strategy = play.name, play.strategy
+            if citer is not None:
+                q.citations = citer.cite(f"{play.name}: {play.strategy}", "mass-retail", actions.quadrant_doc)
+    return scores, result
 
 
-def load_columns(path: Path) -> BookColumns:
-    if not path.exists():
-        raise InputError(f"column mapping not found: {path}")
-    return BookColumns.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-
-
-def read_book(path: Path, cols: BookColumns) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Return (raw rows, clean features, rejects with reasons)."""
-    if not path.exists():
-        raise InputError(f"client file not found: {path}")
-    try:
-        raw = pd.read_csv(path, sep=cols.delimiter, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path.name}: cannot read it as a '{cols.delimiter}'-separated file ({exc})") from exc
-    mapping = {k: v for k, v in cols.columns.items() if v}
-    missing = [f"{k} -> '{v}'" for k, v in mapping.items() if v not in raw.columns]
-    if missing:
-        raise InputError(f"{path.name}: columns not found: {', '.join(missing)}; the file has {list(raw.columns)}; "
-                         "adjust the column mapping (--columns)")
-    if "age" not in mapping or "aum" not in mapping:
-        raise InputError("the column mapping must name at least the 'age' and 'aum' columns")
-    features = pd.DataFrame(index=raw.index)
-    reasons = pd.Series("", index=raw.index)
-    for key in NUMERIC:
-        if key not in mapping:
-            continue
-        values = pd.to_numeric(raw[mapping[key]].str.strip(), errors="coerce")
-        bad = values.isna()
-        reasons[bad] += f"{mapping[key]}: not a number; "
-        features[key] = values
-    bad_age = features["age"].notna() & ((features["age"] < 16) | (features["age"] > 120))
-    reasons[bad_age] += "age: outside 16-120; "
-    yes = {v.lower() for v in cols.yes_values}
-    for key in FLAGS:
-        if key in mapping:
-            features[key] = raw[mapping[key]].str.strip().str.lower().isin(yes).astype(float)
-    for key in ("occupation", "marital"):
-        if key in mapping:
-            features[key] = raw[mapping[key]].str.strip().str.lower()
-    features["aum_rmb"] = features["aum"] * cols.currency_to_rmb
-    rejected = reasons != ""
-    rejects = raw[rejected].copy()
-    rejects.insert(0, "row", rejects.index + 2)  # header is line 1
-    rejects["reason"] = reasons[rejected].str.rstrip("; ")
-    return raw[~rejected], features[~rejected], rejects
-
-
-def choose_k(matrix: np.ndarray, seed: int, k_range: range = range(2, 9)) -> tuple[int, float, np.ndarray]:
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
-
-    best = (0, -1.0, None)
-    sample = min(len(matrix), 4000)
-    for k in k_range:
-        if k >= len(matrix):
-            break
-        model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(matrix)
-        score = float(silhouette_score(matrix, model.labels_, sample_size=sample, random_state=seed))
-        if score > best[1]:
-            best = (k, score, model.labels_)
-    if best[2] is None:
-        raise InputError("too few valid rows to cluster; at least 3 are needed")
-    return best
-
-
-def _bundle(rules: RuleBook, segment: str, needs: list[str], size: int = 4, skip: tuple[str, ...] = ()) -> list[str]:
-    """Products for the segment, ranked by the needs in priority order (earlier needs weigh more)."""
-    weight = {n: len(needs) - i for i, n in reversed(list(enumerate(dict.fromkeys(needs))))}
-    ranked = sorted(
-        (p for p in rules.products if segment in p.segments and "individual" in p.client_types and p.needs[0] not in skip),
-        key=lambda p: (-sum(weight.get(n, 0) for n in p.needs), rules.products.index(p)),
-    )
-    return [p.name for p in ranked[:size]]
-
-
-def segment_book(path: Path, rules: RuleBook, cols: BookColumns, out_dir: Path, seed: int = 7) -> BookReport:
-    from sklearn.preprocessing import StandardScaler
-
+def segment_book(path: Path, rules: RuleBook, cols: BookColumns, out_dir: Path, seed: int = 7, *, actions: BookActions,
+                 citer: BookCiter | None = None, settings: BookSettings | None = None, k: int | None = None,
+                 progress: Progress | None = None) -> BookReport:
+    """Read, segment, recommend, score and write everything; ``progress(fraction, message)`` is told as it goes."""
     started = time.perf_counter()
-    raw, feats, rejects = read_book(path, cols)
-    if len(feats) < 3:
-        raise InputError(f"{path.name}: only {len(feats)} usable rows (rejected {len(rejects)}); nothing to segment")
-    tiers = rules.tiers
-    feats = feats.copy()
-    feats["value_tier"] = [tiers.tier_for(max(v, 0.0)).id for v in feats["aum_rmb"]]
-    columns = ["age", "aum_log"] + [k for k in ("housing_loan", "personal_loan", "contacts", "previous_contacts", "responded") if k in feats]
-    feats["aum_log"] = np.sign(feats["aum_rmb"]) * np.log1p(np.abs(feats["aum_rmb"]))
-    matrix = StandardScaler().fit_transform(feats[columns].to_numpy(dtype=float))
-    k, silhouette, labels = choose_k(matrix, seed)
-    # Number clusters by median AUM so labels are stable and read low-to-high.
-    order = feats.assign(c=labels).groupby("c")["aum_rmb"].median().sort_values().index.tolist()
-    renumber = {old: new + 1 for new, old in enumerate(order)}
-    feats["cluster"] = [renumber[c] for c in labels]
-
-    tier_rows = []
-    for tier in tiers.tiers:
-        part = feats[feats["value_tier"] == tier.id]
-        play = rules.playbook.segment(tier.id)
-        tier_rows.append(TierSummary(tier=tier.id, clients=len(part), share=round(len(part) / len(feats), 4),
-                                     median_aum_rmb=round(float(part["aum_rmb"].median()), 2) if len(part) else 0.0,
-                                     service_model=tier.service_model, suggested_bundle=_bundle(rules, tier.id, play.expected_needs)))
-    cluster_rows = [_describe_cluster(feats, int(c), rules) for c in sorted(feats["cluster"].unique())]
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files = {"clients": out_dir / "clients_segmented.csv", "clusters": out_dir / "segment_summary.csv",
-             "tiers": out_dir / "tier_summary.csv", "rejects": out_dir / "rejected_rows.csv", "chart": out_dir / "segments.png"}
-    result = raw.copy()
-    result["aum_rmb"] = feats["aum_rmb"].round(2)
-    result["value_tier"] = feats["value_tier"]
-    result["cluster"] = feats["cluster"]
-    result.to_csv(files["clients"], index=False)
-    pd.DataFrame([c.model_dump() | {"suggested_bundle": "; ".join(c.suggested_bundle)} for c in cluster_rows]).to_csv(files["clusters"], index=False)
-    pd.DataFrame([t.model_dump() | {"suggested_bundle": "; ".join(t.suggested_bundle)} for t in tier_rows]).to_csv(files["tiers"], index=False)
-    rejects.to_csv(files["rejects"], index=False)
-    _chart(feats, cluster_rows, files["chart"])
-    return BookReport(rows=len(raw) + len(rejects), segmented=len(feats), rejected=len(rejects), k=k,
-                      silhouette=round(silhouette, 4), tiers=tier_rows, clusters=cluster_rows,
-                      files={k: str(v) for k, v in files.items()}, seconds=round(time.perf_counter() - started, 2))
+    settings = settings or BookSettings()
+    tell = progress or (lambda fraction, message: None)
+    source = BookSource(path, cols.delimiter, settings.limits)
+    feats, rejects, total = read_features(source, cols, tell)
+    if len(feats) < MIN_ROWS:
+        raise InputError(f"{path.name}: only {len(feats)} usable rows (rejected {len(rejects)}); at least {MIN_ROWS} are needed")
+    tell(0.35, f"clustering {len(feats):,} clients")
+    labels, risk, clustering = cluster_book(feats, settings.clusters, seed, k)
+    seg = _renumber(labels)
+    tiers = value_tiers(feats["aum_rmb"].to_numpy(dtype=np.float64), rules)
+    tell(0.6, "naming segments and citing actions")
+    segments = _segments(feats, seg, tiers, rules, actions, citer)
+    scores, rfm = _rfm(feats, cols, actions, settings.rfm, citer)
+    if "quadrant" in scores:
+        for s in segments:
+            s.quadrants = {str(q): int(n) for q, n in scores["quadrant"][seg == s.segment].value_counts().items()}
+    chosen = clustering.chosen
+    report = BookReport(rows=total, segmented=len(feats), rejected=len(rejects), k=clustering.k, silhouette=chosen.silhouette,
+                        stability_ari=chosen.ari_mean, clustering=clustering, segments=segments, tiers=_tiers(feats, tiers, rules),
+                        rfm=rfm, files={}, seconds=0.0, peak_memory_mb=0.0, notes=_notes(clustering, rfm, cols))
+    tell(0.7, "writing the segmented file, charts and report")
+    report.files = write_outputs(source, feats, rejects, seg, tiers, risk, scores, report, out_dir, tell)
+    report.seconds = round(time.perf_counter() - started, 2)
+    report.peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    Path(report.files["json"]).write_text(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1), encoding="utf-8")
+    tell(1.0, "done")
+    return report
 
 
-def _describe_cluster(feats: pd.DataFrame, cluster: int, rules: RuleBook) -> ClusterSummary:
-    """A cluster's label, traits and bundle from its members' average behaviour and main tier."""
-    tiers = rules.tiers
-    part = feats[feats["cluster"] == cluster]
-    main_tier = part["value_tier"].mode().iloc[0]
-    tier = next(t for t in tiers.tiers if t.id == main_tier)
-    age = float(part["age"].mean())
-    stage = "retiree" if age >= 60 else "pre-retiree" if age >= 50 else "established-family" if age >= 35 else "young-professional"
-    traits: list[str] = []
-    trait_needs: list[str] = []
-    skip: list[str] = list(rules.playbook.life_stage_excluded_needs.get(stage, []))
-    if "housing_loan" in part and part["housing_loan"].mean() > 0.6:
-        traits.append("mortgage holders")
-        trait_needs += ["insurance", "deposits"]
-        skip.append("mortgage")
-    if "personal_loan" in part and part["personal_loan"].mean() > 0.4:
-        traits.append("personal-loan users")
-        trait_needs += ["consumer-credit", "digital-banking"]
-    if "responded" in part and part["responded"].mean() > 0.3:
-        traits.append("campaign responders")
-        trait_needs += ["deposits", "wealth-management"]
-    if "previous_contacts" in part and part["previous_contacts"].mean() > 1.5:
-        traits.append("previously contacted")
-    needs = trait_needs + rules.playbook.life_stage_needs.get(stage, []) + rules.playbook.segment(main_tier).expected_needs
-    label = f"{tier.name}, avg age {age:.0f}" + (f", {', '.join(traits)}" if traits else "")
-    rate = lambda key: round(float(part[key].mean()), 4) if key in part else None  # noqa: E731
-    return ClusterSummary(
-        cluster=int(cluster), label=label, clients=len(part), share=round(len(part) / len(feats), 4), mean_age=round(age, 1),
-        median_aum_rmb=round(float(part["aum_rmb"].median()), 2), housing_loan_rate=rate("housing_loan"),
-        personal_loan_rate=rate("personal_loan"), response_rate=rate("responded"), main_tier=main_tier,
-        service_model=tier.service_model, suggested_bundle=_bundle(rules, main_tier, needs, skip=tuple(skip)))
-
-
-def _chart(feats: pd.DataFrame, clusters: list[ClusterSummary], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    sample = feats.sample(min(len(feats), 5000), random_state=1)
-    for c in clusters:
-        part = sample[sample["cluster"] == c.cluster]
-        left.scatter(part["age"], part["aum_log"], s=6, alpha=0.5, label=f"{c.cluster}: {c.label[:40]}")
-    left.set_xlabel("age")
-    left.set_ylabel("log(1 + AUM in RMB)")
-    left.set_title("Behavioural clusters")
-    left.legend(fontsize=7, markerscale=3)
-    right.bar([str(c.cluster) for c in clusters], [c.clients for c in clusters], color="#2b6cb0")
-    right.set_xlabel("cluster")
-    right.set_ylabel("clients")
-    right.set_title("Cluster sizes")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def _notes(clustering: Clustering, rfm: RfmResult, cols: BookColumns) -> list[str]:
+    notes = []
+    if clustering.risk_rows:
+        notes.append(f"{clustering.risk_rows:,} overdrawn or defaulted clients were put in a risk-review segment before clustering.")
+    if clustering.fit_rows < clustering.clustered_rows:
+        notes.append(f"k-means was fitted on a random {clustering.fit_rows:,} of {clustering.clustered_rows:,} clients; "
+                     "every client was then assigned to the nearest segment centre.")
+    if "recency" in cols.mapped():
+        notes.append(f"Recency is read from '{cols.mapped()['recency']}'; values {cols.recency_never} mean never (score 1).")
+    if rfm.dormant:
+        notes.append(f"{rfm.dormant:,} dormant clients (zero balance, no activity) score 1-1-1 and are left out of the quintiles.")
+    return notes

@@ -90,6 +90,26 @@ def map_needs(texts: list[str], needs: list[Need], client_type: str) -> dict[str
     return mapped
 
 
+def cite(retriever, text: str, segment: str, prefer_doc: str | None = None, k: int = 1,
+         min_support: float = 0.3) -> list[PlanCitation]:
+    """Find the passage that supports a recommendation: first in the document the rule names,
+    then among passages for the client's segment, then anywhere. Shared by plans and client books,
+    so a recommendation is cited the same way wherever it appears."""
+    attempts: list[dict[str, str]] = []
+    if prefer_doc:
+        attempts.append({"doc_id": prefer_doc})
+    attempts += [{"segments": segment}, {}]
+    best: list[ScoredChunk] = []
+    for filters in attempts:
+        hits = retriever.run(RetrievalQuery(query=text[:1500], k=3, filters=filters))
+        hits = [h for h in hits if h.similarity >= min_support]
+        if hits:
+            best = sorted(hits, key=lambda h: -h.similarity)[:k]
+            break
+    return [PlanCitation(doc_id=h.chunk.doc_id, title=h.chunk.title, section=h.chunk.section,
+                         chunk_id=h.chunk.id, score=round(h.similarity, 4)) for h in best]
+
+
 class PlanDrafter:
     """One ``run(profile)`` in, a cited ``Plan`` out."""
 
@@ -101,21 +121,7 @@ class PlanDrafter:
 
     # ---------------------------------------------------------------- citations
     def _cite(self, text: str, segment: str, prefer_doc: str | None = None, k: int = 1) -> list[PlanCitation]:
-        """Find the passage that supports a recommendation: first in the document the rule names,
-        then among passages for the client's segment, then anywhere."""
-        attempts: list[dict[str, str]] = []
-        if prefer_doc:
-            attempts.append({"doc_id": prefer_doc})
-        attempts += [{"segments": segment}, {}]
-        best: list[ScoredChunk] = []
-        for filters in attempts:
-            hits = self.advisor.retriever.run(RetrievalQuery(query=text[:1500], k=3, filters=filters))
-            hits = [h for h in hits if h.similarity >= self.min_support]
-            if hits:
-                best = sorted(hits, key=lambda h: -h.similarity)[:k]
-                break
-        return [PlanCitation(doc_id=h.chunk.doc_id, title=h.chunk.title, section=h.chunk.section,
-                             chunk_id=h.chunk.id, score=round(h.similarity, 4)) for h in best]
+        return cite(self.advisor.retriever, text, segment, prefer_doc, k, self.min_support)
 
     def _item(self, text: str, segment: str, prefer_doc: str | None = None, blocking: bool = False, query: str | None = None) -> PlanItem:
         return PlanItem(text=text, citations=self._cite(query or text, segment, prefer_doc), blocking=blocking)

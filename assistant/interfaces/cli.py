@@ -193,28 +193,45 @@ def plan(
 @app.command()
 @friendly
 def segment(
-    csv: Annotated[Path, typer.Argument(help="A file of retail clients (e.g. the UCI Bank Marketing bank.csv).")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the segmented CSV, summaries and chart.")] = Path("segments"),
+    csv: Annotated[Path, typer.Argument(help="A book of retail clients, CSV or Excel (e.g. the UCI Bank Marketing bank.csv).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the segmented file, summaries, charts and the report.")] = Path("segments"),
     columns: Annotated[Optional[Path], typer.Option("--columns", help="Column mapping YAML; default KNOWLEDGE_DIR/data/book_columns.yaml.")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 7,
+    k: Annotated[Optional[int], typer.Option("--k", min=2, max=15, help="Fix the number of behavioural segments (default: chosen by silhouette and stability).")] = None,
+    cite: Annotated[bool, typer.Option("--cite/--no-cite", help="Cite each recommendation from the knowledge base (needs the store).")] = True,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Value tiers and behavioural clusters (k-means, k by silhouette) for a whole book of clients."""
-    from assistant.clients.book import load_columns, segment_book
+    """Segments that differ and say why, cited actions per segment, RFM and the value-potential matrix for a book."""
+    from assistant.clients.book import segment_book
+    from assistant.clients.book_actions import BookCiter, load_actions
+    from assistant.clients.book_io import load_columns
     from assistant.clients.rules import rules_for
 
     s = settings()
-    report = segment_book(csv, rules_for(s.rules_dir), load_columns(columns or s.rules_dir / "book_columns.yaml"), out, seed)
+    cols = load_columns(columns or s.rules_dir / "book_columns.yaml")
+    citer = None
+    if cite:
+        from assistant.answers.advisor import Advisor
+
+        advisor = Advisor.from_settings(s)
+        advisor.ensure_ingested()
+        citer = BookCiter(advisor)
+    report = segment_book(csv, rules_for(s.rules_dir), cols, out, seed, actions=load_actions(s.rules_dir / "book_actions.yaml"),
+                          citer=citer, k=k)
     if as_json:
         emit_json(report)
         return
-    typer.echo(f"{report.segmented} clients segmented, {report.rejected} rejected (see {report.files['rejects']}); "
-               f"k={report.k} clusters (silhouette {report.silhouette:.3f}); {report.seconds:.1f} s")
-    for t in report.tiers:
-        typer.echo(f"  tier {t.tier:<16} {t.clients:>7} ({t.share:6.1%})  median AUM RMB {t.median_aum_rmb:,.0f}")
-    for c in report.clusters:
-        typer.echo(f"  cluster {c.cluster}: {c.clients:>7} ({c.share:6.1%})  {c.label}; bundle: {', '.join(c.suggested_bundle)}")
-    typer.echo(f"files in {out}")
+    c = report.clustering
+    typer.echo(f"{report.segmented:,} clients segmented, {report.rejected:,} rejected (see {report.files['rejects']}); "
+               f"k={report.k} (silhouette {report.silhouette:.3f}, stability ARI {report.stability_ari:.2f}; {c.chosen_by})"
+               f"{f' + risk review of {c.risk_rows:,}' if c.risk_rows else ''}; {report.seconds:.1f} s, peak memory {report.peak_memory_mb:,.0f} MB")
+    for seg in report.segments:
+        flag = " [RISK]" if seg.risk else ""
+        typer.echo(f"  {seg.segment}. {seg.label}{flag}: {seg.clients:,} ({seg.share:.1%}) -> {seg.headline}; "
+                   f"bundle: {', '.join(b.text for b in seg.bundle)}")
+    for q in report.rfm.quadrants:
+        typer.echo(f"  {q.quadrant:<14} {q.clients:>9,} ({q.share:5.1%})  {q.strategy}")
+    typer.echo(f"files in {out}: {', '.join(Path(p).name for p in report.files.values())}")
 
 
 @app.command()

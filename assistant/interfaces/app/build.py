@@ -7,6 +7,7 @@ import gradio as gr
 from assistant.answers.advisor import Advisor
 from assistant.interfaces.app.api import Api
 from assistant.interfaces.app.ask_tab import AskTab
+from assistant.interfaces.app.book_tab import BookTab
 from assistant.interfaces.app.common import AppContext
 from assistant.interfaces.app.knowledge_tab import KnowledgeTab
 from assistant.interfaces.app.plan_tab import PlanTab
@@ -43,6 +44,7 @@ def build_app(advisor: Advisor, training_tab=None, auth=None) -> gr.Blocks:
                 else:
                     gr.Markdown("### Training is coming\nThe onboarding curriculum, the bilingual glossary with search and "
                                 "graded quizzes will appear here.")
+            BookTab(ctx).build()
             KnowledgeTab(ctx).build()
         connect_ask_and_plan(ask, plan, tabs)
         Api(ctx).register()

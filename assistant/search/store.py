@@ -115,6 +115,10 @@ def matches(chunk: Chunk, filters: dict[str, str] | None) -> bool:
 
 
 class ChromaStore:
+    # Rows per read of the whole collection: Chroma answers one unpaged get() of more than 32,766 records
+    # with "too many SQL variables" (chromadb 1.5.9, embedded and server alike).
+    page_size = 10_000
+
     def __init__(self, settings: Settings, collection: str | None = None) -> None:
         self.settings = settings
         self.collection_name = collection or settings.collection
@@ -211,9 +215,19 @@ class ChromaStore:
     def info(self) -> dict[str, Any]:
         return self._call(lambda: dict(self.collection.metadata or {}))
 
+    def _get_all(self, include: list[str], where: dict[str, Any] | None = None) -> dict[str, list]:
+        """The whole collection (or what ``where`` selects), read page by page."""
+        out: dict[str, list] = {"ids": [], **{key: [] for key in include}}
+        while True:
+            got = self.collection.get(include=include, where=where, limit=self.page_size, offset=len(out["ids"]))
+            for key in out:
+                out[key].extend(got[key] or [])
+            if len(got["ids"]) < self.page_size:
+                return out
+
     def manifest(self) -> dict[str, DocState]:
         def read() -> dict[str, DocState]:
-            got = self.collection.get(include=["metadatas"])
+            got = self._get_all(["metadatas"])
             states: dict[str, DocState] = {}
             for meta in got["metadatas"] or []:
                 doc_id = meta["doc_id"]
@@ -240,7 +254,7 @@ class ChromaStore:
 
     def all_chunks(self, where: dict[str, Any] | None = None) -> list[Chunk]:
         def read() -> list[Chunk]:
-            got = self.collection.get(include=["documents", "metadatas"], where=where)
+            got = self._get_all(["documents", "metadatas"], where)
             chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
             return sorted(chunks, key=lambda c: (c.doc_id, c.position))
         return self._call(read)

@@ -46,6 +46,7 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "position": chunk.position, "doc_hash": chunk.doc_hash, "doc_chunks": chunk.doc_chunks,
         "source": chunk.source, "review_by": chunk.review_by.isoformat() if chunk.review_by else "",
         "superseded_by": chunk.superseded_by or "",
+        "language": chunk.language, "edition_of": chunk.edition_of or "", "section_index": chunk.section_index,
     }
     for field in LIST_FIELDS:
         values = getattr(chunk, field)
@@ -65,6 +66,8 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         segments=[v for v in str(meta.get("segments", "")).split("|") if v],
         review_by=date.fromisoformat(meta["review_by"]) if meta.get("review_by") else None,
         superseded_by=meta.get("superseded_by") or None,
+        language=meta.get("language") or "en", edition_of=meta.get("edition_of") or None,
+        section_index=int(meta.get("section_index", 0)),
     )
 
 

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(32, ge=1, le=1024)
     embedder: str = Field("sentence-transformers", description="Registered embedder plug-in (see plugins.py).")
+    multilingual_embedder: str = Field(
+        "multilingual",
+        description="Registered embedder plug-in for the second dense list, which reads Chinese and English "
+        "(default: Universal Sentence Encoder multilingual from its wheel); 'none' turns the list off.")
     store: str = Field("chroma", description="Registered vector-store plug-in (see plugins.py).")
 
     chunk_size: int = Field(900, ge=200, le=8000, description="Maximum characters per chunk.")
@@ -82,7 +86,7 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("llm", "embedder", "store", mode="before")
+    @field_validator("llm", "embedder", "multilingual_embedder", "store", mode="before")
     @classmethod
     def _plugin_name(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
@@ -92,6 +96,15 @@ class Settings(BaseSettings):
         if self.chroma_path is None:
             self.chroma_path = self.data_dir / "chroma"
         return self
+
+    @property
+    def multilingual(self) -> bool:
+        return self.multilingual_embedder not in ("none", "")
+
+    @property
+    def multilingual_collection(self) -> str:
+        """The second Chroma collection, beside ``collection``: same chunks, multilingual vectors."""
+        return f"{self.collection[:60]}-ml"
 
     @property
     def docs_dir(self) -> Path:

@@ -13,10 +13,11 @@ def test_rrf_rewards_agreement_between_lists():
     assert fused["a"] > fused["d"]
 
 
-def test_tokenizer_stems_english_and_splits_chinese_into_bigrams():
+def test_tokenizer_stems_english_and_cuts_chinese_into_words():
     assert tokenize("Banks lending") == ["bank", "lend"]
-    tokens = tokenize("两增两控是什么")
-    assert "两控" in tokens and "什么" not in tokens
+    tokens = tokenize("客户经理如何做客户细分")
+    assert "客户经理" in tokens or {"客户", "经理"} <= set(tokens)
+    assert "细分" in tokens and "如何" not in tokens
 
 
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])

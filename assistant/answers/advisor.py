@@ -29,6 +29,7 @@ from assistant.search.retrieval import (
     RetrievalQuery,
     ScoredChunk,
 )
+from assistant.search.languages import reads_chinese
 from assistant.search.store import ChromaStore
 
 
@@ -67,11 +68,13 @@ class Advisor:
 
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
                  store: ChromaStore | None = None, retriever: HybridRetriever | None = None,
-                 composer: Composer | None = None, registry: Registry | None = None) -> None:
+                 composer: Composer | None = None, registry: Registry | None = None,
+                 ml_embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings()
         self._registry = registry
         self._parts: dict[str, object] = {k: v for k, v in (("embedder", embedder), ("store", store),
-                                          ("retriever", retriever), ("composer", composer)) if v is not None}
+                                          ("retriever", retriever), ("composer", composer),
+                                          ("ml_embedder", ml_embedder)) if v is not None}
         self.ingest_lock = IngestLock(self.settings.data_dir / "ingest.lock")
         self._parts_lock = threading.RLock()
 
@@ -105,8 +108,31 @@ class Advisor:
         return self._part("store", lambda: self._plugin("store", self.settings.store)(self.settings))
 
     @property
+    def multilingual_embedder(self) -> Embedder | None:
+        """The model of the second dense list (reads Chinese and English); None when the setting is 'none'."""
+        if not self.settings.multilingual:
+            return None
+        return self._part("ml_embedder", lambda: self._plugin("embedder", self.settings.multilingual_embedder)(self.settings))
+
+    @property
+    def multilingual_store(self) -> ChromaStore | None:
+        if not self.settings.multilingual:
+            return None
+        return self._part("ml_store", lambda: self._plugin("store", self.settings.store)(
+            self.settings.model_copy(update={"collection": self.settings.multilingual_collection})))
+
+    def embedder_for(self, text: str) -> Embedder:
+        """The model that reads ``text``: the multilingual one for Chinese or mixed text (the English
+        model scores those near zero), else the English one. Gates and sentence scoring that compare a
+        question with passages should use it, with thresholds calibrated for that model."""
+        ml = self.multilingual_embedder
+        return ml if ml is not None and reads_chinese(text) else self.embedder
+
+    @property
     def retriever(self) -> HybridRetriever:
-        return self._part("retriever", lambda: HybridRetriever(self.settings, self.store, self.embedder))
+        return self._part("retriever", lambda: HybridRetriever(
+            self.settings, self.store, self.embedder,
+            ml_store=self.multilingual_store, ml_embedder=self.multilingual_embedder))
 
     @property
     def composer(self) -> Composer:
@@ -165,7 +191,8 @@ class Advisor:
                notice: Notice | None = None) -> IngestReport:
         """One ingest at a time (threads and processes); hold ``ingest_lock`` around it to do more under it."""
         with self.ingest_lock:
-            return Ingestor(self.settings, self.store, self.embedder, lock=self.ingest_lock).run(request, progress, notice)
+            return Ingestor(self.settings, self.store, self.embedder, lock=self.ingest_lock, ml_store=self.multilingual_store,
+                            ml_embedder=self.multilingual_embedder).run(request, progress, notice)
 
     def ensure_ingested(self) -> IngestReport | None:
         """Ingest on first start only: an app over an existing store starts in seconds."""

@@ -44,6 +44,7 @@ from assistant.governance.audit import (
 )
 from assistant.governance.client_records import client_record, replay_state
 from assistant.knowledge.documents import load_documents
+from assistant.knowledge.editions import edition_states
 
 START = "(client set)"
 RESULT_SETTINGS = ("top_k", "candidates", "rrf_k", "mmr", "mmr_lambda", "min_relevance", "min_coverage",
@@ -334,6 +335,12 @@ def knowledge_status(advisor: Advisor, today: date | None = None, horizon_days: 
         if status:
             attention.append(DocStatus(doc_id=m.id, title=m.title, status=status, effective_date=m.effective_date,
                                        review_by=m.review_by, superseded_by=m.superseded_by))
+    titles = {d.meta.id: d.meta.title for d in report.docs}
+    for edition in edition_states(report.docs):
+        if edition.needs_update:
+            attention.append(DocStatus(doc_id=edition.doc_id, title=titles[edition.doc_id], status=edition.status))
+    for error in report.errors:  # a rejected file (an edition of nothing, bad front matter) answers nobody
+        attention.append(DocStatus(doc_id=Path(error.path).name, title="", status=f"rejected: {error.message}"))
     info = advisor.store.info()
     version = info.get("knowledge_version")
     label = f"{version} · {info.get('documents', len(report.docs))} documents · ingested {info.get('last_ingest', 'never')}"

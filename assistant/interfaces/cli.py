@@ -367,6 +367,22 @@ def knowledge_status_cmd(as_json: Annotated[bool, typer.Option("--json")] = Fals
         typer.echo(f"  {doc.doc_id}: {doc.status}")
 
 
+@knowledge_app.command("stamp-editions")
+@friendly
+def stamp_editions_cmd(
+    ids: Annotated[Optional[list[str]], typer.Argument(help="Editions to mark as matching their English document "
+                                                       "now (e.g. retail-tier-scheme-zh); none: only those with no hash yet.")] = None,
+) -> None:
+    """Record in each translated edition the English text it was made from (edition_hash)."""
+    from assistant.knowledge.editions import stamp_editions
+
+    stamped = stamp_editions(settings().docs_dir, ids or None)
+    for state in stamped:
+        typer.echo(f"stamped {state.doc_id}: matches {state.edition_of} ({state.expected_hash})")
+    if not stamped:
+        typer.echo("no edition without a hash; name an edition to stamp it after updating it")
+
+
 @app.command("hash-password")
 def hash_password_cmd() -> None:
     """Print a bcrypt hash for the login file (the password is read without echo)."""

@@ -35,6 +35,15 @@ class Chunk(BaseModel):
     review_by: date | None = None
     superseded_by: str | None = None
     faq: list[FaqItem] = Field(default_factory=list, description="Vetted answers for this section (first chunk only).")
+    language: str = "en"
+    edition_of: str | None = None
+    section_index: int = Field(0, description="Ordinal of the section's heading in the document (0: before the "
+                               "first); editions keep their sections in the same order, so it pairs them.")
+
+    @property
+    def family(self) -> str:
+        """The document this passage stands for in any language: an edition's original, else its own."""
+        return self.edition_of or self.doc_id
 
     @property
     def embedding_text(self) -> str:
@@ -43,8 +52,10 @@ class Chunk(BaseModel):
 
 def chunk_document(doc: KnowledgeDoc, chunk_size: int = 900, overlap: int = 1) -> list[Chunk]:
     """Pack paragraphs into chunks of at most ``chunk_size`` characters without crossing headings."""
-    texts: list[tuple[str, str]] = []
+    texts: list[tuple[str, str, int]] = []
+    ordinal = 0
     for sec in parse_sections(doc.body):
+        ordinal += bool(sec.heading)
         section, paragraphs = sec.path, sec.paragraphs
         units: list[str] = []
         for para in paragraphs:
@@ -52,16 +63,16 @@ def chunk_document(doc: KnowledgeDoc, chunk_size: int = 900, overlap: int = 1) -
         buffer: list[str] = []
         for unit in units:
             if buffer and len("\n\n".join(buffer + [unit])) > chunk_size:
-                texts.append((section, "\n\n".join(buffer)))
+                texts.append((section, "\n\n".join(buffer), ordinal))
                 tail = split_sentences(buffer[-1])[-overlap:] if overlap else []
                 buffer = [" ".join(tail)] if tail and len(" ".join(tail)) + len(unit) < chunk_size else []
             buffer.append(unit)
         if buffer:
-            texts.append((section, "\n\n".join(buffer)))
+            texts.append((section, "\n\n".join(buffer), ordinal))
     meta = doc.meta
     chunks: list[Chunk] = []
     seen: set[str] = set()
-    for section, text in texts:
+    for section, text, ordinal in texts:
         digest = hashlib.sha1(f"{meta.id}\x1f{section}\x1f{text}".encode("utf-8")).hexdigest()[:16]
         chunk_id = f"{meta.id}:{digest}"
         if chunk_id in seen:
@@ -73,6 +84,7 @@ def chunk_document(doc: KnowledgeDoc, chunk_size: int = 900, overlap: int = 1) -
                 position=len(chunks), doc_hash=doc.content_hash, doc_chunks=0, source=meta.source,
                 topics=meta.topics, audience=list(meta.audience), segments=list(meta.segments),
                 review_by=meta.review_by, superseded_by=meta.superseded_by,
+                language=meta.language, edition_of=meta.edition_of, section_index=ordinal,
             )
         )
     for chunk in chunks:

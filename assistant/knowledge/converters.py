@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 from pathlib import Path
 
 from assistant.plugins import Registry, default_registry
@@ -66,6 +67,11 @@ def convert_file(path: Path) -> str:
 
 
 def _decode_text(name: str, data: bytes) -> str:
+    text = _decode(name, data)
+    return text if name.lower().endswith((".md", ".markdown")) else chinese_headings(text)
+
+
+def _decode(name: str, data: bytes) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Windows "Unicode" text files
         try:
             return data.decode("utf-16")
@@ -94,7 +100,7 @@ def _pdf_text(name: str, data: bytes) -> str:
         raise ConversionError(f"{name}: the PDF could not be read ({exc}); re-export it from the source") from exc
     except Exception as exc:  # pypdf raises many kinds on a damaged file (IndexError, AttributeError, RecursionError, ...)
         raise ConversionError(f"{name}: the PDF is damaged ({exc.__class__.__name__}); re-export it from the source") from exc
-    return "\n\n".join(p.strip() for p in pages if p.strip())
+    return chinese_headings(unwrap_cjk_lines("\n\n".join(p.strip() for p in pages if p.strip())))
 
 
 def _docx_text(name: str, data: bytes) -> str:
@@ -118,7 +124,7 @@ def _docx_markdown(document) -> str:
         if not text:
             continue
         style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
-        if style.startswith("heading"):
+        if style.startswith(("heading", "标题")):
             level = "".join(ch for ch in style if ch.isdigit()) or "1"
             lines.append("#" * min(int(level) + 1, 4) + " " + text)
         elif style == "title":
@@ -128,4 +134,53 @@ def _docx_markdown(document) -> str:
     for table in document.tables:
         for row in table.rows:
             lines.append(" | ".join(cell.text.strip() for cell in row.cells))
-    return "\n\n".join(lines)
+    return chinese_headings("\n\n".join(lines))
+
+
+# --- Chinese files: wrapped lines and numbered headings -------------------------------------------
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uff08\uff09\uff0c\u3001\u201c\u201d"
+_SENTENCE_END = "。！？；：!?;:"
+_NUMERAL = "[一二三四五六七八九十百零〇两]+"
+_CHAPTER = re.compile(rf"^第(?:{_NUMERAL}|\d+)[章编部](?:分)?(?:\s|$)")
+_SECTION = re.compile(rf"^第(?:{_NUMERAL}|\d+)节(?:\s|$)")
+_ITEM = re.compile(rf"^{_NUMERAL}、")
+_SUBITEM = re.compile(rf"^[（(]{_NUMERAL}[）)]")
+
+
+def unwrap_cjk_lines(text: str) -> str:
+    """Join the lines a PDF wrapped inside a Chinese sentence: a line that ends in a Chinese character
+    (not 。！？；) and a next line that starts with one are one line, joined without a space, so the
+    sentence splitter and the chunker see whole sentences."""
+    lines = text.split("\n")
+    out: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        prev = out[-1] if out else ""
+        if (prev and stripped and re.search(f"[{_CJK}]$", prev) and prev[-1] not in _SENTENCE_END
+                and re.match(f"[{_CJK}0-9A-Za-z]", stripped) and not _is_heading(stripped) and not _is_heading(prev)):
+            out[-1] = prev + stripped
+        else:
+            out.append(stripped)
+    return "\n".join(out)
+
+
+def _is_heading(line: str) -> bool:
+    return len(line) <= 40 and line[-1:] not in _SENTENCE_END + "。，," and any(
+        p.match(line) for p in (_CHAPTER, _SECTION, _ITEM, _SUBITEM))
+
+
+def chinese_headings(text: str) -> str:
+    """Make a Chinese document's numbered headings (第一章, 第一节, 一、, （一）) markdown headings, so
+    its chunks follow its structure and cite "第二章 授信政策 > 一、准入" as an English file's do."""
+    lines = text.split("\n")
+    if not any(_is_heading(line.strip()) for line in lines):
+        return text
+    has_chapters = any(_CHAPTER.match(line.strip()) for line in lines)
+    levels = [(_CHAPTER, 2), (_SECTION, 3), (_ITEM, 3 if has_chapters else 2), (_SUBITEM, 4 if has_chapters else 3)]
+    out = []
+    for line in lines:
+        stripped = line.strip()
+        level = next((lvl for pattern, lvl in levels if pattern.match(stripped)), 0) if _is_heading(stripped) else 0
+        out.append(f"\n{'#' * level} {stripped}\n" if level else line)
+    return "\n".join(out)

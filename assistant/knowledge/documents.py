@@ -22,7 +22,7 @@ from assistant.knowledge.converters import (
     convert_file,
     supported_suffixes,
 )
-from assistant.text import HEADING, parse_sections
+from assistant.text import HEADING, is_chinese, parse_sections
 
 Source = Literal["thesis-a", "thesis-b", "general", "bank"]
 Audience = Literal["manager", "relationship-manager", "trainer"]
@@ -78,7 +78,10 @@ class DocMeta(BaseModel):
     topics: list[str] = Field(min_length=1)
     audience: list[Audience] = Field(min_length=1)
     segments: list[Segment] = Field(min_length=1)
-    language: str = "en"
+    language: Literal["en", "zh"] = "en"
+    edition_of: str | None = Field(None, pattern=SLUG, description="The English document this one translates.")
+    edition_hash: str | None = Field(None, description="The English body hash the edition was written from "
+                                     "(filled by `advisor knowledge stamp-editions`).")
     summary: str | None = None
     effective_date: date | None = None
     review_by: date | None = None
@@ -182,6 +185,31 @@ def load_documents(folder: Path, fingerprint: str = "") -> LoadReport:
             continue
         seen[doc.meta.id] = str(path)
         report.docs.append(doc)
+    return _check_editions(report)
+
+
+def _check_editions(report: LoadReport) -> LoadReport:
+    """An edition must translate a document that is there, into another language; else it is rejected
+    (its original still loads), so a Chinese question never cites a twin of nothing."""
+    by_id = {d.meta.id: d for d in report.docs}
+    kept: list[KnowledgeDoc] = []
+    for doc in report.docs:
+        original = doc.meta.edition_of
+        problem = None
+        if original is not None:
+            target = by_id.get(original)
+            if target is None:
+                problem = f"edition_of '{original}': no document has that id; fix the id or add the document"
+            elif target.meta.edition_of is not None:
+                problem = f"edition_of '{original}': that document is itself an edition; point at the original"
+            elif target.meta.language == doc.meta.language:
+                problem = (f"edition_of '{original}': both documents are in language '{doc.meta.language}'; "
+                           "set language: to the edition's own language")
+        if problem:
+            report.errors.append(DocError(path=doc.path, message=problem))
+        else:
+            kept.append(doc)
+    report.docs = kept
     return report
 
 
@@ -206,6 +234,7 @@ def load_user_file(path: Path, fingerprint: str = "") -> KnowledgeDoc:
         topics=["bank-documents"],
         audience=["manager", "relationship-manager", "trainer"],
         segments=["all"],
+        language="zh" if is_chinese(text[:20000]) else "en",
     )
     digest = hashlib.sha256((fingerprint + "\n" + meta.id + "\n" + text).encode("utf-8")).hexdigest()
     return KnowledgeDoc(meta=meta, body=text, path=str(path), content_hash=digest)

@@ -39,7 +39,7 @@ from assistant.search.store import ChromaStore, DocState
 
 Progress = Callable[[int, int, str], None]
 Notice = Callable[[str], None]
-SCHEMA_VERSION = "2"  # 2: chunks carry their section's vetted FAQ answers
+SCHEMA_VERSION = "3"  # 2: chunks carry their section's vetted FAQ answers; 3: language, edition_of, section_index
 
 
 class IngestRequest(BaseModel):
@@ -59,6 +59,7 @@ class IngestReport(BaseModel):
     unchanged: int = 0
     chunks: int = 0
     embedded_chunks: int = 0
+    multilingual_chunks: int = Field(0, description="Chunks embedded for the multilingual list.")
     seconds: float = 0.0
     knowledge_version: str = ""
     errors: list[DocError] = []
@@ -66,7 +67,8 @@ class IngestReport(BaseModel):
 
     def summary(self) -> str:
         return (f"documents: {self.added} added, {self.updated} updated, {self.removed} removed, "
-                f"{self.unchanged} unchanged; {self.chunks} chunks ({self.embedded_chunks} embedded); "
+                f"{self.unchanged} unchanged; {self.chunks} chunks ({self.embedded_chunks} embedded, "
+                f"{self.multilingual_chunks} multilingual); "
                 f"{len(self.errors)} rejected; {self.seconds:.1f} s")
 
 
@@ -80,6 +82,20 @@ def knowledge_version(hashes: dict[str, str]) -> str:
     return digest[:12]
 
 
+class Pending(BaseModel):
+    """One document to (re)write, and into which of the two dense lists."""
+
+    doc: KnowledgeDoc
+    chunks: list[Chunk]
+    existed: bool
+    english: bool = True
+    multilingual: bool = False
+
+
+def _fresh(state: DocState | None, doc: KnowledgeDoc) -> bool:
+    return state is not None and state.complete and state.doc_hash == doc.content_hash
+
+
 class Ingestor:
     """Bring the store in line with the knowledge folder, the remembered folders and the uploads.
 
@@ -90,12 +106,17 @@ class Ingestor:
     """
 
     def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder, group_chunks: int = 128,
-                 lock: IngestLock | None = None) -> None:
+                 lock: IngestLock | None = None, ml_store: ChromaStore | None = None,
+                 ml_embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.group_chunks = group_chunks
         self.lock = lock or IngestLock(settings.data_dir / "ingest.lock")
+        # The multilingual list (a second store and embedder) is written by the same run; each store is
+        # its own manifest, so a run killed between the two writes of a document heals just that side.
+        self.ml_store = ml_store if ml_embedder is not None else None
+        self.ml_embedder = ml_embedder
 
     def load(self, sources: list[Path], replacing: dict[Path, Path] | None = None) -> tuple[list[KnowledgeDoc], list[DocError]]:
         fp = fingerprint(self.settings)
@@ -172,82 +193,126 @@ class Ingestor:
                 registry.forget(gone)
             report = IngestReport(errors=errors, removed_ids=stale)
             if request.rebuild:
-                self.store.reset()
-                manifest = {}
-            to_write = self._changes(docs, manifest, report)
-            if to_write or stale:
-                self.store.bump_revision()
+                for store in self._stores():
+                    store.reset()
+            self._match_ml_model()
+            manifest = {} if request.rebuild else manifest
+            ml_manifest = self.ml_store.manifest() if self.ml_store is not None else {}
+            to_write = self._plan(docs, manifest, ml_manifest, report)
+            stale_ml = sorted(set(ml_manifest) - current - set(stale))
+            if to_write or stale or stale_ml:
+                self._bump()
             self._write(to_write, report, progress)
             for doc_id in stale:
                 if not request.rebuild:
-                    self.store.delete_doc(doc_id)
+                    for store in self._stores():
+                        store.delete_doc(doc_id)
                 report.removed += 1
+            for doc_id in stale_ml:
+                self.ml_store.delete_doc(doc_id)
             self._finish(docs, report, started)
             return report
-
-    def _changes(self, docs: list[KnowledgeDoc], manifest: dict[str, DocState],
-                 report: IngestReport) -> list[tuple[KnowledgeDoc, list[Chunk], bool]]:
-        """The documents to (re)write; unchanged complete ones are counted and skipped."""
-        to_write: list[tuple[KnowledgeDoc, list[Chunk], bool]] = []
-        for doc in docs:
-            state = manifest.get(doc.meta.id)
-            if state is not None and state.complete and state.doc_hash == doc.content_hash:
-                report.unchanged += 1
-                report.chunks += state.present_chunks
-                continue
-            chunks = chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
-            to_write.append((doc, chunks, state is not None))
-        return to_write
 
     def _finish(self, docs: list[KnowledgeDoc], report: IngestReport, started: float) -> None:
         version = knowledge_version({d.meta.id: d.content_hash for d in docs})
         report.knowledge_version = version
         report.seconds = time.perf_counter() - started
-        self.store.bump_revision({
+        self._bump({
             "knowledge_version": version,
             "last_ingest": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "documents": len(docs),
-            "embedding_model": self.settings.embedding_model,
         })
 
-    def _write(self, to_write: list[tuple[KnowledgeDoc, list[Chunk], bool]], report: IngestReport,
-               progress: Progress | None) -> None:
-        total = sum(len(chunks) for _, chunks, _ in to_write)
+    def _stores(self) -> list[ChromaStore]:
+        return [self.store] + ([self.ml_store] if self.ml_store is not None else [])
+
+    def _bump(self, extra: dict | None = None) -> None:
+        self.store.bump_revision({**extra, "embedding_model": self.settings.embedding_model} if extra else None)
+        if self.ml_store is not None:
+            self.ml_store.bump_revision({**extra, "embedding_model": self.ml_embedder.model_name} if extra else None)
+
+    def _match_ml_model(self) -> None:
+        """Vectors of another model (or size) cannot share a collection: start the list afresh, and
+        record the model before writing, so a run killed after the reset still knows what it holds."""
+        if self.ml_store is None:
+            return
+        name = self.ml_embedder.model_name
+        held = self.ml_store.info().get("embedding_model")
+        if held is not None and held != name:
+            self.ml_store.reset()
+        if held != name:
+            self.ml_store.bump_revision({"embedding_model": name})
+
+    def _plan(self, docs: list[KnowledgeDoc], manifest: dict[str, DocState], ml_manifest: dict[str, DocState],
+              report: IngestReport) -> list[Pending]:
+        to_write: list[Pending] = []
+        for doc in docs:
+            doc_id = doc.meta.id
+            english = not _fresh(manifest.get(doc_id), doc)
+            multilingual = self.ml_store is not None and not _fresh(ml_manifest.get(doc_id), doc)
+            if not english and not multilingual:
+                report.unchanged += 1
+                report.chunks += manifest[doc_id].present_chunks
+                continue
+            chunks = chunk_document(doc, self.settings.chunk_size, self.settings.chunk_overlap)
+            to_write.append(Pending(doc=doc, chunks=chunks, existed=doc_id in manifest or doc_id in ml_manifest,
+                                    english=english, multilingual=multilingual))
+        return to_write
+
+    def _write(self, to_write: list[Pending], report: IngestReport, progress: Progress | None) -> None:
+        total = sum(len(p.chunks) for p in to_write)
         done = 0
         bar = None
         if progress is None and total:
             from tqdm import tqdm
             bar = tqdm(total=total, unit="chunk", desc="embedding", leave=False)
-        group: list[tuple[KnowledgeDoc, list[Chunk], bool]] = []
+        group: list[Pending] = []
 
         def flush() -> None:
             nonlocal done
-            flat = [c for _, chunks, _ in group for c in chunks]
-            vectors = self.embedder.encode([c.embedding_text for c in flat])
-            offset = 0
-            for doc, chunks, existed in group:
-                if existed:
-                    self.store.delete_doc(doc.meta.id)
-                self.store.upsert(chunks, vectors[offset:offset + len(chunks)])
-                offset += len(chunks)
-                if existed:
-                    report.updated += 1
-                else:
-                    report.added += 1
-                report.chunks += len(chunks)
-                report.embedded_chunks += len(chunks)
-            done += len(flat)
+            english = self._vectors(self.embedder, [p for p in group if p.english])
+            multilingual = self._vectors(self.ml_embedder, [p for p in group if p.multilingual])
+            for item in group:
+                if item.english:
+                    self._replace(self.store, item, english.pop(item.doc.meta.id))
+                    report.embedded_chunks += len(item.chunks)
+                if item.multilingual:
+                    self._replace(self.ml_store, item, multilingual.pop(item.doc.meta.id))
+                    report.multilingual_chunks += len(item.chunks)
+                report.updated += item.existed
+                report.added += not item.existed
+                report.chunks += len(item.chunks)
+            done += sum(len(p.chunks) for p in group)
             if bar is not None:
-                bar.update(len(flat))
+                bar.update(sum(len(p.chunks) for p in group))
             if progress is not None:
-                progress(done, total, group[-1][0].meta.id)
+                progress(done, total, group[-1].doc.meta.id)
             group.clear()
 
         for item in to_write:
             group.append(item)
-            if sum(len(c) for _, c, _ in group) >= self.group_chunks:
+            if sum(len(p.chunks) for p in group) >= self.group_chunks:
                 flush()
         if group:
             flush()
         if bar is not None:
             bar.close()
+
+    @staticmethod
+    def _vectors(embedder: Embedder | None, items: list[Pending]) -> dict:
+        """Embed the group's documents in one call; vectors come back per document."""
+        flat = [c.embedding_text for p in items for c in p.chunks]
+        if not flat:
+            return {}
+        vectors = embedder.encode(flat)
+        out, offset = {}, 0
+        for p in items:
+            out[p.doc.meta.id] = vectors[offset:offset + len(p.chunks)]
+            offset += len(p.chunks)
+        return out
+
+    @staticmethod
+    def _replace(store: ChromaStore, item: Pending, vectors) -> None:
+        if item.existed:
+            store.delete_doc(item.doc.meta.id)
+        store.upsert(item.chunks, vectors)

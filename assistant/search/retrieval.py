@@ -7,10 +7,8 @@ calibration between the two lists, which is what makes it robust across corpora.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -23,45 +21,13 @@ from assistant.config import Settings
 from assistant.knowledge.chunking import Chunk
 from assistant.knowledge.documents import FILTER_KEYS
 from assistant.search.embeddings import Embedder
+# tokenize and coverage are imported from here by the composer too: it scores keywords as the index does
+from assistant.search.keywords import add_keywords, coverage, glossary_keywords, tokenize
+from assistant.search.languages import Editions, list_weights, question_language
 from assistant.search.store import ChromaStore, matches, where_clause
-from assistant.text import cjk_share, mmr
+from assistant.text import mmr
 
 Mode = Literal["dense", "bm25", "hybrid"]
-
-STOPWORDS = frozenset(
-    "a an and are as at be but by for if in into is it no not of on or such that the their then there "
-    "these they this to was will with what which who how does do can should i we our my me you your".split()
-)
-CJK_STOP = re.compile("为什么|什么|怎么样|怎么|如何|哪些|哪个|是否|应该|可以|我们|一个|请问|请|是|的|了|吗|呢|和|与|及|在|对|有|我|你|该|应|要")
-WORD = re.compile(r"[a-z0-9]+(?:[+.][a-z0-9]+)*|[\u4e00-\u9fff\u3400-\u4dbf]+")
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    try:
-        import Stemmer
-
-        return Stemmer.Stemmer("english")
-    except ImportError:  # pragma: no cover - PyStemmer is a declared dependency
-        return None
-
-
-def tokenize(text: str) -> list[str]:
-    """English words stemmed, stop words dropped; Chinese runs as characters and bigrams,
-    so '客户细分' matches '细分客户' partly and '客户细分' fully without a Chinese segmenter."""
-    tokens: list[str] = []
-    words: list[str] = []
-    for match in WORD.finditer(text.lower()):
-        piece = match.group(0)
-        if "\u3400" <= piece[0] <= "\u9fff":
-            for run in CJK_STOP.split(piece):
-                tokens.extend(run)
-                tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
-        elif piece not in STOPWORDS:
-            words.append(piece)
-    stemmer = _stemmer()
-    tokens.extend(stemmer.stemWords(words) if stemmer else words)
-    return tokens
 
 
 class RetrievalQuery(BaseModel):
@@ -96,6 +62,8 @@ class ScoredChunk(BaseModel):
     coverage: float = Field(0.0, description="Share of the question's keywords found in the passage.")
     dense_rank: int | None = None
     bm25_rank: int | None = None
+    ml_similarity: float | None = Field(None, description="Cosine under the multilingual model, when that list is on.")
+    ml_rank: int | None = None
 
 
 class BM25Index:
@@ -105,6 +73,7 @@ class BM25Index:
         import bm25s
 
         self.chunks = chunks
+        self.editions = Editions(chunks)
         self._bm25 = bm25s.BM25()
         if chunks:
             self._bm25.index([tokenize(c.embedding_text) or ["∅"] for c in chunks], show_progress=False)
@@ -123,14 +92,6 @@ class BM25Index:
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
-
-
-def coverage(query_tokens: list[str], text: str) -> float:
-    """Keyword evidence that does not depend on the embedding model reading the language."""
-    wanted = set(query_tokens)
-    if not wanted:
-        return 0.0
-    return len(wanted & set(tokenize(text))) / len(wanted)
 
 
 def rrf(ranked_lists: list[list[str]], k: int = 60, weights: list[float] | None = None) -> dict[str, float]:
@@ -158,17 +119,26 @@ def mmr_select(candidates: list[str], relevance: dict[str, float], vectors: dict
 
 
 class HybridRetriever:
-    """One ``run()`` in, ranked passages out; the BM25 side follows the store's revisions."""
+    """One ``run()`` in, ranked passages out; the BM25 side follows the store's revisions.
 
-    def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder, refresh_seconds: float = 1.0) -> None:
+    Three lists are fused: the English model's, the keywords', and (when a multilingual store and
+    embedder are given) the multilingual model's, weighted by how Chinese the question is; then each
+    passage is handed over in the question's language where an edition has it (see languages.py).
+    """
+
+    def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder, refresh_seconds: float = 1.0,
+                 ml_store: ChromaStore | None = None, ml_embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
+        self.ml_store = ml_store if ml_embedder is not None else None
+        self.ml_embedder = ml_embedder
         self.refresh_seconds = refresh_seconds
         self._index: BM25Index | None = None
         self._revision: str | None = None
         self._checked = 0.0
         self._writes_seen = -1
+        self._glossary_loaded = False
         self._lock = threading.Lock()
 
     def keyword_index(self) -> BM25Index:
@@ -181,43 +151,64 @@ class HybridRetriever:
             revision = self.store.revision()
             self._checked = now
             if self._index is None or revision != self._revision or writes != self._writes_seen:
+                if not self._glossary_loaded:  # before the first index: the words decide how text is cut
+                    add_keywords(glossary_keywords(self.settings.rules_dir))
+                    self._glossary_loaded = True
                 self._index = BM25Index(self.store.all_chunks())
                 self._revision, self._writes_seen = revision, writes
             return self._index
 
+    def _lists(self, query: RetrievalQuery, depth: int) -> tuple[dict[str, list[tuple[Chunk, float]]], dict[str, np.ndarray]]:
+        """Each ranked list the mode asks for, and the question's vector under each model."""
+        vecs = {"dense": self.embedder.encode_cached([query.query])[0]}
+        lists: dict[str, list[tuple[Chunk, float]]] = {"dense": [], "keyword": [], "multilingual": []}
+        if query.mode in ("dense", "hybrid"):
+            lists["dense"] = self.store.query(vecs["dense"], depth, where_clause(query.filters))
+            if self.ml_store is not None:
+                vecs["multilingual"] = self.ml_embedder.encode_cached([query.query])[0]
+                lists["multilingual"] = self.ml_store.query(vecs["multilingual"], depth, where_clause(query.filters))
+        if query.mode in ("bm25", "hybrid"):
+            lists["keyword"] = self.keyword_index().search(query.query, depth, query.filters)
+        return lists, vecs
+
     def run(self, query: RetrievalQuery) -> list[ScoredChunk]:
         s = self.settings
-        depth = max(s.candidates, query.k * 3)
-        qvec = self.embedder.encode_cached([query.query])[0]
-        dense: list[tuple[Chunk, float]] = []
-        keyword: list[tuple[Chunk, float]] = []
-        if query.mode in ("dense", "hybrid"):
-            dense = self.store.query(qvec, depth, where_clause(query.filters))
-        if query.mode in ("bm25", "hybrid"):
-            keyword = self.keyword_index().search(query.query, depth, query.filters)
-        chunks: dict[str, Chunk] = {c.id: c for c, _ in keyword}
-        chunks.update({c.id: c for c, _ in dense})
-        dense_weight = 1.0 - 0.9 * cjk_share(query.query)
-        fused = rrf([[c.id for c, _ in dense], [c.id for c, _ in keyword]], s.rrf_k, [dense_weight, 1.0])
+        lists, vecs = self._lists(query, max(s.candidates, query.k * 3))
+        chunks: dict[str, Chunk] = {c.id: c for hits in lists.values() for c, _ in hits}
+        weights = list_weights(query.query)
+        names = [name for name in lists if lists[name]]
+        fused = rrf([[c.id for c, _ in lists[n]] for n in names], s.rrf_k, [weights[n] for n in names])
+        fused = self.keyword_index().editions.prefer(fused, chunks, question_language(query.query), query.filters)
         order = sorted(fused, key=lambda cid: (-fused[cid], cid))
-        similarity = {c.id: sim for c, sim in dense}
         use_mmr = s.mmr if query.mmr is None else query.mmr
         shortlist = order[: max(query.k * 3, query.k)] if use_mmr else order[: query.k]
-        need = [cid for cid in shortlist if cid not in similarity or use_mmr]
-        vectors = self.store.embeddings(need) if need else {}
-        for cid, vec in vectors.items():
-            similarity.setdefault(cid, float(vec @ qvec))
+        similarity, vectors = self._cosines(self.store, lists["dense"], shortlist, vecs["dense"], use_mmr)
+        ml_similarity: dict[str, float] = {}
+        if "multilingual" in vecs:
+            ml_similarity, _ = self._cosines(self.ml_store, lists["multilingual"], shortlist, vecs["multilingual"], False)
         if use_mmr:
             shortlist = mmr_select(shortlist, fused, vectors, query.k, s.mmr_lambda)
-        dense_rank = {c.id: i + 1 for i, (c, _) in enumerate(dense)}
-        bm25_rank = {c.id: i + 1 for i, (c, _) in enumerate(keyword)}
+        rank = {n: {c.id: i + 1 for i, (c, _) in enumerate(hits)} for n, hits in lists.items()}
         q_tokens = tokenize(query.query)
         return [
             ScoredChunk(chunk=chunks[cid], score=fused[cid], similarity=similarity.get(cid, 0.0),
                         coverage=coverage(q_tokens, chunks[cid].embedding_text),
-                        dense_rank=dense_rank.get(cid), bm25_rank=bm25_rank.get(cid))
+                        dense_rank=rank["dense"].get(cid), bm25_rank=rank["keyword"].get(cid),
+                        ml_similarity=ml_similarity.get(cid) if "multilingual" in vecs else None,
+                        ml_rank=rank["multilingual"].get(cid))
             for cid in shortlist
         ]
+
+    @staticmethod
+    def _cosines(store: ChromaStore, hits: list[tuple[Chunk, float]], shortlist: list[str], qvec: np.ndarray,
+                 all_vectors: bool) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+        """Question-passage cosine for the shortlist: from the list where it ranked, else from the store."""
+        similarity = {c.id: sim for c, sim in hits}
+        need = [cid for cid in shortlist if cid not in similarity or all_vectors]
+        vectors = store.embeddings(need) if need else {}
+        for cid, vec in vectors.items():
+            similarity.setdefault(cid, float(vec @ qvec))
+        return similarity, vectors
 
 
 def to_document(hit: ScoredChunk) -> Document:
@@ -226,7 +217,7 @@ def to_document(hit: ScoredChunk) -> Document:
         page_content=c.text, id=c.id,
         metadata={"chunk_id": c.id, "doc_id": c.doc_id, "title": c.title, "section": c.section,
                   "source": c.source, "topics": c.topics, "audience": c.audience, "segments": c.segments,
-                  "score": hit.score, "similarity": hit.similarity},
+                  "language": c.language, "score": hit.score, "similarity": hit.similarity},
     )
 
 

@@ -49,6 +49,7 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "position": chunk.position, "doc_hash": chunk.doc_hash, "doc_chunks": chunk.doc_chunks,
         "source": chunk.source, "review_by": chunk.review_by.isoformat() if chunk.review_by else "",
         "superseded_by": chunk.superseded_by or "",
+        "language": chunk.language, "edition_of": chunk.edition_of or "", "section_index": chunk.section_index,
     }
     if chunk.faq:
         meta["faq"] = json.dumps([f.model_dump() for f in chunk.faq], ensure_ascii=False)
@@ -71,6 +72,8 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         review_by=date.fromisoformat(meta["review_by"]) if meta.get("review_by") else None,
         superseded_by=meta.get("superseded_by") or None,
         faq=[FaqItem.model_validate(f) for f in json.loads(meta["faq"])] if meta.get("faq") else [],
+        language=meta.get("language") or "en", edition_of=meta.get("edition_of") or None,
+        section_index=int(meta.get("section_index", 0)),
     )
 
 

@@ -1,0 +1,122 @@
+"""Keywords for the BM25 list: English words stemmed, Chinese cut into words by jieba.
+
+Why a segmenter: Chinese has no spaces, and character bigrams alone both miss words ('包商银行' is
+three bigrams, none of them the bank's name) and invent false ones across word borders. jieba ships its
+dictionary in the wheel; the glossary's Chinese terms are added to it, so '包商银行', '一户一策' and
+'供应链金融' are single keywords. The segmenter is built on first Chinese text, never at import, and
+says nothing (jieba logs its dictionary build at DEBUG to stderr by default).
+
+    tokenize("风险经理从包商银行的倒闭中学到什么")   # ['风险', '经理', '包商银行', '倒闭', '学到']
+    add_keywords(glossary_keywords(Path("knowledge/data")))
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+STOPWORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there "
+    "these they this to was will with what which who how does do can should i we our my me you your".split()
+)
+CJK_STOPWORDS = frozenset(
+    "为什么 什么 怎么样 怎么 如何 哪些 哪个 哪 是否 应该 可以 能否 能 我们 我 你 你们 他 她 它 他们 一个 请问 请 "
+    "是 的 了 吗 呢 吧 啊 和 与 及 或 在 对 有 该 应 要 会 从 把 被 让 给 向 就 都 也 还 而 并 等 中 之 其 这 那 这些 "
+    "那些 这个 那个 以及 还是 或者 如果 因为 所以 但是 可能 需要 哪里 多少 几 个 吗 么".split()
+)
+WORD = re.compile(r"[a-z0-9]+(?:[+.][a-z0-9]+)*|[\u4e00-\u9fff\u3400-\u4dbf]+")
+CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]{2,}")
+
+_lock = threading.Lock()
+_added: set[str] = set()
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    try:
+        import Stemmer
+
+        return Stemmer.Stemmer("english")
+    except ImportError:  # pragma: no cover - PyStemmer is a declared dependency
+        return None
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    """jieba's tokenizer with its bundled dictionary, loaded once and quietly. Its dictionary cache
+    goes to the system temp folder (jieba's default), never into the working tree."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    segmenter = jieba.Tokenizer()
+    segmenter.initialize()
+    return segmenter
+
+
+def add_keywords(terms: list[str]) -> int:
+    """Teach the segmenter whole words (the glossary's Chinese terms); returns how many were new.
+
+    Only the Chinese runs of a term are added ('1+N 模式' adds '模式'), since only those reach jieba.
+    Call it before building an index: words added later change how new text is cut.
+    """
+    runs = {run for term in terms for run in CJK_RUN.findall(term or "")}
+    with _lock:
+        new = sorted(runs - _added)
+        if new:
+            segmenter = _segmenter()
+            for word in new:
+                segmenter.add_word(word)  # jieba picks a frequency high enough to keep the word whole
+            _added.update(new)
+    return len(new)
+
+
+def glossary_keywords(rules_dir: Path) -> list[str]:
+    """The Chinese names in the glossary (glossary.yaml or glossary_parts/*.yaml). A missing or broken
+    glossary costs keywords, not answers: it is logged and retrieval goes on without it."""
+    files = [rules_dir / "glossary.yaml"]
+    if not files[0].exists():
+        parts = rules_dir / "glossary_parts"
+        files = sorted(parts.glob("*.yaml")) if parts.is_dir() else []
+    terms: list[str] = []
+    for path in files:
+        try:
+            entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        except (OSError, yaml.YAMLError) as exc:
+            log.warning("glossary %s not read for keywords: %s", path, str(exc).splitlines()[0])
+            continue
+        terms.extend(str(e["zh"]) for e in entries if isinstance(e, dict) and e.get("zh"))
+    return terms
+
+
+def _chinese(run: str) -> list[str]:
+    return [w for w in _segmenter().lcut(run, HMM=True) if w.strip() and w not in CJK_STOPWORDS]
+
+
+def tokenize(text: str) -> list[str]:
+    """English words stemmed with stop words dropped; Chinese runs cut into words by jieba."""
+    tokens: list[str] = []
+    words: list[str] = []
+    for match in WORD.finditer(text.lower()):
+        piece = match.group(0)
+        if "\u3400" <= piece[0] <= "\u9fff":
+            tokens.extend(_chinese(piece))
+        elif piece not in STOPWORDS:
+            words.append(piece)
+    stemmer = _stemmer()
+    tokens.extend(stemmer.stemWords(words) if stemmer else words)
+    return tokens
+
+
+def coverage(query_tokens: list[str], text: str) -> float:
+    """Keyword evidence that does not depend on the embedding model reading the language."""
+    wanted = set(query_tokens)
+    if not wanted:
+        return 0.0
+    return len(wanted & set(tokenize(text))) / len(wanted)

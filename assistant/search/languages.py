@@ -1,0 +1,82 @@
+"""Which language a question is in, how much each ranked list counts for it, and which edition answers.
+
+A Chinese question should be answered from the Chinese edition of a document and an English question
+from the English one; an edition keeps its original's sections in the same order, so a passage has a
+counterpart in the other language: same family (the original's id), same section ordinal. Retrieval
+finds a passage in whichever language ranks it and then hands the reader the counterpart in their
+own language; where there is none (a bank's Chinese memo, a document not yet translated), the
+passage stays in its own language and says so (``chunk.language``).
+
+    editions = Editions(chunks)
+    fused = editions.prefer(fused, by_id, question_language("风险经理学什么"))
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Literal
+
+from assistant.knowledge.chunking import Chunk
+from assistant.search.store import matches
+from assistant.text import cjk_share, is_chinese
+
+Language = Literal["en", "zh"]
+
+# A question this Chinese or more is answered in Chinese (the share of its letters that are Chinese).
+CHINESE_QUESTION = 0.3
+# Any real share of Chinese means the English model misses words: the multilingual model reads it.
+MIXED_QUESTION = 0.1
+
+# RRF weights of the three lists at the two ends of the language scale, interpolated by cjk_share.
+# The English model reads nothing of a Chinese question; the multilingual list is worth less than the
+# English one for an English question (golden v2: USE alone finds fewer English sections than MiniLM).
+WEIGHTS_EN = {"dense": 1.0, "keyword": 1.0, "multilingual": 0.5}
+WEIGHTS_ZH = {"dense": 0.1, "keyword": 1.0, "multilingual": 1.0}
+
+
+def question_language(text: str) -> Language:
+    return "zh" if is_chinese(text, CHINESE_QUESTION) else "en"
+
+
+def reads_chinese(text: str) -> bool:
+    """True when the English model would miss words of the text: Chinese or mixed."""
+    return cjk_share(text) >= MIXED_QUESTION
+
+
+def list_weights(text: str) -> dict[str, float]:
+    share = cjk_share(text)
+    return {name: WEIGHTS_EN[name] + (WEIGHTS_ZH[name] - WEIGHTS_EN[name]) * share for name in WEIGHTS_EN}
+
+
+class Editions:
+    """Passages grouped by (family, section ordinal, language), to find a passage's counterpart."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        groups: dict[tuple[str, int, str], list[Chunk]] = defaultdict(list)
+        for chunk in chunks:
+            groups[(chunk.family, chunk.section_index, chunk.language)].append(chunk)
+        self._groups = {key: sorted(group, key=lambda c: c.position) for key, group in groups.items()}
+
+    def counterpart(self, chunk: Chunk, language: str, filters: dict[str, str] | None = None) -> Chunk | None:
+        """The passage of the other edition at the same place: the same section, and within a section
+        cut into several passages, the one at the same relative position."""
+        if chunk.language == language:
+            return chunk
+        theirs = [c for c in self._groups.get((chunk.family, chunk.section_index, language), []) if matches(c, filters)]
+        if not theirs:
+            return None
+        mine = self._groups.get((chunk.family, chunk.section_index, chunk.language), [chunk])
+        index = next((i for i, c in enumerate(mine) if c.id == chunk.id), 0)
+        return theirs[min(index * len(theirs) // max(len(mine), 1), len(theirs) - 1)]
+
+    def prefer(self, fused: dict[str, float], chunks: dict[str, Chunk], language: str,
+               filters: dict[str, str] | None = None) -> dict[str, float]:
+        """Move every passage's score to its counterpart in ``language`` where one exists; a passage
+        found in both editions keeps the better of the two scores, not their sum, so a translated
+        document does not outrank an untranslated one just for being there twice."""
+        out: dict[str, float] = {}
+        for cid, score in fused.items():
+            target = self.counterpart(chunks[cid], language, filters) or chunks[cid]
+            chunks.setdefault(target.id, target)
+            out[target.id] = max(out.get(target.id, 0.0), score)
+        return out

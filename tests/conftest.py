@@ -13,7 +13,8 @@ import pytest
 
 from assistant.answers.advisor import Advisor
 from assistant.config import Settings
-from assistant.search.ingest import Ingestor, SourceRegistry
+from assistant.search.ingest import Ingestor
+from assistant.search.sources import SourceRegistry
 from assistant.knowledge.chunking import chunk_document
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,8 @@ import pytest
 
 from assistant.answers.advisor import AskRequest
 from assistant.errors import InputError
-from assistant.search.retrieval import AdvisorRetriever, RetrievalQuery, rrf, tokenize
+from assistant.search.retrieval import AdvisorRetriever, RetrievalQuery, rrf
+from assistant.search.keywords import tokenize
 
 
 def test_rrf_rewards_agreement_between_lists():

@@ -15,14 +15,8 @@ from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.plugins import PluginError, Registry, default_registry
 from assistant.search.embeddings import Embedder
-from assistant.search.ingest import (
-    IngestLock,
-    Ingestor,
-    IngestReport,
-    IngestRequest,
-    Notice,
-    Progress,
-)
+from assistant.search.sources import IngestLock
+from assistant.search.ingest import Ingestor, IngestReport, IngestRequest, Notice, Progress
 from assistant.search.retrieval import (
     HybridRetriever,
     Mode,

@@ -25,7 +25,8 @@ from assistant.answers.sections import ChunkSource, Library, LibraryCache, Passa
 from assistant.answers.trimming import MAX_WORDS, MIN_WORDS, prefers, render, select_units, usable
 from assistant.config import Settings
 from assistant.search.embeddings import Embedder
-from assistant.search.retrieval import ScoredChunk, tokenize
+from assistant.search.retrieval import ScoredChunk
+from assistant.search.keywords import tokenize
 from assistant.text import is_chinese, label, split_sentences
 
 __all__ = ["MARKUP", "Answer", "Citation", "Composer", "ExtractiveComposer", "clean_sentence", "not_found"]

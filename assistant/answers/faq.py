@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from assistant.answers.gate import Embeds
 from assistant.answers.sections import Passage
 from assistant.knowledge.documents import FaqItem
-from assistant.search.retrieval import tokenize
+from assistant.search.keywords import tokenize
 from assistant.text import is_chinese
 
 FAQ_SIMILARITY = 0.72

@@ -27,7 +27,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from assistant.answers.sections import Library
-from assistant.search.retrieval import STOPWORDS, ScoredChunk, tokenize
+from assistant.search.keywords import STOPWORDS, tokenize
+from assistant.search.retrieval import ScoredChunk
 from assistant.text import is_chinese
 
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+\-]*[A-Za-z0-9]|[A-Za-z]")

@@ -23,9 +23,9 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from assistant.answers.compose import clean_sentence
+from assistant.answers.blocks import clean_sentence
 from assistant.search.embeddings import Embedder
-from assistant.search.retrieval import coverage, tokenize
+from assistant.search.keywords import coverage, tokenize
 from assistant.text import cjk_share, split_sentences
 
 DEFAULT_THRESHOLD = 0.55

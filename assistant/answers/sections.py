@@ -24,7 +24,8 @@ from datetime import date
 from assistant.answers.blocks import Block, parse_blocks
 from assistant.knowledge.chunking import Chunk
 from assistant.knowledge.documents import FaqItem
-from assistant.search.retrieval import ScoredChunk, tokenize
+from assistant.search.retrieval import ScoredChunk
+from assistant.search.keywords import tokenize
 from assistant.text import label
 
 ChunkSource = Callable[[], list[Chunk]]

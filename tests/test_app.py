@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from gradio_client import Client
 
+from assistant.governance.audit import AuditStore
 from assistant.governance.auth import hash_password
 
 from .appserver import running_app
@@ -96,10 +97,14 @@ def test_logs_hold_no_question_or_profile_text(app_url):
 
 
 def test_login_is_required_for_ui_and_api_when_configured(tmp_path):
+    """And once signed in, every API call is audited under the user; the app's download folder (plans
+    name clients) is gone when the app stops."""
     users = tmp_path / "users.yaml"
     users.write_text(f"users:\n  - username: li\n    password_hash: '{hash_password('s3cret-pass')}'\n    role: manager\n")
     knowledge = make_knowledge(tmp_path / "knowledge", ["coverage-team-models"])
-    with running_app(knowledge, tmp_path / "data", {"ADVISOR_AUTH_FILE": str(users)}) as (url, _, _):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    with running_app(knowledge, tmp_path / "data", {"ADVISOR_AUTH_FILE": str(users), "TMPDIR": str(temp)}) as (url, _, _):
         import urllib.error
         import urllib.request
         with pytest.raises(Exception):
@@ -110,4 +115,14 @@ def test_login_is_required_for_ui_and_api_when_configured(tmp_path):
             urllib.request.urlopen(url + "gradio_api/info")
         assert info.value.code in (401, 403)
         client = Client(url, auth=("li", "s3cret-pass"), verbose=False)
-        assert client.predict("What is one client one policy?", 3, None, api_name="/ask")["grounded"]
+        answer = client.predict("What is one client one policy?", 3, None, api_name="/ask")
+        assert answer["grounded"]
+        client.predict(profile("p01-micro-business"), api_name="/classify")
+        plan = client.predict(profile("p10-affluent-family"), api_name="/plan")
+        assert len(list(temp.glob("advisor-downloads-*"))) == 1  # the app's download folder is under TMPDIR
+    store = AuditStore(tmp_path / "data" / "audit.sqlite3")
+    records = {r.kind: r for r in store.recent(10)}
+    assert set(records) == {"answer", "classify", "plan"}
+    assert all(r.user == "li" and r.status == "completed" for r in records.values()), [(r.kind, r.user) for r in records.values()]
+    assert records["answer"].id == answer["audit_id"] and records["plan"].id == plan["plan"]["audit_id"]
+    assert not list(temp.glob("advisor-downloads-*")), "the download folder outlived the app"

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from assistant.answers.advisor import Advisor, AskRequest
-from assistant.governance.audit import AuditRecord, ChunkRef, PostgresAuditStore
+from assistant.governance.audit import AuditRecord, AuditUnavailable, ChunkRef, PostgresAuditStore
 from assistant.errors import InputError
 from assistant.governance.service import Governance
 from assistant.clients.profiles import load_profiles
@@ -39,19 +39,34 @@ def test_answers_and_plans_are_audited_in_postgres_and_replay(pg_url, make_setti
     assert governance.show(answer.audit_id).user == "li"
     assert governance.show(plan.audit_id).inputs["profile"]["name"].startswith("[masked]")
     assert governance.replay(answer.audit_id).same and governance.replay(plan.audit_id).same
+    with psycopg.connect(pg_url) as conn:
+        started = conn.execute("select record from audit where id = %s", (answer.audit_id,)).fetchone()[0]
+        completed = conn.execute("select status from audit_completion where id = %s", (answer.audit_id,)).fetchone()[0]
+    assert '"status":"started"' in started and completed == "completed"
+    assert governance.show(answer.audit_id).status == "completed"
+    stream = governance.ask_stream(AskRequest(question="What does one client, one policy mean?"), user="li")
+    next(stream)
+    pending = governance.audit.recent(1)[0]
+    assert pending.status == "started"
+    stream.close()
+    assert governance.show(pending.id).status == "interrupted"
     assert not settings.audit_path.exists()  # nothing went to SQLite
 
 
 def test_postgres_trail_is_append_only(pg_url):
     store = PostgresAuditStore(pg_url)
-    audit_id = store.add(record(0))
-    with psycopg.connect(pg_url) as conn:
-        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
-            conn.execute("update audit set kind = 'plan' where id = %s", (audit_id,))
-    with psycopg.connect(pg_url) as conn:
-        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
-            conn.execute("delete from audit")
-    assert store.get(audit_id).kind == "answer"
+    audit_id = store.add(record(0).model_copy(update={"status": "started"}))
+    store.complete(store.get(audit_id).model_copy(update={"status": "completed"}))
+    for table in ("audit", "audit_completion"):
+        with psycopg.connect(pg_url) as conn:
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                conn.execute(f"update {table} set record = 'x' where id = %s", (audit_id,))
+        with psycopg.connect(pg_url) as conn:
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                conn.execute(f"delete from {table}")
+    assert store.get(audit_id).kind == "answer" and store.get(audit_id).status == "completed"
+    with pytest.raises(AuditUnavailable):  # a second completion is refused too
+        store.complete(store.get(audit_id))
 
 
 def test_concurrent_writers_and_starters_lose_nothing(pg_url):

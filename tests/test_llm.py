@@ -159,9 +159,9 @@ def test_the_model_saying_the_passages_do_not_answer_gives_the_not_found_answer(
     assert answer.answer.startswith("The knowledge base has no passage that answers this question.")
 
 
-def test_low_relevance_answers_not_found_without_calling_the_model(settings, embedder):
+def test_low_relevance_answers_not_found_without_calling_the_model(settings, embedder, hits):
     model = scripted(GOOD)
-    answer = compose(settings, embedder, model, make_hits(similarity=0.05, coverage=0.0))
+    answer = LLMComposer(settings, embedder, model).compose("What will the weather be in Lanzhou tomorrow?", hits)
     assert model.seen == [] and not answer.grounded and answer.citations == []
 
 

@@ -126,3 +126,34 @@ def test_login_is_required_for_ui_and_api_when_configured(tmp_path):
     assert all(r.user == "li" and r.status == "completed" for r in records.values()), [(r.kind, r.user) for r in records.values()]
     assert records["answer"].id == answer["audit_id"] and records["plan"].id == plan["plan"]["audit_id"]
     assert not list(temp.glob("advisor-downloads-*")), "the download folder outlived the app"
+
+
+def small_book(path) -> str:
+    """A 200-client book in the UCI layout with a few overdrawn clients and two bad rows."""
+    rows = ['"age";"job";"marital";"education";"default";"balance";"housing";"loan";"contact";"day";"month";"duration";'
+            '"campaign";"pdays";"previous";"poutcome";"y"']
+    for i in range(200):
+        rows.append(f'{22 + (i * 7) % 60};"{("admin.", "management", "retired")[i % 3]}";"single";"tertiary";"no";'
+                    f'{(i * 613) % 12000 - 1500};"{"yes" if i % 2 else "no"}";"no";"cellular";5;"may";100;{1 + (i * 5) % 9};'
+                    f'{-1 if i % 5 else 40 + i};{0 if i % 5 else 1 + i % 3};"unknown";"{"yes" if i % 7 == 0 else "no"}"')
+    rows.insert(50, 'old;"admin.";"single";"tertiary";"no";100;"no";"no";"cellular";5;"may";100;1;-1;0;"unknown";"no"')
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_segment_endpoint_takes_a_file_and_returns_cited_segments(app_url, tmp_path):
+    from gradio_client import handle_file
+
+    client = Client(app_url[0], verbose=False)
+    report = client.predict(handle_file(small_book(tmp_path / "book.csv")), None, None, api_name="/segment")
+    assert report["rows"] == 201 and report["rejected"] == 1 and report["segmented"] == 200
+    labels = [s["label"] for s in report["segments"]]
+    assert len(set(labels)) == len(labels) and report["segments"][0]["risk"]
+    assert report["stability_ari"] > 0 and report["clustering"]["scores"]
+    assert any(c for s in report["segments"] for c in s["service_model"]["citations"])
+    assert report["files"]["report"] == "segment_report.docx" and "| # | Segment |" in report["markdown"]
+    fixed = client.predict(handle_file(small_book(tmp_path / "again.csv")), None, 3, api_name="/segment")
+    assert fixed["k"] == 3
+    (tmp_path / "notes.txt").write_text("name,city\nWang,Baotou\n", encoding="utf-8")
+    with pytest.raises(Exception, match="must name at least the 'age' and 'aum'"):
+        client.predict(handle_file(str(tmp_path / "notes.txt")), None, None, api_name="/segment")

@@ -69,12 +69,15 @@ def to_markdown(report: BookReport, with_actions: bool = True) -> str:
         escape = [[cell.replace("|", "/") for cell in row] for row in rows]
         return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in escape])
 
+    numbers = _numbering(report)
     head = SEGMENT_HEAD if with_actions else SEGMENT_HEAD[:5]
-    rows = [r if with_actions else r[:5] for r in segment_rows(report)]
+    rows = [r if with_actions else r[:5] for r in segment_rows(report, numbers)]
     parts = [headline(report), "", table(head, rows)]
     if report.rfm.quadrants:
         parts += ["", f"Value-potential matrix (potential: {report.rfm.potential_source}):", "",
-                  table(QUADRANT_HEAD, quadrant_rows(report))]
+                  table(QUADRANT_HEAD, quadrant_rows(report, numbers))]
+    if numbers and with_actions:
+        parts += ["", "Sources: " + " · ".join(f"[{n}] {source_label(c.title, c.section)} (`{c.doc_id}`)" for n, c in numbers.values())]
     return "\n".join(parts) + "\n"
 
 

@@ -128,7 +128,7 @@ class BookTab:
 
     def build(self) -> None:
         with gr.Tab("Book", id="book"):
-            gr.Markdown("### Segment a book of clients\n" + LIMITS_TEXT)
+            gr.Markdown("### Segment a book of clients\n" + LIMITS_TEXT, elem_id="book-limits")
             with gr.Row():
                 with gr.Column(scale=2):
                     upload = gr.File(label="Client book (CSV or Excel)", file_types=[".csv", ".txt", ".xlsx"], type="filepath",

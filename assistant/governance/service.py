@@ -19,13 +19,13 @@ from assistant.answers.advisor import Advisor, AskRequest
 from assistant.answers.compose import Answer
 from assistant.answers.llm import AnswerChunk, stream_answer
 from assistant.clients.plans import Plan, PlanDrafter
-from assistant.clients.situation.advice import ClientAdvisor
-from assistant.clients.situation.state import ClientReply, ClientState
 from assistant.clients.profiles import (
     EnterpriseProfile,
     IndividualProfile,
     validate_profile,
 )
+from assistant.clients.situation.advice import ClientAdvisor
+from assistant.clients.situation.state import ClientReply, ClientState
 from assistant.errors import InputError
 from assistant.governance.audit import (
     AuditRecord,

@@ -122,3 +122,35 @@ def test_twelve_example_profiles_across_the_segments():
 def test_tier_table_matches_the_segment_vocabulary():
     data = yaml.safe_load((KNOWLEDGE / "data" / "retail_tiers.yaml").read_text(encoding="utf-8"))
     assert [t["id"] for t in data["tiers"]] == ["mass-retail", "affluent", "wealth", "private-banking"]
+
+
+# --- knowledge base v2: dated, current, one source of truth --------------------------------------
+
+def test_every_document_is_dated_and_none_is_overdue_today():
+    from datetime import date
+
+    for doc in DOCS.values():
+        meta = doc.meta
+        assert meta.effective_date is not None and meta.review_by is not None, f"{meta.id}: give it effective_date and review_by"
+        assert meta.review_by > date.today(), f"{meta.id}: review_by {meta.review_by} has passed; review it"
+        assert meta.effective_date <= meta.review_by, meta.id
+
+
+def test_glossary_has_no_duplicate_terms_in_either_language():
+    import collections
+
+    entries = yaml.safe_load((KNOWLEDGE / "data" / "glossary.yaml").read_text(encoding="utf-8"))
+    for field in ("term", "zh"):
+        counts = collections.Counter(e[field].strip().casefold() for e in entries)
+        assert not [t for t, n in counts.items() if n > 1], f"duplicate {field}: {[t for t, n in counts.items() if n > 1]}"
+
+
+def test_life_stage_document_states_the_rule_table_bounds():
+    """The classifier's table is the one source of truth: the document that explains it states its bounds."""
+    table = yaml.safe_load((KNOWLEDGE / "data" / "life_stages.yaml").read_text(encoding="utf-8"))
+    text = DOCS[table["doc"]].body
+    for stage in table["stages"]:
+        assert stage["name"] in text, f"the document does not name the stage {stage['name']!r}"
+        for bound in ("min_age", "max_age"):
+            if bound in stage["when"]:
+                assert str(stage["when"][bound]) in text, f"{stage['name']}: {bound} {stage['when'][bound]} is not in the document"

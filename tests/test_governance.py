@@ -156,8 +156,8 @@ def test_no_answer_is_shown_when_the_audit_trail_cannot_be_written(governance, t
         Governance(broken).ask(AskRequest(question="How is RAROC calculated?"))
     with pytest.raises(AuditUnavailable, match="the plan is not shown"):
         Governance(broken).plan(profile("p08-mass-retail"))
-    messages, _, _, error, _, last = next(AskTab(AppContext(broken)).ask_stream(
-        "How is RAROC calculated?", [], [], "any", "any", "any", None))
+    messages, _, _, error, _, last, *_client = next(AskTab(AppContext(broken)).ask_stream(
+        "How is RAROC calculated?", [], [], None, "any", "any", "any", None))
     assert messages == [] and last is None and "not shown because its audit record" in error
     env = {"ADVISOR_KNOWLEDGE_DIR": str(governance.settings.knowledge_dir), "ADVISOR_DATA_DIR": str(governance.settings.data_dir),
            "ADVISOR_AUDIT_DB": str(blocked / "audit.sqlite3")}

@@ -248,3 +248,14 @@ def test_without_a_library_the_composer_still_answers_from_the_hits(advisor):
     question = "How is RAROC calculated?"
     answer = composer.compose(question, advisor.retrieve(AskRequest(question=question)))
     assert answer.grounded and "RAROC" in answer.answer
+
+
+def test_a_chat_follow_up_is_answered_in_the_new_shape(advisor):
+    from assistant.interfaces.chat import Turn, standalone_query
+
+    history = [Turn(role="user", content="How should each retail tier be served?")]
+    query = standalone_query("And for private banking clients?", history)
+    answer = advisor.ask(query)
+    assert query.startswith("How should each retail tier be served?") and answer.grounded
+    assert answer.citations[0].doc_id == "retail-tier-scheme" and "private" in answer.answer.lower()
+    assert re.search(r"\[\d+\]\s*\|?\s*$", answer.answer)

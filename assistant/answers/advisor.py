@@ -195,10 +195,10 @@ class Advisor:
         return None
 
     def warm_up(self) -> int:
-        """Load the model, build the keyword index and embed the quotable units and the passages'
-        labelled texts (the relevance gate reads those) once."""
+        """Load the model, build the keyword index and embed once what answers read: the passages'
+        labelled texts (the relevance gate), the FAQ questions and every quotable unit."""
         chunks = self.retriever.keyword_index().chunks
-        self.embedder.encode_cached([c.embedding_text for c in chunks])
+        self.embedder.encode_cached([c.embedding_text for c in chunks] + [q for c in chunks for f in c.faq for q in f.q])
         extractive = getattr(self.composer, "extractive", self.composer)
         return extractive.warm([c.text for c in chunks]) if hasattr(extractive, "warm") else 0
 

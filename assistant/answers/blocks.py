@@ -36,7 +36,7 @@ DEPENDENT = re.compile(
     re.I,
 )
 ZH_DEPENDENT = re.compile(r"^(?:这些|这种|这类|这个|这是|这|那些|那种|其|该|此|它们?|他们|她们|上述|前者|后者|因此|所以|但是?|不过|同时|此外|另外|而且)")
-LABEL_LEAD = re.compile(r"^[A-Z][\w'’\- ]{0,24}:\s*$|^(?:its|their|his|her)\s+\w+:", re.I)
+LABEL_LEAD = re.compile(r"^(?:its|their|his|her)\s+[\w\- ]{1,20}:", re.I)
 
 # A sentence about the knowledge base or the thesis as a text, not about banking.
 META = re.compile(

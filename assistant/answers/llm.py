@@ -41,7 +41,6 @@ from assistant.answers.grounding import (
     SentenceStream,
     normalise,
 )
-from assistant.answers.sections import ChunkSource, shaped_hits
 from assistant.answers.prompting import (
     ProfileData,
     build_messages,
@@ -49,6 +48,7 @@ from assistant.answers.prompting import (
     prompt_secrets,
     prompt_version,
 )
+from assistant.answers.sections import ChunkSource, shaped_hits
 from assistant.config import Settings
 from assistant.errors import AdvisorError, InputError
 from assistant.plugins import PluginError, Registry, default_registry

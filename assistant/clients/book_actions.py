@@ -155,8 +155,10 @@ def recommend(traits: list[Trait], tier: str, mean_age: float, rules: RuleBook, 
     plays = [actions.play(t.key) for t in traits]
     plays = [p for p in plays if p is not None]
     plays.sort(key=lambda p: not p.risk)  # stable: risk plays first, the rest by trait strength
-    if not plays:
-        raise RulesError(f"book_actions.yaml has no play for any of {[t.key for t in traits]}")
+    if not plays:  # nothing sets the segment apart (a tiny or uniform book): the tier's own play
+        tier_play = rules.playbook.segment(tier)
+        plays = [Play(when="balance:high", headline=f"Serve as {tier_play.label.lower()}", service=tier_play.service_model,
+                      needs=tier_play.expected_needs, actions=tier_play.next_steps.d30[:2], doc=tier_play.docs[0])]
     lead, second = plays[0], (plays[1] if len(plays) > 1 else None)
     used = [lead] + ([second] if second else [])
     stage = life_stage_of(mean_age)

@@ -86,12 +86,15 @@ def _table(doc, head: list[str], rows: list[list[str]], widths_cm: list[float]) 
 
     table = doc.add_table(rows=1, cols=len(head))
     table.style = "Light Grid Accent 1"
+    table.autofit = False  # fixed layout: Word and LibreOffice keep the widths below
     for cell, text in zip(table.rows[0].cells, head):
         cell.text = text
     for row in rows:
         cells = table.add_row().cells
         for cell, text in zip(cells, row):
             cell.text = text
+    for column, width in zip(table.columns, widths_cm):
+        column.width = Cm(width)
     for row in table.rows:
         for cell, width in zip(row.cells, widths_cm):
             cell.width = Cm(width)
@@ -124,7 +127,7 @@ def to_docx(report: BookReport, today: date | None = None) -> bytes:
         _table(doc, QUADRANT_HEAD, quadrant_rows(report, numbers), [4.6, 2.0, 2.0, 1.6, 17.4])
     chart = report.files.get("profile_chart")
     if chart and Path(chart).exists():
-        doc.add_picture(chart, height=Cm(5.2))
+        doc.add_picture(chart, height=Cm(min(6.0, 1.5 + 0.8 * len(report.segments))))
     sources = "  ".join(f"[{n}] {source_label(c.title, c.section)}" for n, c in numbers.values())
     tail = doc.add_paragraph()
     run = tail.add_run((f"Sources: {sources}  " if sources else "") + NOTE)

@@ -15,6 +15,8 @@ import pandas as pd
 from pydantic import BaseModel, Field
 from scipy.stats import rankdata
 
+from assistant.clients.plans import PlanCitation
+
 QUADRANTS = {  # (current high, potential high) -> id
     (True, True): "keep-and-grow", (False, True): "develop", (True, False): "maintain", (False, False): "reduce-cost",
 }
@@ -36,7 +38,7 @@ class QuadrantSummary(BaseModel):
     rfm_labels: dict[str, int]
     call_this_week: int
     strategy: str = ""
-    citations: list = Field(default_factory=list)
+    citations: list[PlanCitation] = Field(default_factory=list)
 
 
 class RfmResult(BaseModel):
@@ -71,12 +73,15 @@ def _bounds(values: np.ndarray, scores: np.ndarray) -> list[list[float] | None]:
     return out
 
 
-def rfm_label(r: np.ndarray, f: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """The KB's typical RFM labels; the cell, not the total, drives them (customer D in the worked example)."""
+def rfm_label(r: np.ndarray, f: np.ndarray, m: np.ndarray, never: np.ndarray | None = None) -> np.ndarray:
+    """The KB's typical RFM labels; the cell, not the total, drives them (customer D in the worked example).
+    'At risk' and 'Hibernating' mean activity that lapsed, so a client with no recency at all ('never')
+    gets neither."""
+    lapsed = (r <= 2) & (~never if never is not None else True)
     label = np.full(len(r), "Middle", dtype=object)
     label[(f >= 4) & (m <= 2)] = "Loyal but small"
-    label[(r <= 2) & (f <= 2) & (m <= 2)] = "Hibernating"
-    label[(r <= 2) & ((f >= 4) | (m >= 4))] = "At risk"
+    label[lapsed & (f <= 2) & (m <= 2)] = "Hibernating"
+    label[lapsed & ((f >= 4) | (m >= 4))] = "At risk"
     label[(r >= 4) & (f >= 4) & (m >= 4)] = "Champions"
     return label
 
@@ -107,7 +112,7 @@ def score_rfm(feats: pd.DataFrame, settings: RfmSettings | None = None) -> tuple
     code = (out["R"].to_numpy(dtype=np.int32) - 1) * 25 + (out["F"].to_numpy(dtype=np.int32) - 1) * 5 + out["M"].to_numpy(dtype=np.int32) - 1
     out["rfm_cell"] = np.array(names, dtype=object)[code]  # a lookup, not a million string joins
     out["rfm_score"] = np.round(out[used].to_numpy(dtype=float) @ (weights / weights.sum()), 2)
-    out["rfm_label"] = rfm_label(out["R"].to_numpy(), out["F"].to_numpy(), out["M"].to_numpy())
+    out["rfm_label"] = rfm_label(out["R"].to_numpy(), out["F"].to_numpy(), out["M"].to_numpy(), np.isnan(recency) & has_r)
     out.loc[dormant, "rfm_label"] = "Dormant"
     out["dormant"] = dormant
     return out, RfmResult(measures=used, cuts=cuts, dormant=int(dormant.sum()), matrix=False)

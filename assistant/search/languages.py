@@ -27,11 +27,13 @@ CHINESE_QUESTION = 0.3
 # Any real share of Chinese means the English model misses words: the multilingual model reads it.
 MIXED_QUESTION = 0.1
 
-# RRF weights of the three lists at the two ends of the language scale, interpolated by cjk_share.
-# The English model reads nothing of a Chinese question; the multilingual list is worth less than the
-# English one for an English question (golden v2: USE alone finds fewer English sections than MiniLM).
-WEIGHTS_EN = {"dense": 1.0, "keyword": 1.0, "multilingual": 0.5}
-WEIGHTS_ZH = {"dense": 0.1, "keyword": 1.0, "multilingual": 1.0}
+# RRF weights of the three lists at the two ends of the language scale, interpolated by cjk_share;
+# chosen on golden v2 (bench/multilingual.py sweep, figures in docs/readme/chinese.md). The English model
+# reads nothing of a Chinese question. The multilingual model (USE) places fewer questions in the right
+# section than MiniLM in English and than jieba keywords over the Chinese editions in Chinese, but finds
+# the right document more often: a quarter and a half of a vote respectively.
+WEIGHTS_EN = {"dense": 1.0, "keyword": 1.0, "multilingual": 0.25}
+WEIGHTS_ZH = {"dense": 0.1, "keyword": 1.0, "multilingual": 0.5}
 
 
 def question_language(text: str) -> Language:
@@ -46,6 +48,23 @@ def reads_chinese(text: str) -> bool:
 def list_weights(text: str) -> dict[str, float]:
     share = cjk_share(text)
     return {name: WEIGHTS_EN[name] + (WEIGHTS_ZH[name] - WEIGHTS_EN[name]) * share for name in WEIGHTS_EN}
+
+
+def for_reach(fused: dict[str, float], chunks: dict[str, Chunk], language: str, weights: dict[str, float],
+              ranked: dict[str, set[str]]) -> dict[str, float]:
+    """Score a passage only against the lists that could have ranked it. The English model reads no
+    Chinese passage and keywords match a passage in another language only by chance (a Latin term), so
+    a bank's Chinese memo with no English edition can be ranked by the multilingual list alone; left as
+    is, RRF would bury it under English passages two lists agree on, and no English question could be
+    answered from it. ``ranked`` holds, per active list, the passages it ranked."""
+    total = sum(weights[n] for n in ranked)
+    out = {}
+    for cid, score in fused.items():
+        chunk = chunks[cid]
+        reach = sum(weights[n] for n, ids in ranked.items() if cid in ids or n == "multilingual"
+                    or (n == "dense" and chunk.language == "en") or (n == "keyword" and chunk.language == language))
+        out[cid] = score * total / reach if 0 < reach < total else score
+    return out
 
 
 class Editions:

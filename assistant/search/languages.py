@@ -51,24 +51,30 @@ def list_weights(text: str) -> dict[str, float]:
 
 
 def for_reach(fused: dict[str, float], chunks: dict[str, Chunk], language: str, weights: dict[str, float],
-              ranked: dict[str, set[str]]) -> dict[str, float]:
-    """Score a passage only against the lists that could have ranked it. The English model reads no
-    Chinese passage and keywords match a passage in another language only by chance (a Latin term), so
-    a bank's Chinese memo with no English edition can be ranked by the multilingual list alone; left as
-    is, RRF would bury it under English passages two lists agree on, and no English question could be
-    answered from it. ``ranked`` holds, per active list, the passages it ranked."""
-    total = sum(weights[n] for n in ranked)
+              active: set[str], keyword: dict[str, float]) -> dict[str, float]:
+    """Score a passage against the lists that can read it. The English model reads no Chinese passage,
+    and keywords meet a passage in another language only by chance (a bracketed term), so a bank's
+    Chinese memo with no English edition is ranked by the multilingual list alone; left as is, RRF
+    would bury it under English passages two lists agree on, and no English question could be answered
+    from it. The lists that can read a passage are scaled up to the full weight; a chance keyword match
+    (``keyword``: each passage's keyword-list share of the score) is added on top, never scaled."""
+    total = sum(weights[n] for n in active)
     out = {}
     for cid, score in fused.items():
         chunk = chunks[cid]
-        reach = sum(weights[n] for n, ids in ranked.items() if cid in ids or n == "multilingual"
-                    or (n == "dense" and chunk.language == "en") or (n == "keyword" and chunk.language == language))
-        out[cid] = score * total / reach if 0 < reach < total else score
+        reach = sum(weights[n] for n in active if n == "multilingual" or (n == "dense" and chunk.language == "en")
+                    or (n == "keyword" and chunk.language == language))
+        bonus = keyword.get(cid, 0.0) if chunk.language != language else 0.0
+        out[cid] = (score - bonus) * total / reach + bonus if 0 < reach < total else score
     return out
 
 
 class Editions:
-    """Passages grouped by (family, section ordinal, language), to find a passage's counterpart."""
+    """Passages grouped by (family, section ordinal, language), to find a passage's counterpart.
+
+    >>> editions = Editions(store.all_chunks())
+    >>> editions.counterpart(english_chunk, "zh").doc_id     # 'retail-tier-scheme-zh'
+    """
 
     def __init__(self, chunks: list[Chunk]) -> None:
         groups: dict[tuple[str, int, str], list[Chunk]] = defaultdict(list)

@@ -190,8 +190,9 @@ class Advisor:
 
     def ensure_ingested(self) -> IngestReport | None:
         """Ingest on first start only: an app over an existing store starts in seconds."""
-        if self.store.count() == 0:
-            return self.ingest()
+        ml_store = self.multilingual_store
+        if self.store.count() == 0 or (ml_store is not None and ml_store.count() == 0):
+            return self.ingest()  # a store from before the multilingual list fills just that list
         return None
 
     def warm_up(self) -> int:

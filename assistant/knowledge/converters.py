@@ -157,8 +157,11 @@ def unwrap_cjk_lines(text: str) -> str:
     for line in lines:
         stripped = line.strip()
         prev = out[-1] if out else ""
-        if (prev and stripped and re.search(f"[{_CJK}]$", prev) and prev[-1] not in _SENTENCE_END
-                and re.match(f"[{_CJK}0-9A-Za-z]", stripped) and not _is_heading(stripped) and not _is_heading(prev)):
+        chinese_end = bool(re.search(f"[{_CJK}]$", prev)) and prev[-1] not in _SENTENCE_END
+        latin_end = bool(re.search(r"[0-9A-Za-z%]$", prev)) and bool(re.search(f"[{_CJK}]", prev))
+        if (prev and stripped and not _is_heading(stripped) and not _is_heading(prev)
+                and ((chinese_end and re.match(f"[{_CJK}0-9A-Za-z]", stripped))
+                     or (latin_end and re.match(f"[{_CJK}]", stripped)))):
             out[-1] = prev + stripped
         else:
             out.append(stripped)

@@ -33,6 +33,12 @@ def body_hash(doc: KnowledgeDoc) -> str:
 
 
 class EditionState(BaseModel):
+    """Whether one edition still matches the English text it was written from.
+
+    >>> state = edition_states(docs)[0]
+    >>> state.needs_update, state.status     # (True, "zh edition needs update: ...")
+    """
+
     doc_id: str
     edition_of: str
     language: str

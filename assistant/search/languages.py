@@ -27,11 +27,13 @@ CHINESE_QUESTION = 0.3
 # Any real share of Chinese means the English model misses words: the multilingual model reads it.
 MIXED_QUESTION = 0.1
 
-# RRF weights of the three lists at the two ends of the language scale, interpolated by cjk_share.
-# The English model reads nothing of a Chinese question; the multilingual list is worth less than the
-# English one for an English question (golden v2: USE alone finds fewer English sections than MiniLM).
-WEIGHTS_EN = {"dense": 1.0, "keyword": 1.0, "multilingual": 0.5}
-WEIGHTS_ZH = {"dense": 0.1, "keyword": 1.0, "multilingual": 1.0}
+# RRF weights of the three lists at the two ends of the language scale, interpolated by cjk_share;
+# chosen on golden v2 (bench/multilingual.py sweep, figures in docs/readme/chinese.md). The English model
+# reads nothing of a Chinese question. The multilingual model (USE) places fewer questions in the right
+# section than MiniLM in English and than jieba keywords over the Chinese editions in Chinese, but finds
+# the right document more often: a quarter and a half of a vote respectively.
+WEIGHTS_EN = {"dense": 1.0, "keyword": 1.0, "multilingual": 0.25}
+WEIGHTS_ZH = {"dense": 0.1, "keyword": 1.0, "multilingual": 0.5}
 
 
 def question_language(text: str) -> Language:
@@ -48,8 +50,31 @@ def list_weights(text: str) -> dict[str, float]:
     return {name: WEIGHTS_EN[name] + (WEIGHTS_ZH[name] - WEIGHTS_EN[name]) * share for name in WEIGHTS_EN}
 
 
+def for_reach(fused: dict[str, float], chunks: dict[str, Chunk], language: str, weights: dict[str, float],
+              active: set[str], keyword: dict[str, float]) -> dict[str, float]:
+    """Score a passage against the lists that can read it. The English model reads no Chinese passage,
+    and keywords meet a passage in another language only by chance (a bracketed term), so a bank's
+    Chinese memo with no English edition is ranked by the multilingual list alone; left as is, RRF
+    would bury it under English passages two lists agree on, and no English question could be answered
+    from it. The lists that can read a passage are scaled up to the full weight; a chance keyword match
+    (``keyword``: each passage's keyword-list share of the score) is added on top, never scaled."""
+    total = sum(weights[n] for n in active)
+    out = {}
+    for cid, score in fused.items():
+        chunk = chunks[cid]
+        reach = sum(weights[n] for n in active if n == "multilingual" or (n == "dense" and chunk.language == "en")
+                    or (n == "keyword" and chunk.language == language))
+        bonus = keyword.get(cid, 0.0) if chunk.language != language else 0.0
+        out[cid] = (score - bonus) * total / reach + bonus if 0 < reach < total else score
+    return out
+
+
 class Editions:
-    """Passages grouped by (family, section ordinal, language), to find a passage's counterpart."""
+    """Passages grouped by (family, section ordinal, language), to find a passage's counterpart.
+
+    >>> editions = Editions(store.all_chunks())
+    >>> editions.counterpart(english_chunk, "zh").doc_id     # 'retail-tier-scheme-zh'
+    """
 
     def __init__(self, chunks: list[Chunk]) -> None:
         groups: dict[tuple[str, int, str], list[Chunk]] = defaultdict(list)

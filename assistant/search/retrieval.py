@@ -23,7 +23,7 @@ from assistant.knowledge.documents import FILTER_KEYS
 from assistant.search.embeddings import Embedder
 # tokenize and coverage are imported from here by the composer too: it scores keywords as the index does
 from assistant.search.keywords import add_keywords, coverage, glossary_keywords, tokenize
-from assistant.search.languages import Editions, list_weights, question_language
+from assistant.search.languages import Editions, for_reach, list_weights, question_language
 from assistant.search.store import ChromaStore, matches, where_clause
 from assistant.text import mmr
 
@@ -167,6 +167,8 @@ class HybridRetriever:
             if self.ml_store is not None:
                 vecs["multilingual"] = self.ml_embedder.encode_cached([query.query])[0]
                 lists["multilingual"] = self.ml_store.query(vecs["multilingual"], depth, where_clause(query.filters))
+                # the English model's rank of a Chinese passage is noise once a model that reads it ranks it
+                lists["dense"] = [(c, sim) for c, sim in lists["dense"] if c.language == "en"]
         if query.mode in ("bm25", "hybrid"):
             lists["keyword"] = self.keyword_index().search(query.query, depth, query.filters)
         return lists, vecs
@@ -178,7 +180,11 @@ class HybridRetriever:
         weights = list_weights(query.query)
         names = [name for name in lists if lists[name]]
         fused = rrf([[c.id for c, _ in lists[n]] for n in names], s.rrf_k, [weights[n] for n in names])
-        fused = self.keyword_index().editions.prefer(fused, chunks, question_language(query.query), query.filters)
+        language = question_language(query.query)
+        fused = self.keyword_index().editions.prefer(fused, chunks, language, query.filters)
+        if "multilingual" in names:
+            keyword = rrf([[c.id for c, _ in lists["keyword"]]], s.rrf_k, [weights["keyword"]])
+            fused = for_reach(fused, chunks, language, weights, set(names), keyword)
         order = sorted(fused, key=lambda cid: (-fused[cid], cid))
         use_mmr = s.mmr if query.mmr is None else query.mmr
         shortlist = order[: max(query.k * 3, query.k)] if use_mmr else order[: query.k]

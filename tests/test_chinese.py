@@ -1,0 +1,148 @@
+"""Chinese questions and Chinese editions: keywords, the multilingual model, and the language of passages.
+
+One bilingual store for the module: the small corpus plus the Chinese editions shipped in knowledge/docs,
+with both dense lists (MiniLM and the multilingual model) real.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.answers.advisor import Advisor, AskRequest
+from assistant.config import Settings
+from assistant.plugins import default_registry
+from assistant.search import keywords
+from assistant.search.keywords import add_keywords, glossary_keywords, tokenize
+from assistant.search.languages import question_language, reads_chinese
+from assistant.search.multilingual import MultilingualEmbedder
+
+from .conftest import KNOWLEDGE, ROOT, SMALL_DOCS, make_knowledge
+
+EDITIONS = sorted(p.name.removesuffix(".zh.md") for p in (KNOWLEDGE / "docs").glob("*.zh.md"))
+
+
+def bilingual_knowledge(target: Path) -> Path:
+    make_knowledge(target)
+    for stem in EDITIONS:
+        if stem in SMALL_DOCS:
+            shutil.copy(KNOWLEDGE / "docs" / f"{stem}.zh.md", target / "docs" / f"{stem}.zh.md")
+    return target
+
+
+@pytest.fixture(scope="module")
+def bilingual(tmp_path_factory) -> Advisor:
+    base = tmp_path_factory.mktemp("bilingual")
+    advisor = Advisor(Settings(_env_file=None, knowledge_dir=bilingual_knowledge(base / "knowledge"), data_dir=base / "data"))
+    report = advisor.ingest()
+    assert not report.errors and report.multilingual_chunks == report.embedded_chunks == report.chunks
+    return advisor
+
+
+def test_editions_of_the_small_corpus_are_shipped():
+    assert {"baoshang-bank-failure", "retail-tier-scheme"} <= set(EDITIONS)
+
+
+# --- keywords -------------------------------------------------------------------------------------
+
+def test_glossary_terms_are_single_keywords():
+    add_keywords(glossary_keywords(KNOWLEDGE / "data"))
+    assert "包商银行" in tokenize("风险经理可以从包商银行的倒闭中吸取哪些教训？")
+    assert "一户一策" in tokenize("大客户为什么要一户一策")
+    assert "供应链金融" in tokenize("核心企业带动的供应链金融怎么做")
+    assert "哪些" not in tokenize("风险经理可以从包商银行的倒闭中吸取哪些教训？")
+
+
+def test_segmenter_loads_quietly_and_writes_nothing_into_the_repository(capfd):
+    before = {p.name for p in ROOT.iterdir()}
+    keywords._segmenter.cache_clear()
+    keywords._added.clear()
+    try:
+        assert tokenize("城市商业银行的零售客户分层") and capfd.readouterr().err == ""
+        assert {p.name for p in ROOT.iterdir()} == before
+    finally:  # later tests in this process expect the glossary words back
+        add_keywords(glossary_keywords(KNOWLEDGE / "data"))
+
+
+def test_a_missing_glossary_costs_keywords_not_answers(tmp_path):
+    assert glossary_keywords(tmp_path) == []
+    (tmp_path / "glossary.yaml").write_text("- term: [unclosed\n", encoding="utf-8")
+    assert glossary_keywords(tmp_path) == []
+
+
+# --- the multilingual model ---------------------------------------------------------------------
+
+def test_multilingual_embedder_is_registered_and_reads_chinese_against_english():
+    embedder = default_registry().get("embedder", "multilingual")(Settings(_env_file=None))
+    assert isinstance(embedder, MultilingualEmbedder)
+    english = ["Baoshang Bank was taken over because its controlling shareholder drained it through related loans.",
+               "Private banking starts at RMB 6 million of financial assets.",
+               "RAROC divides risk-adjusted return by economic capital."]
+    questions = ["包商银行为什么被接管？", "私人银行客户的门槛是多少？", "风险调整后资本收益率怎么计算？"]
+    vectors = embedder.encode(english)
+    assert vectors.shape == (3, 512) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    scores = embedder.encode_cached(questions) @ vectors.T
+    assert list(scores.argmax(axis=1)) == [0, 1, 2]
+
+
+def test_embedder_for_picks_the_model_that_reads_the_question(bilingual):
+    assert bilingual.embedder_for("包商银行为什么被接管？") is bilingual.multilingual_embedder
+    assert bilingual.embedder_for("What does 一户一策 mean for a major client?") is bilingual.multilingual_embedder
+    assert bilingual.embedder_for("How is RAROC calculated?") is bilingual.embedder
+    mixed = "What does 一户一策 mean for a major client?"
+    assert question_language("RAROC怎么算？") == "zh" and question_language(mixed) == "en"
+    assert reads_chinese(mixed) and not reads_chinese("What is RAROC?")
+
+
+# --- retrieval in the question's language --------------------------------------------------------
+
+def families_with_editions(advisor: Advisor) -> set[str]:
+    return {c.family for c in advisor.store.all_chunks() if c.edition_of}
+
+
+def test_chinese_question_is_answered_from_the_chinese_edition(bilingual):
+    hits = bilingual.retrieve(AskRequest(question="风险经理可以从那家被接管的包头银行身上学到什么？", k=5))
+    assert hits[0].chunk.doc_id == "baoshang-bank-failure-zh"
+    translated = families_with_editions(bilingual)
+    assert all(h.chunk.language == "zh" for h in hits if h.chunk.family in translated)
+    assert hits[0].ml_similarity is not None and hits[0].ml_similarity > 0.3  # MiniLM cannot read either side
+
+
+def test_english_question_gets_english_passages_where_they_exist(bilingual):
+    hits = bilingual.retrieve(AskRequest(question="Which tier does a customer with RMB 80,000 daily average balance belong to?", k=5))
+    assert hits[0].chunk.doc_id == "retail-tier-scheme"
+    assert all(h.chunk.language == "en" for h in hits)
+
+
+def test_chinese_question_without_a_chinese_edition_gets_the_english_passage_marked_english(bilingual):
+    hits = bilingual.retrieve(AskRequest(question="按照2011年的标准，批发企业多少员工算小型企业？", k=5))
+    sme = [h for h in hits if h.chunk.doc_id == "sme-size-classification"]
+    assert sme and all(h.chunk.language == "en" for h in sme)
+
+
+def test_counterpart_is_the_same_section_of_the_other_edition(bilingual):
+    editions = bilingual.retriever.keyword_index().editions
+    english = [c for c in bilingual.store.all_chunks() if c.doc_id == "retail-tier-scheme" and c.section_index > 0]
+    for chunk in english:
+        twin = editions.counterpart(chunk, "zh")
+        assert twin.doc_id == "retail-tier-scheme-zh" and twin.section_index == chunk.section_index
+        assert editions.counterpart(twin, "en").doc_id == "retail-tier-scheme"
+    bank_only = next(c for c in bilingual.store.all_chunks() if c.doc_id == "coverage-team-models")
+    assert editions.counterpart(bank_only, "zh") is None
+
+
+def test_filters_hold_after_passages_change_language(bilingual):
+    hits = bilingual.retrieve(AskRequest(question="零售客户分层的门槛", k=5, filters={"segments": "affluent"}))
+    assert hits and all({"affluent", "all"} & set(h.chunk.segments) for h in hits)
+
+
+def test_the_multilingual_list_can_be_turned_off(bilingual):
+    settings = bilingual.settings.model_copy(update={"multilingual_embedder": "none"})
+    advisor = Advisor(settings, embedder=bilingual.embedder)
+    assert advisor.multilingual_embedder is None and advisor.multilingual_store is None
+    assert advisor.embedder_for("包商银行为什么被接管？") is advisor.embedder
+    hits = advisor.retrieve(AskRequest(question="包商银行为什么被接管？", k=3))
+    assert hits[0].chunk.doc_id == "baoshang-bank-failure-zh" and hits[0].ml_similarity is None

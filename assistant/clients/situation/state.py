@@ -71,7 +71,7 @@ class ClientReply(BaseModel):
             "read_as": self.read_as or None,
             "segment": {"id": cls.segment, "label": cls.segment_label, "reasons": cls.reasons} if cls else None,
             "recommendation": self.recommendation.model_dump(mode="json") if self.recommendation else None,
-            "question": state.pending_question if state else None,
+            "follow_up_question": state.pending_question if state else None,
             "missing": [m.model_dump() for m in self.reading.missing] if self.reading else [],
             "assumptions": self.assumptions,
             "section": self.section,
@@ -81,4 +81,4 @@ class ClientReply(BaseModel):
 def general_payload() -> dict:
     """The same keys for an answer that was not about a client."""
     return {"client_turn": "general", "client": None, "read_as": None, "segment": None, "recommendation": None,
-            "question": None, "missing": [], "assumptions": [], "section": None}
+            "follow_up_question": None, "missing": [], "assumptions": [], "section": None}

@@ -233,7 +233,9 @@ def test_the_gate_scores_with_the_embedder_it_is_given(advisor):
 
 
 def test_the_gate_declines_on_weak_meaning_and_on_terms_the_base_never_uses():
-    assert not answerable(Evidence(language="en", dense=0.2, keywords=0.5, known=1.0))
+    assert not answerable(Evidence(language="en", dense=0.15, keywords=0.5, all_words=0.5, known=1.0))
+    assert not answerable(Evidence(language="en", dense=0.25, keywords=0.5, all_words=0.3, known=1.0))
+    assert answerable(Evidence(language="en", dense=0.25, keywords=0.5, all_words=0.5, known=1.0))  # the words rescue it
     assert not answerable(Evidence(language="en", dense=0.5, keywords=0.5, known=1.0, foreign=["bitcoin"]))
     assert answerable(Evidence(language="en", dense=0.5, keywords=0.5, known=1.0))
 

@@ -586,7 +586,7 @@ def test_with_login_on_no_route_answers_without_it(base):
     question = "What does one client, one policy mean for Qilin Harbour Holdings?"
     with running_app(knowledge, base / "secure-data", {"ADVISOR_AUTH_FILE": str(users)}) as (url, _, log):
         anonymous = urllib.request.build_opener()
-        ask = json.dumps({"data": [question, 3, None]}).encode()
+        ask = json.dumps({"data": [question, 3, None, None]}).encode()  # raw HTTP sends every argument (gradio_client fills defaults)
         classify = json.dumps({"data": [profile]}).encode()
         as_json = {"Content-Type": "application/json"}
         upload = (b"--xx\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\nhello\r\n--xx--\r\n")
@@ -600,7 +600,7 @@ def test_with_login_on_no_route_answers_without_it(base):
             "run ask": fetch(anonymous, url + "gradio_api/run/ask", ask, as_json),
             "run plan": fetch(anonymous, url + "gradio_api/run/plan", classify, as_json),
             "queue join": fetch(anonymous, url + "gradio_api/queue/join", json.dumps(
-                {"data": [question, 3, None], "fn_index": 0, "session_hash": "fuzz"}).encode(), as_json),
+                {"data": [question, 3, None, None], "fn_index": 0, "session_hash": "fuzz"}).encode(), as_json),
             "queue data": fetch(anonymous, url + "gradio_api/queue/data?session_hash=fuzz"),
             "upload": fetch(anonymous, url + "gradio_api/upload", upload, {"Content-Type": "multipart/form-data; boundary=xx"}),
             "file route": fetch(anonymous, url + "gradio_api/file=" + str(knowledge / "docs" / "coverage-team-models.md")),

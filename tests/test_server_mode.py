@@ -232,6 +232,8 @@ def test_server_outage_is_a_clear_error_and_the_advisor_recovers(first, server, 
             server.start()
     assert set(first.store.manifest()) == set(counts) | {"outage-note-0"}
     healed = first.ingest()
-    assert (healed.added, healed.unchanged, healed.errors) == (1, len(counts) + 1, [])
+    # The server can go before its last write is kept: outage-note-0 may lack its multilingual vectors,
+    # and this run completes them (an update of a document the store already held).
+    assert (healed.added, healed.updated + healed.unchanged, healed.errors) == (1, len(counts) + 1, [])
     final = assert_consistent(first)
     assert {k: v for k, v in final.items() if k in counts} == counts

@@ -146,6 +146,9 @@ class Advisor:
         bind = getattr(composer, "bind_corpus", None)
         if callable(bind):
             bind(lambda: self.retriever.keyword_index().chunks)
+        multilingual = getattr(composer, "bind_multilingual", None)
+        if callable(multilingual):
+            multilingual(self.multilingual_embedder)
         return composer
 
     def check_question(self, question: str) -> str:

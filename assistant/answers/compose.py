@@ -27,6 +27,7 @@ from assistant.config import Settings
 from assistant.search.embeddings import Embedder
 from assistant.search.retrieval import ScoredChunk
 from assistant.search.keywords import tokenize
+from assistant.search.languages import reads_chinese
 from assistant.text import is_chinese, label, split_sentences
 
 __all__ = ["MARKUP", "Answer", "Citation", "Composer", "ExtractiveComposer", "clean_sentence", "not_found"]
@@ -137,20 +138,30 @@ class ExtractiveComposer:
 
     name = "extractive"
 
-    def __init__(self, settings: Settings, embedder: Embedder, chunks: ChunkSource | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder, chunks: ChunkSource | None = None,
+                 multilingual: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
+        self.multilingual = multilingual
         self._library = LibraryCache(chunks) if chunks is not None else None
 
     def bind_corpus(self, chunks: ChunkSource) -> None:
         """Give the composer the store's chunks (the advisor does this when it builds the composer)."""
         self._library = LibraryCache(chunks)
 
+    def bind_multilingual(self, embedder: Embedder | None) -> None:
+        """Give the composer the model that reads Chinese (the advisor's multilingual list), so a Chinese
+        question is judged and its sentences scored by meaning, not by shared words alone."""
+        self.multilingual = embedder
+
     def library(self) -> Library | None:
         return self._library.get() if self._library is not None else None
 
     def embedder_for(self, question: str) -> Embedder:
-        """The embedder that reads the question's language: the one place to pass a multilingual model."""
+        """The embedder that reads the question's language: the multilingual one for Chinese or mixed
+        text when the advisor has one (MiniLM scores Chinese near zero), else the English one."""
+        if self.multilingual is not None and reads_chinese(question):
+            return self.multilingual
         return self.embedder
 
     def reads(self, question: str) -> bool:

@@ -195,6 +195,10 @@ class LLMComposer:
         """Whole sections for the model and for the fallback, read from the store's chunks."""
         self.extractive.bind_corpus(chunks)
 
+    def bind_multilingual(self, embedder) -> None:
+        """The fallback and the relevance gate read Chinese questions with the multilingual model."""
+        self.extractive.bind_multilingual(embedder)
+
     def compose(self, question: str, hits: list[ScoredChunk], profile: ProfileData = None) -> Answer:
         return final_answer(self.stream_answer(question, hits, profile))
 

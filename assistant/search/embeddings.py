@@ -76,6 +76,9 @@ def _load(resolved: str) -> "SentenceTransformer":
 class Embedder:
     """Normalised embeddings with a small cache, so repeated sentences cost nothing when warm."""
 
+    multilingual = False
+    """Whether the model reads Chinese as well as English (gates and sentence scoring ask)."""
+
     def __init__(self, model_name: str, batch_size: int = 32, cache_size: int = 20000) -> None:
         self.model_name = model_name
         self.batch_size = batch_size

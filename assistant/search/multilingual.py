@@ -48,6 +48,8 @@ class MultilingualEmbedder(Embedder):
     True
     """
 
+    multilingual = True
+
     def __init__(self, batch_size: int = 64, cache_size: int = 20000, threads: int | None = None) -> None:
         super().__init__(USE_NAME, batch_size, cache_size)
         self.threads = threads or min(4, os.cpu_count() or 1)

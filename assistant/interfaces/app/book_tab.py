@@ -7,7 +7,6 @@ the actions and the limits all live in assistant.clients. Also the ``/segment`` 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -96,7 +95,7 @@ class BookTab:
             return ["⚠️ Upload a client book first.", ""] + empty
         try:
             cols = self.columns_from(delimiter, rate, list(values))
-            out = Path(tempfile.mkdtemp(dir=self.ctx.downloads, prefix="book-"))
+            out = self.ctx.downloads.folder()
             report = segment_book(Path(path), rules_for(self.ctx.settings.rules_dir), cols, out,
                                   actions=load_actions(self.ctx.settings.rules_dir / "book_actions.yaml"),
                                   citer=BookCiter(self.ctx.advisor), k=None if k in (None, "", "auto") else int(k),
@@ -171,7 +170,7 @@ class BookTab:
             if not path.is_file() or Path(get_upload_folder()).resolve() not in path.parents:
                 raise ValueError("book: pass the file with gradio_client.handle_file(path)")
             cols = BookColumns.model_validate(columns) if columns else self.auto_columns(path)[0]
-            out = Path(tempfile.mkdtemp(dir=self.ctx.downloads, prefix="book-api-"))
+            out = self.ctx.downloads.folder()
             report = segment_book(path, rules_for(self.ctx.settings.rules_dir), cols, out,
                                   actions=load_actions(self.ctx.settings.rules_dir / "book_actions.yaml"),
                                   citer=BookCiter(self.ctx.advisor), k=k)

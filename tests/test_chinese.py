@@ -25,10 +25,15 @@ from .conftest import KNOWLEDGE, ROOT, SMALL_DOCS, make_knowledge
 EDITIONS = sorted(p.name.removesuffix(".zh.md") for p in (KNOWLEDGE / "docs").glob("*.zh.md"))
 
 
+# Every shipped document has a Chinese edition; these two are left English-only here, as a bank's own
+# English documents would be, so the tests can see what a Chinese question gets from them.
+ENGLISH_ONLY = {"sme-size-classification", "coverage-team-models"}
+
+
 def bilingual_knowledge(target: Path) -> Path:
     make_knowledge(target)
     for stem in EDITIONS:
-        if stem in SMALL_DOCS:
+        if stem in SMALL_DOCS and stem not in ENGLISH_ONLY:
             shutil.copy(KNOWLEDGE / "docs" / f"{stem}.zh.md", target / "docs" / f"{stem}.zh.md")
     return target
 
@@ -111,21 +116,18 @@ def test_chinese_question_is_answered_from_the_chinese_edition(bilingual):
     assert hits[0].ml_similarity is not None and hits[0].ml_similarity > 0.3  # MiniLM cannot read either side
 
 
-@pytest.mark.xfail(reason="passes alone, fails after other modules share the session store (order-dependent state since the merges); to fix with issue 19", strict=False)
 def test_english_question_gets_english_passages_where_they_exist(bilingual):
     hits = bilingual.retrieve(AskRequest(question="Which tier does a customer with RMB 80,000 daily average balance belong to?", k=5))
     assert hits[0].chunk.doc_id == "retail-tier-scheme"
     assert all(h.chunk.language == "en" for h in hits)
 
 
-@pytest.mark.xfail(reason="known interaction after merging the multilingual retrieval list with the section composer: fusion weights and section choice need recalibrating together (closing note; issues 13 and 19)", strict=False)
 def test_chinese_question_without_a_chinese_edition_gets_the_english_passage_marked_english(bilingual):
     hits = bilingual.retrieve(AskRequest(question="按照2011年的标准，批发企业多少员工算小型企业？", k=5))
     sme = [h for h in hits if h.chunk.doc_id == "sme-size-classification"]
     assert sme and all(h.chunk.language == "en" for h in sme)
 
 
-@pytest.mark.xfail(reason="known regression from merging the multilingual ingest/retrieval with the safety ingest and the section composer (found after the merge; listed in the closing note; fix first with issue 19)", strict=False)
 def test_counterpart_is_the_same_section_of_the_other_edition(bilingual):
     editions = bilingual.retriever.keyword_index().editions
     english = [c for c in bilingual.store.all_chunks() if c.doc_id == "retail-tier-scheme" and c.section_index > 0]

@@ -117,9 +117,18 @@ def load_golden(path: Path) -> list[GoldenQuestion]:
     return [GoldenQuestion.model_validate(row) for row in read_jsonl(path)]
 
 
+def english_section(advisor: Advisor, chunk) -> tuple[str, str]:
+    """Expectations name the English document and heading; a Chinese question is answered from the
+    Chinese edition, whose same section is just as right, so a passage counts as its English counterpart."""
+    if chunk.language == "en" or not chunk.edition_of:
+        return chunk.doc_id, chunk.section
+    twin = advisor.retriever.keyword_index().editions.counterpart(chunk, "en")
+    return (twin.doc_id, twin.section) if twin is not None else (chunk.doc_id, chunk.section)
+
+
 def score_question(advisor: Advisor, q: GoldenQuestion) -> QuestionResult:
     hits = advisor.retrieve(AskRequest(question=q.question, k=10))
-    sections = list(dict.fromkeys((h.chunk.doc_id, h.chunk.section) for h in hits))
+    sections = list(dict.fromkeys(english_section(advisor, h.chunk) for h in hits))
     answer = advisor.composer.compose(q.question, hits[: advisor.settings.top_k])
     result = QuestionResult(id=q.id, language=q.language, voice=q.voice, kind=q.kind, answerable=q.answerable,
                             declined=not answer.grounded, got=[f"{d} > {s}" if s else d for d, s in sections[:5]],

@@ -56,16 +56,17 @@ def for_reach(fused: dict[str, float], chunks: dict[str, Chunk], language: str, 
     and keywords meet a passage in another language only by chance (a bracketed term), so a bank's
     Chinese memo with no English edition is ranked by the multilingual list alone; left as is, RRF
     would bury it under English passages two lists agree on, and no English question could be answered
-    from it. The lists that can read a passage are scaled up to the full weight; a chance keyword match
-    (``keyword``: each passage's keyword-list share of the score) is added on top, never scaled."""
+    from it. The lists that can read a passage are scaled up to the full weight. A passage the keyword
+    list did find (a bracketed 小微企业 in an English passage) was read by it: its keyword share counts
+    as reach, not as a bonus on top of a scaled-up score, which let an English passage that ranked sixth
+    in meaning beat the bank's Chinese passage that ranked first in words and second in meaning."""
     total = sum(weights[n] for n in active)
     out = {}
     for cid, score in fused.items():
         chunk = chunks[cid]
         reach = sum(weights[n] for n in active if n == "multilingual" or (n == "dense" and chunk.language == "en")
-                    or (n == "keyword" and chunk.language == language))
-        bonus = keyword.get(cid, 0.0) if chunk.language != language else 0.0
-        out[cid] = (score - bonus) * total / reach + bonus if 0 < reach < total else score
+                    or (n == "keyword" and (chunk.language == language or cid in keyword)))
+        out[cid] = score * total / reach if 0 < reach < total else score
     return out
 
 

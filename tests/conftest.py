@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.answers.advisor import Advisor
@@ -52,6 +53,33 @@ def make_settings(tmp_path: Path):
         overrides.setdefault("data_dir", tmp_path / "data")
         return Settings(_env_file=None, knowledge_dir=knowledge, **overrides)
     return build
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remembered_vectors():
+    """The real models, but each text is embedded once per test session. Dozens of tests ingest the
+    same small corpus into their own fresh stores; the vectors are deterministic, so recomputing them
+    tested nothing and cost most of the suite's time. Processes the tests start (apps, CLI) embed for real."""
+    from assistant.search.embeddings import Embedder
+    from assistant.search.multilingual import MultilingualEmbedder
+
+    memo: dict[tuple[str, str], np.ndarray] = {}
+
+    def remembering(original):
+        def encode(self, texts, progress=False):
+            if not texts:
+                return original(self, texts, progress)
+            missing = [t for t in dict.fromkeys(texts) if (self.model_name, t) not in memo]
+            if missing:
+                for text, vector in zip(missing, original(self, missing, progress)):
+                    memo[(self.model_name, text)] = vector
+            return np.vstack([memo[(self.model_name, t)] for t in texts])
+        return encode
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Embedder, "encode", remembering(Embedder.encode))
+        patch.setattr(MultilingualEmbedder, "encode", remembering(MultilingualEmbedder.encode))
+        yield
 
 
 @pytest.fixture(scope="session")

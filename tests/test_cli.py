@@ -1,19 +1,39 @@
-"""The ``advisor`` command as a user runs it: a real process, real store, real model."""
+"""The ``advisor`` command as a user runs it: real store, real model; the ingest that builds the store
+runs as a real process, the other commands through Typer's runner in this process."""
 
 import json
 import os
 import subprocess
 import sys
+from typing import NamedTuple
 
 import pytest
 
 from .conftest import ROOT
 
 
-def advisor_cmd(settings, *args, stdin=None):
-    env = {**os.environ, "ADVISOR_KNOWLEDGE_DIR": str(settings.knowledge_dir), "ADVISOR_DATA_DIR": str(settings.data_dir)}
-    return subprocess.run([sys.executable, "-m", "assistant.interfaces.cli", *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, input=stdin)
+class Done(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def advisor_cmd(settings, *args, stdin=None, process=False):
+    """The command line, in this process through Typer's runner (each separate process spends ~20 s
+    loading the models), or as a real process where the test is about the process (``process=True``;
+    the fault tests fuzz real processes too)."""
+    env = {"ADVISOR_KNOWLEDGE_DIR": str(settings.knowledge_dir), "ADVISOR_DATA_DIR": str(settings.data_dir)}
+    if process:
+        return subprocess.run([sys.executable, "-m", "assistant.interfaces.cli", *args], env={**os.environ, **env}, cwd=ROOT,
+                              capture_output=True, text=True, timeout=300, input=stdin)
+    from typer.testing import CliRunner
+
+    from assistant.interfaces.cli import app
+
+    result = CliRunner().invoke(app, list(args), env=env, input=stdin)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Done(result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +43,7 @@ def cli_settings(tmp_path_factory):
     from .conftest import make_knowledge
     base = tmp_path_factory.mktemp("cli")
     settings = Settings(_env_file=None, knowledge_dir=make_knowledge(base / "knowledge"), data_dir=base / "data")
-    done = advisor_cmd(settings, "ingest")
+    done = advisor_cmd(settings, "ingest", process=True)  # the real command, in its own process
     assert done.returncode == 0, done.stderr
     assert "6 added" in done.stdout
     return settings

@@ -65,7 +65,7 @@ class PlanTab:
             return ([gr.update() for _ in FORM_KEYS] + [gr.update()] * 6
                     + ["", "⚠️ No client with a decided segment yet: describe one in the chat or fill the client panel.", gr.Tabs()])
         values = self._fill(profile_to_form(validate_profile(profile)))
-        return values + list(self.draft(*values, request=request)) + [f"Drafted from the client in the Ask tab ({profile.get('name')}).",
+        return values + list(self.draft(request, *values)) + [f"Drafted from the client in the Ask tab ({profile.get('name')}).",
                                                                      "", gr.Tabs(selected="plan")]
 
     def _fill(self, form: ProfileForm) -> list:

@@ -2,7 +2,7 @@
 # Install if needed (with Chromium and PostgreSQL for the end-to-end tests) and run the whole test suite.
 #   bash scripts/test.sh           everything (what CI runs)
 #   bash scripts/test.sh --fast    the inner loop: everything but the tests marked slow (servers, browser,
-#                                  fuzz, kill -9, PostgreSQL); under 3 minutes on 2 cores
+#                                  fuzz, kill -9, PostgreSQL); about 4 minutes on 2 cores
 # Any other arguments go to pytest (e.g. bash scripts/test.sh --fast tests/test_retrieval.py -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."

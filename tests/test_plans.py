@@ -2,7 +2,6 @@
 
 import io
 import json
-import os
 import subprocess
 import sys
 
@@ -105,11 +104,11 @@ def test_docx_opens_and_holds_every_section(plans):
 
 
 def test_plan_cli_json_contract_and_docx(plan_advisor, tmp_path):
-    env = {**os.environ, "ADVISOR_KNOWLEDGE_DIR": str(plan_advisor.settings.knowledge_dir),
-           "ADVISOR_DATA_DIR": str(plan_advisor.settings.data_dir)}
+    from .test_cli import advisor_cmd  # in this process (the CLI's own tests also run it as a real process)
+
+    settings = plan_advisor.settings
     path = KNOWLEDGE / "profiles" / "p01-micro-business.json"
-    done = subprocess.run([sys.executable, "-m", "assistant.interfaces.cli", "plan", str(path), "--format", "json"], env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = advisor_cmd(settings, "plan", str(path), "--format", "json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert {"client", "segment", "sections"} <= set(data)
@@ -117,13 +116,11 @@ def test_plan_cli_json_contract_and_docx(plan_advisor, tmp_path):
     first = data["sections"][2]["items"][0]
     assert set(first) >= {"text", "citations"} and first["citations"][0]["doc_id"]
     out = tmp_path / "plan.docx"
-    done = subprocess.run([sys.executable, "-m", "assistant.interfaces.cli", "plan", str(path), "--format", "docx", "--out", str(out)],
-                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = advisor_cmd(settings, "plan", str(path), "--format", "docx", "--out", str(out))
     assert done.returncode == 0 and Document(str(out)).paragraphs
     bad = tmp_path / "bad.json"
     bad.write_text('{"client_type": "enterprise", "name": "X", "industry": "banking", "employees": -1, "operating_revenue_rmb": 1}')
-    done = subprocess.run([sys.executable, "-m", "assistant.interfaces.cli", "classify", str(bad)], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = advisor_cmd(settings, "classify", str(bad))
     assert done.returncode == 2 and "industry" in done.stderr and "employees" in done.stderr and "Traceback" not in done.stderr
 
 

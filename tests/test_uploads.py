@@ -130,7 +130,10 @@ def test_with_login_on_only_a_publishing_role_may_upload_and_every_upload_is_aud
         with pytest.raises(NotAllowed, match="may not add documents to the knowledge base: ask a manager or a knowledge-editor"):
             publish_uploads(governance, [(memo, "memo.txt")], login=True, user="zhang.min", role=role)
     assert not (advisor.settings.uploads_dir / "memo.txt").exists() and "bank-memo" not in advisor.store.manifest()
-    assert governance.audit.count() == before  # refused before anything was looked at
+    assert governance.audit.count() == before + 3  # each refusal is recorded, before any file is looked at
+    refused = governance.audit.recent(1)[0]
+    assert (refused.kind, refused.user, refused.inputs["files"]) == ("upload", "zhang.min", ["memo.txt"])
+    assert refused.output_summary.startswith("refused: zhang.min (no role) may not add documents")
 
     report = publish_uploads(governance, [(memo, "memo.txt"), (tmp / "gone.txt", "gone.txt")], login=True,
                              user="wang.fang", role="knowledge-editor")

@@ -180,6 +180,19 @@ class Governance:
             output_summary=answer.answer[:300])
 
     # ------------------------------------------------------------------ uploads
+    def refused_upload(self, names: list[str], user: str | None, reason: str) -> str | None:
+        """An upload refused for the user's role is recorded too: auditors look for attempts to change
+        what every user is told. Best effort: the refusal stands whether or not the record is written."""
+        if not self.settings.audit:
+            return None
+        record = AuditRecord(kind="upload", user=user, inputs={"files": names, "refused": reason}, settings={},
+                             chunks=[], knowledge_version=self.advisor.store.info().get("knowledge_version"),
+                             composer="upload", output_hash="", output_summary=f"refused: {reason}"[:300])
+        try:
+            return self._write(record)
+        except AuditUnavailable:
+            return None
+
     def upload(self, names: list[str], user: str | None, run: Callable[[], tuple[list[str], list[str], str]]):
         """Record an upload of ``names`` by ``user`` before it starts, run it, and complete the record
         with what went in (``run`` returns accepted names, "name: reason" rejections and a summary)."""

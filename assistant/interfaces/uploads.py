@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from assistant.answers.advisor import Advisor
-from assistant.governance.auth import require_publisher
+from assistant.governance.auth import NotAllowed, require_publisher
 from assistant.governance.service import Governance
 from assistant.knowledge.converters import (
     ConversionError,
@@ -134,8 +134,13 @@ def store_uploads(advisor: Advisor, files: list[tuple[Path, str]], progress: Pro
 def publish_uploads(governance: Governance, files: list[tuple[Path, str]], *, login: bool, user: str | None,
                     role: str | None, progress: Progress | None = None) -> UploadReport:
     """The app's upload: refused unless the role may publish (when login is on), recorded in the audit
-    trail with the user before any file is looked at, and completed with what went in."""
-    require_publisher(login, user, role)
+    trail with the user before any file is looked at, and completed with what went in. A refusal is
+    recorded as well (no file is looked at)."""
+    try:
+        require_publisher(login, user, role)
+    except NotAllowed as exc:
+        governance.refused_upload([original for _, original in files], user, str(exc))
+        raise
     outcome: dict[str, UploadReport] = {}
 
     def run() -> tuple[list[str], list[str], str]:

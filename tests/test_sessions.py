@@ -49,6 +49,23 @@ def test_downloads_are_removed_when_the_process_exits(tmp_path):
     assert not root.exists()
 
 
+def test_a_killed_apps_downloads_are_removed_by_the_next_start_and_a_live_ones_are_kept(tmp_path):
+    script = ("import os, sys, time; from pathlib import Path; from assistant.interfaces.downloads import Downloads; "
+              "d = Downloads(temp_dir=Path(sys.argv[1])); (d.folder() / 'plan-client.docx').write_bytes(b'x'); "
+              "print(d.root, flush=True); time.sleep(600)")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    killed_root = Path(proc.stdout.readline().strip())
+    assert killed_root.is_dir() and list(killed_root.rglob("*.docx"))
+    live = Downloads(temp_dir=tmp_path)  # the killed app is still running: its files stay
+    assert killed_root.exists()
+    proc.kill()
+    proc.wait(timeout=30)
+    assert killed_root.exists()  # SIGKILL: no exit hook ran
+    Downloads(temp_dir=tmp_path)  # the next app to start
+    assert not killed_root.exists() and live.root.exists()
+    live.remove_all()
+
+
 def test_a_drafted_plan_records_its_author_and_its_files_live_in_the_download_folder(advisor):
     ctx = AppContext(advisor)
     form = profile_to_form(load_profiles(KNOWLEDGE / "profiles" / "p08-mass-retail.json")[0])

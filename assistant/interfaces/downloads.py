@@ -2,17 +2,43 @@
 
 Each download gets its own folder under one temporary root; a folder is removed once it is older
 than ``max_age`` seconds (checked on a timer and whenever a new download is made), and the whole
-root goes when the app exits.
+root goes when the app exits. A process killed with SIGKILL runs no exit hook, so its root carries its
+PID and the next app to start removes the roots of processes that are gone.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+
+PREFIX = "advisor-downloads-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def sweep_orphans(temp_dir: Path | None = None) -> int:
+    """Remove the download roots of app processes that no longer run (killed, so no exit hook ran)."""
+    removed = 0
+    for path in Path(temp_dir or tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        pid = path.name[len(PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and path.is_dir() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 class Downloads:
@@ -22,9 +48,11 @@ class Downloads:
     >>> path = downloads.folder() / "plan-acme.docx"   # gone after an hour, or when the app exits
     """
 
-    def __init__(self, max_age: float = 3600.0, root: Path | None = None) -> None:
+    def __init__(self, max_age: float = 3600.0, root: Path | None = None, temp_dir: Path | None = None) -> None:
         self.max_age = max_age
-        self.root = root or Path(tempfile.mkdtemp(prefix="advisor-downloads-"))
+        if root is None:
+            sweep_orphans(temp_dir)
+        self.root = root or Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=temp_dir))
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         atexit.register(self.remove_all)

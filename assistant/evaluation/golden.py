@@ -120,10 +120,8 @@ def load_golden(path: Path) -> list[GoldenQuestion]:
 def english_section(advisor: Advisor, chunk) -> tuple[str, str]:
     """Expectations name the English document and heading; a Chinese question is answered from the
     Chinese edition, whose same section is just as right, so a passage counts as its English counterpart."""
-    if chunk.language == "en" or not chunk.edition_of:
-        return chunk.doc_id, chunk.section
-    twin = advisor.retriever.keyword_index().editions.counterpart(chunk, "en")
-    return (twin.doc_id, twin.section) if twin is not None else (chunk.doc_id, chunk.section)
+    twin = advisor.retriever.keyword_index().editions.counterpart(chunk, "en") or chunk  # itself when English
+    return twin.doc_id, twin.section
 
 
 def score_question(advisor: Advisor, q: GoldenQuestion) -> QuestionResult:

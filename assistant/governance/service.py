@@ -37,6 +37,7 @@ from assistant.governance.audit import (
     ChunkRef,
     PostgresAuditStore,
     ReplayReport,
+    Status,
     audit_store,
     compare,
     dumps,
@@ -185,22 +186,22 @@ class Governance:
         what every user is told. Best effort: the refusal stands whether or not the record is written."""
         if not self.settings.audit:
             return None
-        record = AuditRecord(kind="upload", user=user, inputs={"files": names, "refused": reason}, settings={},
-                             chunks=[], knowledge_version=self.advisor.store.info().get("knowledge_version"),
-                             composer="upload", output_hash="", output_summary=f"refused: {reason}"[:300])
         try:
-            return self._write(record)
+            return self._write(self._upload_record(user, {"files": names, "refused": reason}, f"refused: {reason}"))
         except AuditUnavailable:
             return None
+
+    def _upload_record(self, user: str | None, inputs: dict, summary: str, status: Status = "completed") -> AuditRecord:
+        return AuditRecord(kind="upload", status=status, user=user, inputs=inputs, settings={}, chunks=[],
+                           knowledge_version=self.advisor.store.info().get("knowledge_version"), composer="upload",
+                           output_hash="", output_summary=summary[:300])
 
     def upload(self, names: list[str], user: str | None, run: Callable[[], tuple[list[str], list[str], str]]):
         """Record an upload of ``names`` by ``user`` before it starts, run it, and complete the record
         with what went in (``run`` returns accepted names, "name: reason" rejections and a summary)."""
         if not self.settings.audit:
             return run()
-        started = AuditRecord(kind="upload", status="started", user=user, inputs={"files": names}, settings={},
-                              chunks=[], knowledge_version=self.advisor.store.info().get("knowledge_version"),
-                              composer="upload", output_hash="", output_summary="started: files are being checked")
+        started = self._upload_record(user, {"files": names}, "started: files are being checked", status="started")
         self._write(started)
         try:
             accepted, rejected, summary = outcome = run()

@@ -51,7 +51,7 @@ def list_weights(text: str) -> dict[str, float]:
 
 
 def for_reach(fused: dict[str, float], chunks: dict[str, Chunk], language: str, weights: dict[str, float],
-              active: set[str], keyword: dict[str, float]) -> dict[str, float]:
+              active: set[str], keyword_found: set[str]) -> dict[str, float]:
     """Score a passage against the lists that can read it. The English model reads no Chinese passage,
     and keywords meet a passage in another language only by chance (a bracketed term), so a bank's
     Chinese memo with no English edition is ranked by the multilingual list alone; left as is, RRF
@@ -65,7 +65,7 @@ def for_reach(fused: dict[str, float], chunks: dict[str, Chunk], language: str, 
     for cid, score in fused.items():
         chunk = chunks[cid]
         reach = sum(weights[n] for n in active if n == "multilingual" or (n == "dense" and chunk.language == "en")
-                    or (n == "keyword" and (chunk.language == language or cid in keyword)))
+                    or (n == "keyword" and (chunk.language == language or cid in keyword_found)))
         out[cid] = score * total / reach if 0 < reach < total else score
     return out
 

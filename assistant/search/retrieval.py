@@ -183,8 +183,7 @@ class HybridRetriever:
         language = question_language(query.query)
         fused = self.keyword_index().editions.prefer(fused, chunks, language, query.filters)
         if "multilingual" in names:
-            keyword = rrf([[c.id for c, _ in lists["keyword"]]], s.rrf_k, [weights["keyword"]])
-            fused = for_reach(fused, chunks, language, weights, set(names), keyword)
+            fused = for_reach(fused, chunks, language, weights, set(names), {c.id for c, _ in lists["keyword"]})
         order = sorted(fused, key=lambda cid: (-fused[cid], cid))
         use_mmr = s.mmr if query.mmr is None else query.mmr
         shortlist = order[: max(query.k * 3, query.k)] if use_mmr else order[: query.k]

@@ -19,7 +19,7 @@ DOCS = ["coverage-team-models", "client-profitability-raroc-eva", "retail-tier-s
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     base = tmp_path_factory.mktemp("browser")
     with running_app(make_knowledge(base / "knowledge", DOCS), base / "data") as (url, _, _):
@@ -28,6 +28,7 @@ def page(tmp_path_factory):
             context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
             page = context.new_page()
             page.set_default_timeout(60_000)
+            expect.set_options(timeout=60_000)
             page.goto(url)
             page.wait_for_selector("#question textarea")
             yield page
@@ -110,6 +111,8 @@ def test_training_and_knowledge_tabs_render(page):
 
 
 def test_client_typed_in_the_chat_edited_asked_about_and_planned(page):
+    from playwright.sync_api import expect
+
     page.get_by_role("tab", name="Ask").click()
     page.get_by_role("button", name="New conversation").click()
     page.fill("#question textarea", "Our client is a noodle restaurant with 6 employees and RMB 900,000 revenue that wants a small "
@@ -121,10 +124,15 @@ def test_client_typed_in_the_chat_edited_asked_about_and_planned(page):
     page.screenshot(path=str(shots() / "ask-client.png"), full_page=False)
 
     page.click("#edit-client")  # the relationship manager corrects what was read
-    page.fill("#client-panel-employees input", "150")
-    page.fill("#client-panel-revenue input", "30000000")
+    employees, revenue = page.locator("#client-panel-employees input"), page.locator("#client-panel-revenue input")
+    expect(employees).to_have_value("6")  # the panel holds what was read before anyone types over it
+    employees.fill("150")
+    revenue.fill("30000000")
+    expect(employees).to_have_value("150")
+    expect(revenue).to_have_value("30000000")
     page.click("#update-client")
-    page.wait_for_selector("#read-as :text('150 employees')")
+    expect(page.locator("#chat")).to_contain_text("Edited the client")
+    expect(page.locator("#read-as")).to_contain_text("150 employees")  # on failure, shows what was read instead
     page.wait_for_selector("#chat :text('Segment: Medium enterprise')")
 
     page.fill("#question textarea", "what pricing?")

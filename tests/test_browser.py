@@ -18,21 +18,35 @@ DOCS = ["coverage-team-models", "client-profitability-raroc-eva", "retail-tier-s
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
+def session(tmp_path_factory):
+    """One app server and one Chromium for the module: (browser, url)."""
     from playwright.sync_api import expect, sync_playwright
 
     base = tmp_path_factory.mktemp("browser")
     with running_app(make_knowledge(base / "knowledge", DOCS), base / "data") as (url, _, _):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-            page = context.new_page()
-            page.set_default_timeout(60_000)
             expect.set_options(timeout=60_000)
-            page.goto(url)
-            page.wait_for_selector("#question textarea")
-            yield page
+            yield browser, url
             browser.close()
+
+
+def open_page(session, locale: str = "en-US"):
+    browser, url = session
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True, locale=locale)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.wait_for_selector("#question textarea")
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(session):
+    """An English browser, shared by the tests in order (a user's session goes on from test to test)."""
+    page = open_page(session)
+    yield page
+    page.context.close()
 
 
 def expected_chunks() -> int:
@@ -189,3 +203,58 @@ def test_book_tab_segments_an_upload_with_mapping_progress_rejects_and_downloads
     assert info.value.suggested_filename.endswith(".csv")
     page.locator("#book-segments").scroll_into_view_if_needed()
     page.screenshot(path=str(shots() / "book.png"), full_page=False)
+
+
+def test_a_chinese_browser_gets_the_app_in_chinese_and_its_uploaded_chinese_files_answered(session, tmp_path):
+    """The browser's language picks the app's words; a Chinese PDF and DOCX uploaded in the Knowledge tab
+    answer Chinese questions in the same session."""
+    from playwright.sync_api import expect
+
+    from .pdf_fixture import cjk_font
+    from .test_multilingual_ingest import write_bank_files
+
+    page = open_page(session, locale="zh-CN")
+    for tab in ("提问", "方案", "培训", "客户名单", "知识库"):
+        expect(page.get_by_role("tab", name=tab)).to_be_visible()
+    expect(page.get_by_role("button", name="新对话")).to_be_visible()
+    expect(page.locator("#sources")).to_contain_text("提出问题后")
+    expect(page.locator("#read-as")).to_contain_text("本次对话还没有客户")
+    assert "Ask" not in page.get_by_role("tab", name="提问").inner_text()
+    expect(page.locator("footer")).to_contain_text("设置")  # Settings, where the language can be switched
+
+    page.fill("#question textarea", "大客户的综合金融服务应该由什么样的团队来覆盖？")
+    page.click("#ask-button")
+    expect(page.locator("#sources")).to_contain_text("[1]")
+    page.screenshot(path=str(shots() / "ask-zh.png"), full_page=False)
+
+    if cjk_font() is None:
+        pytest.skip("no CJK font to write the Chinese PDF (apt-get install fonts-noto-cjk)")
+    write_bank_files(tmp_path / "bank-files")
+    page.get_by_role("tab", name="知识库").click()
+    page.set_input_files("#upload-docs input[type=file]", [str(tmp_path / "bank-files" / "授信手册.pdf"),
+                                                           str(tmp_path / "bank-files" / "分层营销指引.docx")])
+    assert page.get_by_role("tab", name="知识库").count() == 1  # the tab after the Book tab's endpoint once showed twice
+    page.get_by_role("button", name="添加到知识库").click()
+    expect(page.locator("#upload-report")).to_contain_text("分层营销指引.docx")
+    report = page.inner_text("#upload-report")
+    assert "授信手册.pdf" in report and "rejected 授信手册" not in report, report
+
+    page.get_by_role("tab", name="提问").click()
+    page.get_by_role("button", name="新对话").click()
+    page.fill("#question textarea", "贷款发放以后多少天内要完成首次贷后检查？")
+    page.click("#ask-button")
+    expect(page.locator("#sources")).to_contain_text("贷款发放后三十天内完成首次贷后检查")  # the PDF's passage, cited
+    assert "三十天" in page.inner_text("#chat") and "· bank ·" in page.inner_text("#sources")
+    page.fill("#question textarea", "月日均资产达到多少的客户纳入财富客户管理？")
+    page.click("#ask-button")
+    expect(page.locator("#sources")).to_contain_text("零售客户分层营销指引")  # the DOCX's title heading
+    assert "五十万元" in page.inner_text("#chat")
+    page.screenshot(path=str(shots() / "ask-zh-upload.png"), full_page=False)
+
+    page.locator("footer").get_by_text("设置").click()  # switched in Settings, whatever the browser says
+    page.get_by_role("combobox").first.click()
+    page.get_by_role("option", name="English").click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("tab", name="Ask", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="New conversation")).to_be_visible()
+    page.context.close()

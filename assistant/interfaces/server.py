@@ -63,6 +63,8 @@ def serve(settings: Settings | None = None, block: bool = True):
     demo.queue(default_concurrency_limit=4, max_size=200)
     if block:
         _stop_on_sigterm()
-    return demo.launch(server_name=settings.host, server_port=settings.port or None, auth=auth,
-                       prevent_thread_lock=not block, show_error=False, footer_links=["api"],
+    from assistant.interfaces.app.wording import app_i18n
+
+    return demo.launch(server_name=settings.host, server_port=settings.port or None, auth=auth, i18n=app_i18n(),
+                       prevent_thread_lock=not block, show_error=False, footer_links=["api", "settings"],
                        allowed_paths=[], quiet=not block)

@@ -26,8 +26,9 @@ from assistant.interfaces.app.common import (
 )
 from assistant.interfaces.app.client_panel import ClientPanel, state_of
 from assistant.interfaces.chat import ChatRequest, Turn
+from assistant.interfaces.app.wording import tr
 
-NO_SOURCES = "_Ask a question to see the passages behind the answer._"
+NO_SOURCES = tr("_Ask a question to see the passages behind the answer._")
 
 
 class AskTab:
@@ -148,38 +149,38 @@ class AskTab:
                                          user=self.ctx.user(request)))
         except ValidationError as exc:
             return f"⚠️ {user_message(exc)}"
-        return "Thank you: feedback saved." if rating > 0 else "Thank you: feedback saved for review."
+        return tr("Thank you: feedback saved.") if rating > 0 else tr("Thank you: feedback saved for review.")
 
     def build(self) -> None:
         ui = self
-        with gr.Tab("Ask", id="ask"):
+        with gr.Tab(tr("Ask"), id="ask"):
             turns = gr.State([])
             last = gr.State(None)
             self.client = client = gr.State(None)
             with gr.Row():
                 with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(label="Conversation", height=460, elem_id="chat")
-                    question = gr.Textbox(label="Your question", placeholder="e.g. How should a city commercial bank tier its retail clients?",
+                    chatbot = gr.Chatbot(label=tr("Conversation"), height=460, elem_id="chat")
+                    question = gr.Textbox(label=tr("Your question"), placeholder=tr("e.g. How should a city commercial bank tier its retail clients?"),
                                           elem_id="question", lines=2)
                     ask_error = gr.Markdown(elem_id="ask-error", elem_classes="error-box")
                     with gr.Row():
-                        send = gr.Button("Ask", variant="primary", elem_id="ask-button")
-                        clear = gr.Button("New conversation")
-                    with gr.Accordion("Filters", open=False):
+                        send = gr.Button(tr("Ask"), variant="primary", elem_id="ask-button")
+                        clear = gr.Button(tr("New conversation"))
+                    with gr.Accordion(tr("Filters"), open=False):
                         with gr.Row():
-                            source = gr.Dropdown(SOURCES, value=ANY, label="Source")
-                            audience = gr.Dropdown(AUDIENCES, value=ANY, label="Audience")
-                            segment = gr.Dropdown(SEGMENTS, value=ANY, label="Segment")
+                            source = gr.Dropdown(SOURCES, value=ANY, label=tr("Source"))
+                            audience = gr.Dropdown(AUDIENCES, value=ANY, label=tr("Audience"))
+                            segment = gr.Dropdown(SEGMENTS, value=ANY, label=tr("Segment"))
                     with gr.Row():
-                        up = gr.Button("Helpful", size="sm", elem_id="thumbs-up")
-                        down = gr.Button("Not helpful", size="sm", elem_id="thumbs-down")
-                        comment = gr.Textbox(placeholder="Optional comment on the latest answer", show_label=False, scale=3)
+                        up = gr.Button(tr("Helpful"), size="sm", elem_id="thumbs-up")
+                        down = gr.Button(tr("Not helpful"), size="sm", elem_id="thumbs-down")
+                        comment = gr.Textbox(placeholder=tr("Optional comment on the latest answer"), show_label=False, scale=3)
                     feedback_note = gr.Markdown(elem_id="feedback-note")
                 with gr.Column(scale=2):
-                    gr.Markdown("### Client")
+                    gr.Markdown(tr("### Client"))
                     self.panel.build(list(example_profiles(self.ctx.settings.profiles_dir)))
-                    gr.Markdown("### Cited passages")
-                    sources = gr.Markdown("_Ask a question to see the passages behind the answer._", elem_id="sources",
+                    gr.Markdown(tr("### Cited passages"))
+                    sources = gr.Markdown(NO_SOURCES, elem_id="sources",
                                           elem_classes="cited")
             ask_inputs = [question, chatbot, turns, client, source, audience, segment]
             ask_outputs = [chatbot, turns, sources, ask_error, question, last, client, *self.panel.outputs]

@@ -23,6 +23,7 @@ from assistant.clients.book_report import headline, to_markdown
 from assistant.clients.rules import rules_for
 from assistant.errors import AdvisorError
 from assistant.interfaces.app.common import AppContext, user_message
+from assistant.interfaces.app.wording import tr
 
 NONE = "(none)"
 KEYS = list(FIELDS)
@@ -126,38 +127,42 @@ class BookTab:
                 rejects if report.rejected else None]
 
     def build(self) -> None:
-        with gr.Tab("Book", id="book"):
-            gr.Markdown("### Segment a book of clients\n" + LIMITS_TEXT, elem_id="book-limits")
+        with gr.Tab(tr("Book"), id="book"):
+            gr.Markdown(tr("### Segment a book of clients\n" + LIMITS_TEXT), elem_id="book-limits")
             with gr.Row():
                 with gr.Column(scale=2):
-                    upload = gr.File(label="Client book (CSV or Excel)", file_types=[".csv", ".txt", ".xlsx"], type="filepath",
+                    upload = gr.File(label=tr("Client book (CSV or Excel)"), file_types=[".csv", ".txt", ".xlsx"], type="filepath",
                                      elem_id="book-file")
                     note = gr.Markdown(elem_id="book-note")
                     fields = self._mapping()
-                    run = gr.Button("Segment the book", variant="primary", elem_id="segment-book")
+                    run = gr.Button(tr("Segment the book"), variant="primary", elem_id="segment-book")
                 with gr.Column(scale=5):
                     error = gr.Markdown(elem_id="book-error", elem_classes="error-box")
                     status = gr.Markdown(elem_id="book-status")
                     with gr.Row():
-                        segmented = gr.DownloadButton("Download segmented file (CSV)", visible=False, elem_id="download-segmented")
-                        report_file = gr.DownloadButton("Download segment report (DOCX)", visible=False, elem_id="download-book-report")
+                        segmented = gr.DownloadButton(tr("Download segmented file (CSV)"), visible=False, elem_id="download-segmented")
+                        report_file = gr.DownloadButton(tr("Download segment report (DOCX)"), visible=False, elem_id="download-book-report")
                     summary = gr.Markdown(elem_id="book-segments")
-                    profile = gr.Dataframe(label="How segments differ: value (standard deviations from the book average)",
+                    profile = gr.Dataframe(label=tr("How segments differ: value (standard deviations from the book average)"),
                                            elem_id="book-profile", wrap=True)
-                    sizes = gr.BarPlot(x="segment", y="clients", color="tier", label="Segment sizes by value tier",
+                    sizes = gr.BarPlot(x="segment", y="clients", color="tier", label=tr("Segment sizes by value tier"),
                                        x_label_angle=-20, elem_id="book-sizes")
                     scatter = gr.ScatterPlot(x="balance_rmb", y="potential", color="quadrant", x_title="balance at the bank (RMB)",
-                                             y_title="potential", label="Value-potential matrix (sample of clients)",
+                                             y_title="potential", label=tr("Value-potential matrix (sample of clients)"),
                                              tooltip="all", elem_id="book-matrix")
-                    kscores = gr.Dataframe(label="Choosing k: silhouette and stability (ARI between refits on resamples)",
+                    kscores = gr.Dataframe(label=tr("Choosing k: silhouette and stability (ARI between refits on resamples)"),
                                            elem_id="book-k")
                     rejected_note = gr.Markdown(elem_id="book-rejected-note")
-                    rejects = gr.Dataframe(label="Rows that could not be used", elem_id="book-rejects", wrap=True)
+                    rejects = gr.Dataframe(label=tr("Rows that could not be used"), elem_id="book-rejects", wrap=True)
             mapping, delimiter, rate, k = fields
             upload.change(self.suggest, upload, mapping + [rate, delimiter, note], api_visibility="private")
             run.click(self.run, [upload, delimiter, rate, k, *mapping],
                       [error, status, summary, profile, sizes, rejected_note, scatter, kscores, segmented, report_file, rejects],
                       api_visibility="private")
+
+    def register_api(self) -> None:
+        """The named /segment endpoint. Called outside the gr.Tabs block: an endpoint inside it is laid out
+        as a child of the tabs, and the browser then showed the tab after it twice."""
         gr.api(self.api_segment, api_name="segment", concurrency_limit=1)
 
     def api_segment(self, book: dict, columns: dict | None = None, k: int | None = None) -> dict:
@@ -182,7 +187,7 @@ class BookTab:
         return data
 
     def _mapping(self):
-        with gr.Accordion("Column mapping (suggested from the header; edit if wrong)", open=True):
+        with gr.Accordion(tr("Column mapping (suggested from the header; edit if wrong)"), open=True):
             mapping = []
             for key, meaning in FIELDS.items():
                 if key == "frequency":
@@ -190,7 +195,7 @@ class BookTab:
                 else:
                     mapping.append(gr.Dropdown([NONE], value=NONE, label=f"{key}: {meaning}", elem_id=f"map-{key}"))
             with gr.Row():
-                delimiter = gr.Textbox("auto", label="Separator (auto, or , ; | tab)", elem_id="book-delimiter")
-                rate = gr.Number(1.0, label="Currency to RMB rate", elem_id="book-rate")
-                k = gr.Dropdown(["auto", *map(str, range(2, 11))], value="auto", label="Segments (k)", elem_id="book-k-choice")
+                delimiter = gr.Textbox("auto", label=tr("Separator (auto, or , ; | tab)"), elem_id="book-delimiter")
+                rate = gr.Number(1.0, label=tr("Currency to RMB rate"), elem_id="book-rate")
+                k = gr.Dropdown(["auto", *map(str, range(2, 11))], value="auto", label=tr("Segments (k)"), elem_id="book-k-choice")
         return mapping, delimiter, rate, k

@@ -11,6 +11,7 @@ from assistant.interfaces.app.book_tab import BookTab
 from assistant.interfaces.app.common import AppContext
 from assistant.interfaces.app.knowledge_tab import KnowledgeTab
 from assistant.interfaces.app.plan_tab import PlanTab
+from assistant.interfaces.app.wording import tr
 
 
 def connect_ask_and_plan(ask: AskTab, plan: PlanTab, tabs: gr.Tabs) -> None:
@@ -30,22 +31,24 @@ def build_app(advisor: Advisor, training_tab=None, auth=None) -> gr.Blocks:
     ctx = AppContext(advisor, auth)
     plan = PlanTab(ctx)
     ask = AskTab(ctx)
+    book = BookTab(ctx)
     # Gradio keeps its own copies of files it serves (plan downloads, uploaded profiles): drop them after
     # the same age as our downloads, and all of them when the server stops.
     age = advisor.settings.download_max_age
     with gr.Blocks(title="Strategy Advisor", analytics_enabled=False, delete_cache=(min(600, age), age)) as demo:
-        gr.Markdown("# Strategy Advisor\nGrounded answers, client plans and training from the bank's knowledge base.")
+        gr.Markdown(tr("# Strategy Advisor\nGrounded answers, client plans and training from the bank's knowledge base."))
         with gr.Tabs() as tabs:
             ask.build()
             plan.build(list(plan.examples()))
-            with gr.Tab("Training", id="training"):
+            with gr.Tab(tr("Training"), id="training"):
                 if training_tab is not None:
                     training_tab(advisor, auth)
                 else:
-                    gr.Markdown("### Training is coming\nThe onboarding curriculum, the bilingual glossary with search and "
-                                "graded quizzes will appear here.")
-            BookTab(ctx).build()
+                    gr.Markdown(tr("### Training is coming\nThe onboarding curriculum, the bilingual glossary with search and "
+                                   "graded quizzes will appear here."))
+            book.build()
             KnowledgeTab(ctx).build()
         connect_ask_and_plan(ask, plan, tabs)
         Api(ctx).register()
+        book.register_api()
     return demo

@@ -14,6 +14,7 @@ from assistant.clients.rules import INDUSTRIES
 from assistant.clients.situation.facts import ClientFacts
 from assistant.clients.situation.panel import PANEL_FIELDS, facts_to_panel
 from assistant.clients.situation.state import ClientState
+from assistant.interfaces.app.wording import I18nData, tr
 
 NO_CLIENT = "_No client in this conversation. Describe one in the chat (e.g. \"a noodle restaurant with 6 employees and " \
             "RMB 900,000 revenue wants a renovation loan\"), or pick an example below._"
@@ -21,9 +22,9 @@ ENTERPRISE_PANEL = ("industry", "ownership", "employees", "operating_revenue_rmb
 INDIVIDUAL_PANEL = ("age", "aum_rmb", "annual_income_rmb", "family_situation", "dependents", "risk_appetite")
 
 
-def read_as_markdown(state: ClientState | None, read_as: str = "") -> str:
+def read_as_markdown(state: ClientState | None, read_as: str = "") -> str | I18nData:
     if state is None:
-        return NO_CLIENT
+        return tr(NO_CLIENT)
     status = ""
     if state.pending_question:
         status = f"\n\n**Missing:** {state.pending_question}"
@@ -43,35 +44,35 @@ class ClientPanel:
         self.fields: dict[str, gr.components.Component] = {}
 
     def build(self, examples: list[str]) -> None:
-        self.read_as = gr.Markdown(NO_CLIENT, elem_id="read-as")
+        self.read_as = gr.Markdown(tr(NO_CLIENT), elem_id="read-as")
         with gr.Row():
-            self.edit = gr.Button("Edit client", size="sm", elem_id="edit-client")
-            self.forget = gr.Button("Forget client", size="sm", elem_id="forget-client")
-            self.draft = gr.Button("Draft full plan", size="sm", variant="primary", elem_id="draft-full-plan")
-        with gr.Accordion("Client (what was read; correct any field)", open=False, elem_id="client-panel") as self.box:
+            self.edit = gr.Button(tr("Edit client"), size="sm", elem_id="edit-client")
+            self.forget = gr.Button(tr("Forget client"), size="sm", elem_id="forget-client")
+            self.draft = gr.Button(tr("Draft full plan"), size="sm", variant="primary", elem_id="draft-full-plan")
+        with gr.Accordion(tr("Client (what was read; correct any field)"), open=False, elem_id="client-panel") as self.box:
             f = self.fields
-            f["client_type"] = gr.Radio(["enterprise", "individual"], value=None, label="Client type", elem_id="client-panel-type")
+            f["client_type"] = gr.Radio(["enterprise", "individual"], value=None, label=tr("Client type"), elem_id="client-panel-type")
             with gr.Group(visible=True) as enterprise:
-                f["industry"] = gr.Dropdown(list(INDUSTRIES), value=None, label="Industry (2011 SME standard)", elem_id="client-panel-industry")
-                f["ownership"] = gr.Dropdown(list(get_args(Ownership)), value=None, label="Ownership")
-                f["employees"] = gr.Number(value=None, label="Employees", elem_id="client-panel-employees")
-                f["operating_revenue_rmb"] = gr.Number(value=None, label="Operating revenue (RMB yuan)", elem_id="client-panel-revenue")
-                f["total_assets_rmb"] = gr.Number(value=None, label="Total assets (RMB yuan)", elem_id="client-panel-assets")
-                f["supply_chain_role"] = gr.Dropdown(list(get_args(SupplyChainRole)), value=None, label="Supply-chain role")
-                f["anchor_firm"] = gr.Textbox(label="Anchor firm")
+                f["industry"] = gr.Dropdown(list(INDUSTRIES), value=None, label=tr("Industry (2011 SME standard)"), elem_id="client-panel-industry")
+                f["ownership"] = gr.Dropdown(list(get_args(Ownership)), value=None, label=tr("Ownership"))
+                f["employees"] = gr.Number(value=None, label=tr("Employees"), elem_id="client-panel-employees")
+                f["operating_revenue_rmb"] = gr.Number(value=None, label=tr("Operating revenue (RMB yuan)"), elem_id="client-panel-revenue")
+                f["total_assets_rmb"] = gr.Number(value=None, label=tr("Total assets (RMB yuan)"), elem_id="client-panel-assets")
+                f["supply_chain_role"] = gr.Dropdown(list(get_args(SupplyChainRole)), value=None, label=tr("Supply-chain role"))
+                f["anchor_firm"] = gr.Textbox(label=tr("Anchor firm"))
             with gr.Group(visible=False) as individual:
-                f["age"] = gr.Number(value=None, label="Age", elem_id="client-panel-age")
-                f["aum_rmb"] = gr.Number(value=None, label="AUM at the bank (RMB yuan)", elem_id="client-panel-aum")
-                f["annual_income_rmb"] = gr.Number(value=None, label="Annual income (RMB yuan)")
-                f["family_situation"] = gr.Dropdown(list(get_args(FamilySituation)), value=None, label="Family situation")
-                f["dependents"] = gr.Number(value=None, label="Dependents")
-                f["risk_appetite"] = gr.Dropdown(list(get_args(RiskAppetite)), value=None, label="Risk appetite (C1-C5)")
-            f["stated_needs"] = gr.Textbox(label="Stated needs (one per line)", lines=2, elem_id="client-panel-needs")
-            self.update = gr.Button("Update client", variant="primary", elem_id="update-client")
+                f["age"] = gr.Number(value=None, label=tr("Age"), elem_id="client-panel-age")
+                f["aum_rmb"] = gr.Number(value=None, label=tr("AUM at the bank (RMB yuan)"), elem_id="client-panel-aum")
+                f["annual_income_rmb"] = gr.Number(value=None, label=tr("Annual income (RMB yuan)"))
+                f["family_situation"] = gr.Dropdown(list(get_args(FamilySituation)), value=None, label=tr("Family situation"))
+                f["dependents"] = gr.Number(value=None, label=tr("Dependents"))
+                f["risk_appetite"] = gr.Dropdown(list(get_args(RiskAppetite)), value=None, label=tr("Risk appetite (C1-C5)"))
+            f["stated_needs"] = gr.Textbox(label=tr("Stated needs (one per line)"), lines=2, elem_id="client-panel-needs")
+            self.update = gr.Button(tr("Update client"), variant="primary", elem_id="update-client")
             with gr.Row():
-                self.example = gr.Dropdown(examples, value=None, label="…or use an example client", elem_id="client-example")
-                self.use_example = gr.Button("Use example", size="sm", elem_id="use-example")
-            self.upload = gr.File(label="…or load a profile (JSON/YAML)", file_types=[".json", ".yaml", ".yml"], type="filepath")
+                self.example = gr.Dropdown(examples, value=None, label=tr("…or use an example client"), elem_id="client-example")
+                self.use_example = gr.Button(tr("Use example"), size="sm", elem_id="use-example")
+            self.upload = gr.File(label=tr("…or load a profile (JSON/YAML)"), file_types=[".json", ".yaml", ".yml"], type="filepath")
         assert tuple(self.fields) == PANEL_FIELDS[:1] + ENTERPRISE_PANEL + INDIVIDUAL_PANEL + PANEL_FIELDS[-1:]
         self.edit.click(lambda: gr.Accordion(open=True), None, self.box, api_visibility="private")
         f["client_type"].change(lambda t: (gr.update(visible=t != "individual"), gr.update(visible=t == "individual")),

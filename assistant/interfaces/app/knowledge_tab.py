@@ -13,6 +13,7 @@ from assistant.errors import AdvisorError
 from assistant.interfaces.app.common import ANY, AppContext
 from assistant.interfaces.library import list_documents, read_document, topics
 from assistant.interfaces.uploads import publish_uploads
+from assistant.interfaces.app.wording import tr
 
 
 class KnowledgeTab:
@@ -58,19 +59,19 @@ class KnowledgeTab:
     def build(self) -> None:
         ui = self
         advisor = self.ctx.advisor
-        with gr.Tab("Knowledge", id="knowledge"):
+        with gr.Tab(tr("Knowledge"), id="knowledge"):
             stats = gr.Markdown(ui.stats_markdown, elem_id="stats")
             with gr.Row():
                 with gr.Column(scale=1):
                     docs = list_documents(advisor)
-                    topic = gr.Dropdown([ANY] + topics(docs), value=ANY, label="Topic")
-                    doc = gr.Dropdown([(f"{d.title} ({d.source})", d.id) for d in docs], label="Document",
+                    topic = gr.Dropdown([ANY] + topics(docs), value=ANY, label=tr("Topic"))
+                    doc = gr.Dropdown([(f"{d.title} ({d.source})", d.id) for d in docs], label=tr("Document"),
                                       value=docs[0].id if docs else None)
-                    gr.Markdown("### Add the bank's own documents")
-                    files = gr.File(label="md, txt, pdf or docx", file_count="multiple", type="filepath", elem_id="upload-docs")
-                    add = gr.Button("Add to knowledge base", elem_id="add-docs")
+                    gr.Markdown(tr("### Add the bank's own documents"))
+                    files = gr.File(label=tr("md, txt, pdf or docx"), file_count="multiple", type="filepath", elem_id="upload-docs")
+                    add = gr.Button(tr("Add to knowledge base"), elem_id="add-docs")
                     upload_report = gr.Markdown(elem_id="upload-report")
-                    refresh = gr.Button("Refresh statistics", size="sm")
+                    refresh = gr.Button(tr("Refresh statistics"), size="sm")
                 with gr.Column(scale=2):
                     reader = gr.Markdown(ui.read(docs[0].id) if docs else "", elem_id="reader")
             topic.change(ui.topic_docs, topic, doc, api_visibility="private")

@@ -31,6 +31,7 @@ from assistant.clients.profiles import (
 from assistant.clients.rules import INDUSTRIES
 from assistant.errors import AdvisorError
 from assistant.interfaces.app.common import FORM_KEYS, AppContext, user_message
+from assistant.interfaces.app.wording import tr
 
 
 class PlanTab:
@@ -118,7 +119,7 @@ class PlanTab:
 
     def review_show(self, plan_id: str | None) -> str:
         if not plan_id:
-            return "_No plan selected._"
+            return tr("_No plan selected._")
         stored = self.ctx.reviews.get(plan_id)
         history = "\n".join(f"- {e.at} {e.action} by {e.actor or 'unknown'}" + (f": {e.comment}" if e.comment else "") for e in stored.events)
         return f"**Status:** {stored.status}\n\n{history}\n\n" + to_markdown(stored.plan)
@@ -146,26 +147,26 @@ class PlanTab:
         return self.review_act(plan_id, "return", comment, request)
 
     def build(self, examples: list) -> None:
-        with gr.Tab("Plan", id="plan"):
+        with gr.Tab(tr("Plan"), id="plan"):
             with gr.Row():
                 with gr.Column(scale=2):
                     with gr.Row():
-                        example = gr.Dropdown(examples, label="Example profile", value=None, elem_id="example")
-                        load = gr.Button("Load example", elem_id="load-example")
-                    upload_profile = gr.File(label="…or upload a profile (JSON/YAML)", file_types=[".json", ".yaml", ".yml"], type="filepath")
+                        example = gr.Dropdown(examples, label=tr("Example profile"), value=None, elem_id="example")
+                        load = gr.Button(tr("Load example"), elem_id="load-example")
+                    upload_profile = gr.File(label=tr("…or upload a profile (JSON/YAML)"), file_types=[".json", ".yaml", ".yml"], type="filepath")
                     fields = self._profile_fields()
                     form_note = gr.Markdown(elem_id="form-note")
                     plan_error = gr.Markdown(elem_id="plan-error", elem_classes="error-box")
                     with gr.Row():
-                        draft = gr.Button("Draft plan", variant="primary", elem_id="draft-plan")
-                        self.discuss = gr.Button("Discuss in Ask", elem_id="discuss-in-ask")
+                        draft = gr.Button(tr("Draft plan"), variant="primary", elem_id="draft-plan")
+                        self.discuss = gr.Button(tr("Discuss in Ask"), elem_id="discuss-in-ask")
                 with gr.Column(scale=3):
                     segment_box = gr.Markdown(elem_id="segment")
                     with gr.Row():
-                        docx_file = gr.DownloadButton("Download DOCX", visible=False, elem_id="download-docx")
-                        md_file = gr.DownloadButton("Download Markdown", visible=False, elem_id="download-md")
+                        docx_file = gr.DownloadButton(tr("Download DOCX"), visible=False, elem_id="download-docx")
+                        md_file = gr.DownloadButton(tr("Download Markdown"), visible=False, elem_id="download-md")
                     with gr.Row():
-                        submit_review = gr.Button("Submit for review", elem_id="submit-review")
+                        submit_review = gr.Button(tr("Submit for review"), elem_id="submit-review")
                     review_note = gr.Markdown(elem_id="review-note")
                     preview = gr.Markdown(elem_id="plan-preview")
             plan_id = gr.State(None)
@@ -181,48 +182,48 @@ class PlanTab:
 
     def _profile_fields(self) -> dict:
         """One widget per ProfileForm field; the enterprise or individual group shows as the type asks."""
-        f = {"client_type": gr.Radio(["enterprise", "individual"], value="enterprise", label="Client type", elem_id="client-type"),
-             "name": gr.Textbox(label="Name", elem_id="name"), "region": gr.Textbox(label="Region"),
-             "relationship_years": gr.Number(label="Years with the bank", value=None)}
+        f = {"client_type": gr.Radio(["enterprise", "individual"], value="enterprise", label=tr("Client type"), elem_id="client-type"),
+             "name": gr.Textbox(label=tr("Name"), elem_id="name"), "region": gr.Textbox(label=tr("Region")),
+             "relationship_years": gr.Number(label=tr("Years with the bank"), value=None)}
         with gr.Group(visible=True) as enterprise_box:
-            f["industry"] = gr.Dropdown(list(INDUSTRIES), label="Industry (2011 SME standard)", value=None)
-            f["ownership"] = gr.Dropdown(list(get_args(Ownership)), label="Ownership", value=None)
-            f["employees"] = gr.Number(label="Employees", value=None)
-            f["operating_revenue_rmb"] = gr.Number(label="Operating revenue (RMB yuan)", value=None)
-            f["total_assets_rmb"] = gr.Number(label="Total assets (RMB yuan)", value=None)
-            f["credit_rating"] = gr.Textbox(label="Credit rating")
-            f["supply_chain_role"] = gr.Dropdown(list(get_args(SupplyChainRole)), label="Supply-chain role", value=None)
-            f["anchor_firm"] = gr.Textbox(label="Anchor firm")
+            f["industry"] = gr.Dropdown(list(INDUSTRIES), label=tr("Industry (2011 SME standard)"), value=None)
+            f["ownership"] = gr.Dropdown(list(get_args(Ownership)), label=tr("Ownership"), value=None)
+            f["employees"] = gr.Number(label=tr("Employees"), value=None)
+            f["operating_revenue_rmb"] = gr.Number(label=tr("Operating revenue (RMB yuan)"), value=None)
+            f["total_assets_rmb"] = gr.Number(label=tr("Total assets (RMB yuan)"), value=None)
+            f["credit_rating"] = gr.Textbox(label=tr("Credit rating"))
+            f["supply_chain_role"] = gr.Dropdown(list(get_args(SupplyChainRole)), label=tr("Supply-chain role"), value=None)
+            f["anchor_firm"] = gr.Textbox(label=tr("Anchor firm"))
         with gr.Group(visible=False) as individual_box:
-            f["age"] = gr.Number(label="Age", value=None)
-            f["occupation"] = gr.Textbox(label="Occupation")
-            f["aum_rmb"] = gr.Number(label="AUM at the bank (RMB yuan)", value=None)
-            f["annual_income_rmb"] = gr.Number(label="Annual income (RMB yuan)", value=None)
-            f["family_situation"] = gr.Dropdown(list(get_args(FamilySituation)), label="Family situation (or describe it: "
-                                                "'married, two children aged 5 and 8')", value=None, allow_custom_value=True)
-            f["dependents"] = gr.Number(label="Dependents", value=None)
-            f["risk_appetite"] = gr.Dropdown(list(get_args(RiskAppetite)), label="Risk appetite (C1-C5, or e.g. 'balanced', '稳健型')",
+            f["age"] = gr.Number(label=tr("Age"), value=None)
+            f["occupation"] = gr.Textbox(label=tr("Occupation"))
+            f["aum_rmb"] = gr.Number(label=tr("AUM at the bank (RMB yuan)"), value=None)
+            f["annual_income_rmb"] = gr.Number(label=tr("Annual income (RMB yuan)"), value=None)
+            f["family_situation"] = gr.Dropdown(list(get_args(FamilySituation)), label=tr("Family situation (or describe it: "
+                                                   "'married, two children aged 5 and 8')"), value=None, allow_custom_value=True)
+            f["dependents"] = gr.Number(label=tr("Dependents"), value=None)
+            f["risk_appetite"] = gr.Dropdown(list(get_args(RiskAppetite)), label=tr("Risk appetite (C1-C5, or e.g. 'balanced', '稳健型')"),
                                              value=None, allow_custom_value=True)
-            f["goals"] = gr.Textbox(label="Goals (one per line)", lines=2)
-            f["business_owner"] = gr.Checkbox(label="Business owner")
-        f["products_held"] = gr.Textbox(label="Products held (one per line)", lines=2)
-        f["stated_needs"] = gr.Textbox(label="Stated needs (one per line)", lines=3)
+            f["goals"] = gr.Textbox(label=tr("Goals (one per line)"), lines=2)
+            f["business_owner"] = gr.Checkbox(label=tr("Business owner"))
+        f["products_held"] = gr.Textbox(label=tr("Products held (one per line)"), lines=2)
+        f["stated_needs"] = gr.Textbox(label=tr("Stated needs (one per line)"), lines=3)
         assert set(f) == set(FORM_KEYS) and set(ENTERPRISE_FIELDS) | set(INDIVIDUAL_FIELDS) <= set(f)
         f["client_type"].change(lambda t: (gr.update(visible=t == "enterprise"), gr.update(visible=t == "individual")),
                                 f["client_type"], [enterprise_box, individual_box], api_visibility="private")
         return f
 
     def _review_panel(self) -> None:
-        with gr.Accordion("Review and approve (managers)", open=False):
+        with gr.Accordion(tr("Review and approve (managers)"), open=False):
             with gr.Row():
-                queue = gr.Dropdown([], label="Submitted plans", elem_id="review-queue")
-                refresh_queue = gr.Button("Refresh", size="sm")
-            review_comment = gr.Textbox(label="Reviewer comment (required to return)")
+                queue = gr.Dropdown([], label=tr("Submitted plans"), elem_id="review-queue")
+                refresh_queue = gr.Button(tr("Refresh"), size="sm")
+            review_comment = gr.Textbox(label=tr("Reviewer comment (required to return)"))
             with gr.Row():
-                approve = gr.Button("Approve", variant="primary", elem_id="approve")
-                send_back = gr.Button("Return with comments", elem_id="return")
+                approve = gr.Button(tr("Approve"), variant="primary", elem_id="approve")
+                send_back = gr.Button(tr("Return with comments"), elem_id="return")
             review_result = gr.Markdown(elem_id="review-result")
-            approved_docx = gr.DownloadButton("Download approved DOCX", visible=False)
+            approved_docx = gr.DownloadButton(tr("Download approved DOCX"), visible=False)
             review_view = gr.Markdown()
         refresh_queue.click(self.review_queue, None, queue, api_visibility="private")
         queue.change(self.review_show, queue, review_view, api_visibility="private")

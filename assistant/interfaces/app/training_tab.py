@@ -16,6 +16,7 @@ from assistant.training.glossary import search_glossary
 from assistant.training.models import LETTERS, Quiz, QuizRequest
 from assistant.training.progress import progress_report
 from assistant.training.quizzes import grade, make_quiz, quiz_topics, record_result
+from assistant.interfaces.app.wording import tr
 
 MAX_QUESTIONS = 10
 
@@ -41,7 +42,7 @@ def curriculum_markdown(advisor: Advisor) -> str:
 
 def glossary_markdown(advisor: Advisor, query: str) -> str:
     if not (query or "").strip():
-        return "_Type an English or Chinese term, e.g. `share of wallet` or `普惠`._"
+        return tr("_Type an English or Chinese term, e.g. `share of wallet` or `普惠`._")
     try:
         found = search_glossary(advisor.settings, query)
     except (AdvisorError, ValidationError) as exc:
@@ -120,17 +121,17 @@ class TrainingTab:
 
     def build(self) -> None:
         advisor = self.advisor
-        with gr.Tab("Curriculum"):
+        with gr.Tab(tr("Curriculum")):
             gr.Markdown(curriculum_markdown(advisor), elem_id="curriculum")
-        with gr.Tab("Glossary"):
-            query = gr.Textbox(label="Search the glossary (English or 中文)", elem_id="glossary-query")
+        with gr.Tab(tr("Glossary")):
+            query = gr.Textbox(label=tr("Search the glossary (English or 中文)"), elem_id="glossary-query")
             hits = gr.Markdown(glossary_markdown(advisor, ""), elem_id="glossary-hits")
             query.change(lambda q: glossary_markdown(advisor, q), query, hits, api_visibility="private")
-        with gr.Tab("Quiz"):
+        with gr.Tab(tr("Quiz")):
             self._quiz()
-        with gr.Tab("Progress"):
-            who = gr.Textbox(label="Trainee (blank for the whole cohort)")
-            show = gr.Button("Show progress")
+        with gr.Tab(tr("Progress")):
+            who = gr.Textbox(label=tr("Trainee (blank for the whole cohort)"))
+            show = gr.Button(tr("Show progress"))
             report = gr.Markdown()
             show.click(lambda name: progress_markdown(advisor, name), who, report, api_visibility="private")
 
@@ -141,15 +142,15 @@ class TrainingTab:
                 known = [t.topic for t in quiz_topics(self.settings)]
             except (AdvisorError, ValidationError, ValueError):
                 known = []
-            topic = gr.Dropdown(["any"] + known, value="any", label="Topic")
-            count = gr.Slider(1, MAX_QUESTIONS, value=5, step=1, label="Questions")
-            seed = gr.Number(label="Seed (same seed, same quiz)", value=1, precision=0)
-            trainee = gr.Textbox(label="Trainee name (to keep results)", visible=self.auth is None)
+            topic = gr.Dropdown(["any"] + known, value="any", label=tr("Topic"))
+            count = gr.Slider(1, MAX_QUESTIONS, value=5, step=1, label=tr("Questions"))
+            seed = gr.Number(label=tr("Seed (same seed, same quiz)"), value=1, precision=0)
+            trainee = gr.Textbox(label=tr("Trainee name (to keep results)"), visible=self.auth is None)
         if self.auth is not None:
-            gr.Markdown("_Results are kept under the name you signed in with._")
-        new = gr.Button("New quiz", variant="primary", elem_id="new-quiz")
+            gr.Markdown(tr("_Results are kept under the name you signed in with._"))
+        new = gr.Button(tr("New quiz"), variant="primary", elem_id="new-quiz")
         radios = [gr.Radio([], label=f"Question {i + 1}", visible=False, elem_id=f"quiz-q{i + 1}") for i in range(MAX_QUESTIONS)]
-        submit = gr.Button("Submit answers", elem_id="submit-quiz")
+        submit = gr.Button(tr("Submit answers"), elem_id="submit-quiz")
         result = gr.Markdown(elem_id="quiz-result")
         new.click(self.start_quiz, [topic, count, seed], [quiz_state, result] + radios, api_visibility="private")
         submit.click(self.finish_quiz, [quiz_state, trainee] + radios, result, api_visibility="private")

@@ -1,0 +1,102 @@
+"""The app in Chinese: every phrase the app shows through tr() has a Chinese text, nothing visible
+bypasses tr(), and a broken wording file is reported by name. The browser side is in test_browser."""
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+from gradio.i18n import I18nData
+
+from assistant.errors import AdvisorError
+from assistant.interfaces.app import wording
+from assistant.interfaces.app.build import build_app
+from assistant.interfaces.app.training_tab import build_training_tab
+
+APP = Path(wording.__file__).parent
+# Labels made from data at run time (a column's name, a quiz question): they are not the app's own words.
+FROM_DATA = ("map-", "quiz-q")
+
+
+def keys_in(node, found: set[str]) -> set[str]:
+    if isinstance(node, I18nData):
+        found.add(node.key)
+    elif isinstance(node, str) and node.startswith("__i18n__"):
+        found.add(json.loads(node[len("__i18n__"):])["key"])
+    elif isinstance(node, dict):
+        if node.get("__type__") == "translation_metadata":
+            found.add(node["key"])
+        for value in node.values():
+            keys_in(value, found)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            keys_in(value, found)
+    return found
+
+
+def literal_tr_calls() -> set[str]:
+    """Every tr("...") with a literal argument in the app's modules, including callbacks' fixed messages."""
+    found = set()
+    for path in APP.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr" and node.args
+                    and isinstance(node.args[0], ast.Constant)):
+                found.add(node.args[0].value)
+    return found
+
+
+@pytest.fixture(scope="module")
+def config(advisor):
+    return build_app(advisor, build_training_tab).get_config_file()
+
+
+def test_every_phrase_the_app_shows_has_chinese_and_the_table_has_nothing_stale(config):
+    table = wording.load_table()
+    used = keys_in(config, set()) | literal_tr_calls()
+    assert len(used) > 90
+    assert sorted(used - set(table)) == []
+    assert sorted(set(table) - used) == []
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in table.values())
+
+
+def test_no_label_button_or_tab_bypasses_the_translation(config):
+    plain = []
+    for component in config["components"]:
+        props = component.get("props", {})
+        if component["type"] == "api" or any(str(props.get("elem_id") or "").startswith(p) for p in FROM_DATA):
+            continue
+        shown = [props.get("label"), props.get("placeholder"), props.get("info")]
+        if component["type"] in ("button", "downloadbutton", "tabitem", "accordion"):
+            shown.append(props.get("value") if component["type"].endswith("button") else props.get("label"))
+        if component["type"] == "markdown" and isinstance(props.get("value"), str):
+            shown.append(props["value"])
+        plain += [(component["type"], text) for text in shown
+                  if isinstance(text, str) and text.strip() and not text.startswith("__i18n__")]
+    # What may stay plain: generated text (statistics, the document being read, the curriculum) and
+    # Gradio's own defaults for labels we hide.
+    allowed_markdown = {"stats", "reader", "curriculum", "glossary-hits"}
+    by_id = {c["id"]: c for c in config["components"]}
+    leftovers = [(kind, text) for kind, text in plain if not (kind == "markdown" and any(
+        c.get("props", {}).get("elem_id") in allowed_markdown and c["props"].get("value") == text for c in by_id.values()))]
+    assert leftovers == [], leftovers
+
+
+def test_the_shipped_table_loads_into_gradio_with_chinese_for_every_chinese_locale():
+    i18n = wording.app_i18n()
+    assert i18n.translations["zh"]["Ask"] == "提问"
+    assert i18n.translations["en"]["Ask"] == "Ask"
+
+
+def test_a_broken_wording_file_is_named_with_what_is_wrong(tmp_path):
+    bad = tmp_path / "zh.yaml"
+    bad.write_text('"Ask": [not, text]\n', encoding="utf-8")
+    with pytest.raises(AdvisorError, match=r"zh\.yaml"):
+        wording.load_table(bad)
+    bad.write_text('"Ask": "提问"\n"Plan": "  "\n', encoding="utf-8")
+    with pytest.raises(AdvisorError, match="Plan"):
+        wording.load_table(bad)
+    bad.write_text('"Ask": "提问\n', encoding="utf-8")  # unclosed quote
+    with pytest.raises(AdvisorError, match="cannot read"):
+        wording.load_table(bad)
+    with pytest.raises(ValueError, match="empty"):
+        wording.tr("  ")

@@ -325,3 +325,13 @@ def test_classifications_are_audited_with_the_user_and_replay(governance):
     assert record.kind == "classify" and record.user == "zhang.min" and result.segment in record.output_summary
     assert p.name not in record.model_dump_json() and p.anchor_firm not in record.model_dump_json()
     assert governance.replay(audit_id).same
+
+
+def test_a_question_asked_in_chinese_carries_the_chinese_disclaimer(governance):
+    english = governance.ask("What is RAROC?")
+    chinese = governance.ask("什么是RAROC？")
+    mixed = governance.ask("What does 普惠 mean for small firms?")
+    assert english.disclaimer.startswith("For internal use") and mixed.disclaimer == english.disclaimer
+    assert chinese.disclaimer.startswith("仅供本行员工内部使用")
+    streamed = list(governance.ask_stream(AskRequest(question="什么是RAROC？")))[-1].answer
+    assert streamed.disclaimer == chinese.disclaimer

@@ -46,6 +46,7 @@ from assistant.governance.audit import (
 from assistant.governance.client_records import client_record, replay_state
 from assistant.knowledge.documents import load_documents
 from assistant.knowledge.editions import edition_states
+from assistant.search.languages import question_language
 
 START = "(client set)"
 RESULT_SETTINGS = ("top_k", "candidates", "rrf_k", "mmr", "mmr_lambda", "min_relevance", "min_coverage",
@@ -103,6 +104,14 @@ class Governance:
                                    "database (ADVISOR_AUDIT_DB or ADVISOR_AUDIT_URL)") from exc
 
     # ------------------------------------------------------------------ answers
+    def disclaimer(self, kind: str, text: str) -> str | None:
+        """The disclaimer in the language the answer is given in (the same rule that picks the Chinese
+        editions): ``answer_zh`` when the bank's file has one; the English text otherwise."""
+        texts = self.disclaimers
+        if question_language(text) == "zh" and f"{kind}_zh" in texts:
+            return texts[f"{kind}_zh"]
+        return texts.get(kind)
+
     def ask(self, request: AskRequest | str, user: str | None = None) -> Answer:
         """Recorded as started before the answer is composed and completed before it is returned."""
         if isinstance(request, str):
@@ -110,7 +119,7 @@ class Governance:
         hits = self.advisor.retrieve(request)
         started = self._start_answer(request, hits, user)
         answer = self.advisor.composer.compose(request.question.strip(), hits)
-        answer.disclaimer = self.disclaimers.get("answer")
+        answer.disclaimer = self.disclaimer("answer", request.question)
         self._complete_answer(started, request, answer, hits)
         return answer
 
@@ -127,7 +136,7 @@ class Governance:
         try:
             for chunk in stream_answer(self.advisor.composer, question, hits):
                 if chunk.answer is not None:
-                    chunk.answer.disclaimer = self.disclaimers.get("answer")
+                    chunk.answer.disclaimer = self.disclaimer("answer", question)
                     self._complete_answer(started, request, chunk.answer, hits)
                     finished = True
                 yield chunk
@@ -234,7 +243,7 @@ class Governance:
     def _record_client(self, message: str, before: ClientState | None, reply: ClientReply, hits, user: str | None) -> ClientReply:
         if reply.answer is None or reply.kind == "cleared":
             return reply
-        reply.answer.disclaimer = self.disclaimers.get("answer")
+        reply.answer.disclaimer = self.disclaimer("answer", message)
         if self.settings.audit:
             reply.answer.audit_id = self._write(client_record(
                 message, before, reply, hits, self.settings.audit_keep_personal_data, user=user, settings=self._settings_used(),

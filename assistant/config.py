@@ -15,7 +15,12 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
 class Settings(BaseSettings):
-    """Every knob the advisor has; environment variables use the prefix ``ADVISOR_``."""
+    """Every knob the advisor has; environment variables use the prefix ``ADVISOR_``.
+
+    >>> settings = Settings(knowledge_dir=Path("knowledge"), data_dir=Path("data"))   # or ADVISOR_DATA_DIR=data
+    >>> settings.chroma_path, settings.audit_path
+    (PosixPath('data/chroma'), PosixPath('data/audit.sqlite3'))
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="ADVISOR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"

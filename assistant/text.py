@@ -54,7 +54,11 @@ def split_sentences(text: str) -> list[str]:
 
 @dataclass
 class Section:
-    """A heading below the title, as a chunk-style path ("Parent > Child"), with its paragraphs."""
+    """A heading below the title, as a chunk-style path ("Parent > Child"), with its paragraphs.
+
+    >>> parse_sections("# Title\\n\\nIntro.\\n\\n## Tiers\\n\\n### Mass\\n\\nUnder RMB 50,000.")[-1]
+    Section(path='Tiers > Mass', heading='Mass', paragraphs=['Under RMB 50,000.'], level=3)
+    """
 
     path: str
     heading: str

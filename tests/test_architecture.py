@@ -133,3 +133,21 @@ def test_text_helpers_are_written_once(name):
     definitions = [m for m, p in MODULES.items()
                    if any(isinstance(n, ast.FunctionDef) and n.name == name for n in ast.parse(p.read_text()).body)]
     assert definitions == ["assistant.text"], f"{name} is defined in {definitions}"
+
+
+def test_public_service_classes_open_with_a_usage_example():
+    """Public classes show how they are used: a one-line why, then a short ``>>>`` example (models,
+    exceptions and enums are exempt: their fields and messages say it)."""
+    exempt = {"BaseModel", "Enum", "StrEnum", "IntEnum"}
+
+    def is_exempt(node: ast.ClassDef) -> bool:
+        bases = [ast.unparse(b) for b in node.bases]
+        return any(b.endswith(("Error", "Exception")) or b in exempt for b in bases)
+
+    missing = []
+    for path in MODULES.values():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_") and not is_exempt(node):
+                if ">>>" not in (ast.get_docstring(node) or ""):
+                    missing.append(f"{path.relative_to(ROOT)}: {node.name}")
+    assert not missing, "public classes without a >>> usage example in their docstring:\n" + "\n".join(missing)

@@ -73,6 +73,9 @@ def test_people_details_children_monthly_pay_and_assets_at_the_bank(reader):
     assert any(i.note == "monthly figure × 12" for i in read.read_as)
     zh = reader.read("李阿姨66岁，已退休，在我行有120万存款，风险承受能力保守。").facts
     assert (zh.age, zh.family_situation, zh.aum_rmb, zh.risk_appetite) == (66, "retired", 1_200_000, "C1")
+    for said, grade in (("风险承受能力C3", "C3"), ("风险测评结果为C4", "C4"), ("风险等级：C2", "C2"), ("风险评估是c5", "C5")):
+        read = reader.read(f"客户35岁，在我行资产80万元，年收入30万，已婚有一个孩子，{said}，怎么服务？").facts
+        assert read.risk_appetite == grade, said
 
 
 def test_supply_chain_role_and_anchor_in_both_languages(reader):
@@ -201,3 +204,11 @@ def test_evaluator_reports_field_accuracy_and_answer_share(governance, tmp_path)
     wrong = dict(chosen[0], expected={**chosen[0]["expected"], "employees": 7})
     path.write_text(json.dumps(wrong, ensure_ascii=False), encoding="utf-8")
     assert evaluate_situations(ClientAdvisor(governance.advisor), path).field_accuracy < 1.0
+
+
+def test_the_usual_needs_of_a_segment_named_in_chinese_are_not_doubled():
+    from assistant.clients.situation.render import product_why_zh
+
+    rules = rules_for(KNOWLEDGE / "data")
+    assert product_why_zh(["education"], [], rules, "wealth").startswith("财富客户通常需要")
+    assert product_why_zh(["working-capital"], [], rules, "micro-business").startswith("微型企业客户通常需要")

@@ -80,7 +80,11 @@ def is_formula(text: str) -> bool:
 
 @dataclass
 class Unit:
-    """The smallest thing an answer can quote: a sentence, a list item or a table row."""
+    """The smallest thing an answer can quote: a sentence, a list item or a table row.
+
+    >>> Unit("| Mass | under RMB 50,000 |", block=0, index=0, kind="row").plain
+    'Mass; under RMB 50,000'
+    """
 
     text: str
     block: int
@@ -102,6 +106,13 @@ class Unit:
 
 @dataclass
 class Block:
+    """Units a reader sees together: a paragraph, a list or a table (with its header lines).
+
+    >>> block = parse_blocks("Three tiers serve retail clients:\\n\\n- Mass\\n- Affluent")[0]
+    >>> block.kind, block.lead_in
+    ('paragraph', True)
+    """
+
     kind: Literal["paragraph", "list", "table"]
     units: list[Unit] = field(default_factory=list)
     header: list[str] = field(default_factory=list, metadata={"doc": "A table's header and rule lines."})

@@ -61,6 +61,12 @@ class Answer(BaseModel):
 
 
 class Composer(Protocol):
+    """What the advisor needs from any composer, extractive or language model: a name and ``compose()``.
+
+    >>> composer: Composer = ExtractiveComposer(settings, embedder)
+    >>> composer.compose("How is RAROC calculated?", hits).answer
+    """
+
     name: str
 
     def compose(self, question: str, hits: list[ScoredChunk]) -> Answer: ...

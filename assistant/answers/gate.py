@@ -65,6 +65,12 @@ ZH_KNOWN_FLOOR = 0.05
 
 
 class Embeds(Protocol):
+    """Anything that embeds texts into normalised rows with a cache: the Embedder, or a test's fake.
+
+    >>> embedder: Embeds = Embedder(settings.embedding_model)
+    >>> embedder.encode_cached(["What is RAROC?"]).shape   # (1, 384) with the bundled MiniLM
+    """
+
     def encode_cached(self, texts: list[str]) -> np.ndarray: ...
 
 

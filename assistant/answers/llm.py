@@ -178,6 +178,9 @@ class LLMComposer:
     """Answers with a chat model, streams only sentences that pass the grounding check, and falls
     back to the extractive composer when the model fails or supports nothing it says.
 
+    >>> composer = LLMComposer(settings, embedder, build_chat_model(settings), name="llm:ollama/qwen2.5")
+    >>> composer.compose("How is RAROC calculated?", hits).answer   # only sentences that passed the check
+
     Streaming is by sentence, not by token: a sentence is shown only once it has been checked,
     because a banker who has read an unsupported figure cannot un-read it.
     """

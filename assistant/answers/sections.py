@@ -34,7 +34,11 @@ ChunkSource = Callable[[], list[Chunk]]
 
 @dataclass
 class SectionText:
-    """One section of one document, whole: what a citation points at."""
+    """One section of one document, whole: what a citation points at.
+
+    >>> section = Library(store.all_chunks()).section(hits[0].chunk)
+    >>> section.label, section.text   # the document and heading, and the section's whole text
+    """
 
     doc_id: str
     title: str
@@ -75,7 +79,11 @@ def section_from_chunks(chunks: list[Chunk]) -> SectionText:
 
 
 class Library:
-    """Every section of the knowledge base, and how rare each word is in it."""
+    """Every section of the knowledge base, and how rare each word is in it.
+
+    >>> library = Library(store.all_chunks())
+    >>> library.knows("raroc"), library.idf("raroc") > library.idf("bank")
+    """
 
     def __init__(self, chunks: list[Chunk]) -> None:
         groups: dict[tuple[str, str], list[Chunk]] = {}
@@ -97,7 +105,12 @@ class Library:
 
 
 class LibraryCache:
-    """One Library per version of the chunk list: rebuilt only when an ingest changed the store."""
+    """One Library per version of the chunk list: rebuilt only when an ingest changed the store.
+
+    >>> cache = LibraryCache(lambda: advisor.retriever.keyword_index().chunks)
+    >>> cache.get() is cache.get()   # the same Library until an ingest changes the chunks
+    True
+    """
 
     def __init__(self, source: ChunkSource) -> None:
         self.source = source
@@ -116,7 +129,11 @@ class LibraryCache:
 
 @dataclass
 class Passage:
-    """A retrieved section: its whole text, the hits that found it and their best rank."""
+    """A retrieved section: its whole text, the hits that found it and their best rank.
+
+    >>> passage = section_passages(hits, library)[0]
+    >>> passage.text, [u.kind for u in passage.units], passage.best_hit.similarity
+    """
 
     section: SectionText
     hits: list[ScoredChunk]

@@ -65,7 +65,12 @@ def anchor(passage: Passage, scores: np.ndarray, kind: Kind) -> int | None:
 
 
 class Picker:
-    """Chosen unit positions (indices into passage.units) with their running word count."""
+    """Chosen unit positions (indices into passage.units) with their running word count.
+
+    >>> picker = Picker(passage)
+    >>> picker.chosen |= picker.with_context(0, scores, "procedure") or {0}
+    >>> [picker.units[i].text for i in sorted(picker.chosen)], picker.words
+    """
 
     def __init__(self, passage: Passage) -> None:
         self.passage = passage

@@ -111,7 +111,12 @@ def cite(retriever, text: str, segment: str, prefer_doc: str | None = None, k: i
 
 
 class PlanDrafter:
-    """One ``run(profile)`` in, a cited ``Plan`` out."""
+    """One ``run(profile)`` in, a cited ``Plan`` out.
+
+    >>> profile = load_profiles(Path("knowledge/profiles/p01-micro-business.json"))[0]
+    >>> plan = PlanDrafter(Advisor.from_settings(settings)).run(profile)
+    >>> plan.segment_label, plan.blocking_issues
+    """
 
     def __init__(self, advisor: Advisor, rules: RuleBook | None = None, min_support: float = 0.3, bundle_size: int = 6) -> None:
         self.advisor = advisor

@@ -66,6 +66,14 @@ class _Profile(BaseModel):
 
 
 class EnterpriseProfile(_Profile):
+    """What relationship staff know about a firm: its size, industry and ownership decide its segment.
+
+    >>> firm = EnterpriseProfile(client_type="enterprise", name="Gao's Hardware", industry="wholesale", employees=4,
+    ...                          operating_revenue_rmb=2_600_000)
+    >>> firm.ownership, firm.supply_chain_role
+    ('private', 'none')
+    """
+
     client_type: Literal["enterprise"]
     industry: Industry
     ownership: Ownership = "private"
@@ -78,6 +86,13 @@ class EnterpriseProfile(_Profile):
 
 
 class IndividualProfile(_Profile):
+    """What relationship staff know about a person; risk and family words are read into strict values.
+
+    >>> person = IndividualProfile(client_type="individual", name="Wang Lei", age=38, aum_rmb=420_000, risk_appetite="balanced")
+    >>> person.risk_appetite, person.readings
+    ('C3', ["risk_appetite 'balanced' read as C3 (the word 'balanced' is level C3 of C1-C5)"])
+    """
+
     client_type: Literal["individual"]
     age: int = Field(ge=18, le=120)
     occupation: str | None = Field(None, max_length=200)

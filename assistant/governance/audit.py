@@ -188,6 +188,10 @@ PG_SCHEMA = [
 class PostgresAuditStore:
     """The same append-only trail in PostgreSQL, for app processes on several machines.
 
+    >>> store = PostgresAuditStore("postgresql://user:password@host:5432/db")   # ADVISOR_AUDIT_URL
+    >>> store.add(started); store.complete(done); store.get(started.id).status
+    'completed'
+
     The table refuses updates and deletes through a trigger, as the SQLite one does; the schema is
     created under an advisory lock so several processes starting at once do not race.
     """

@@ -65,7 +65,12 @@ def require_publisher(login_on: bool, user: str | None, role: str | None) -> Non
 
 
 class Authenticator:
-    """A callable for Gradio's ``auth=``: constant-time bcrypt check, unknown users rejected."""
+    """A callable for Gradio's ``auth=``: constant-time bcrypt check, unknown users rejected.
+
+    >>> auth = Authenticator(load_users(settings.auth_file))
+    >>> auth("li.wei", "correct horse battery staple"), auth.role("li.wei")
+    (True, 'manager')
+    """
 
     def __init__(self, users: dict[str, User]) -> None:
         self.users = users

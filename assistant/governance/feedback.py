@@ -41,11 +41,25 @@ class FeedbackIn(BaseModel):
 
 
 class FeedbackRow(FeedbackIn):
+    """A vote as stored: what was sent, with its row id and the UTC time it arrived.
+
+    >>> row = FeedbackStore(settings.data_dir / "feedback.sqlite3").list(limit=1)[0]
+    >>> row.id, row.created_at, row.rating
+    """
+
     id: int
     created_at: str
 
 
 class FeedbackStore:
+    """Thumbs up/down on answers in one SQLite file that several app processes may write at once.
+
+    >>> store = FeedbackStore(settings.data_dir / "feedback.sqlite3")
+    >>> store.add(FeedbackIn(rating=1, question="What is RAROC?", answer=answer.answer, user="li.wei"))
+    1
+    >>> store.list(limit=10)[0].rating
+    """
+
     def __init__(self, path: Path) -> None:
         self.path = path
         initialise(path, [SCHEMA])

@@ -71,6 +71,14 @@ def _now() -> str:
 
 
 class ReviewStore:
+    """Plans from draft to submitted to approved (or returned), with who did what kept as events.
+
+    >>> reviews = ReviewStore(settings.data_dir / "reviews.sqlite3")
+    >>> stored = reviews.create(plan, actor="li.wei", role="relationship-manager")
+    >>> reviews.transition(stored.plan_id, "submit", "li.wei", "relationship-manager").status
+    'submitted'
+    """
+
     def __init__(self, path: Path) -> None:
         self.path = path
         initialise(path, SCHEMA)

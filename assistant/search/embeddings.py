@@ -74,7 +74,12 @@ def _load(resolved: str) -> "SentenceTransformer":
 
 
 class Embedder:
-    """Normalised embeddings with a small cache, so repeated sentences cost nothing when warm."""
+    """Normalised embeddings with a small cache, so repeated sentences cost nothing when warm.
+
+    >>> embedder = Embedder(settings.embedding_model, settings.embedding_batch_size)
+    >>> embedder.encode_cached(["What is RAROC?", "How are retail clients tiered?"]).shape
+    (2, 384)
+    """
 
     multilingual = False
     """Whether the model reads Chinese as well as English (gates and sentence scoring ask)."""
@@ -126,7 +131,12 @@ class Embedder:
 
 
 class LangChainEmbeddings(Embeddings):
-    """The same embedder behind LangChain's interface, for any LangChain vector store or chain."""
+    """The same embedder behind LangChain's interface, for any LangChain vector store or chain.
+
+    >>> embeddings = LangChainEmbeddings(Embedder("all-MiniLM-L6-v2"))
+    >>> len(embeddings.embed_query("What is RAROC?"))
+    384
+    """
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder

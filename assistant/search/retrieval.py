@@ -67,7 +67,11 @@ class ScoredChunk(BaseModel):
 
 
 class BM25Index:
-    """A keyword index over the store's chunks, rebuilt when the store's revision changes."""
+    """A keyword index over the store's chunks, rebuilt when the store's revision changes.
+
+    >>> index = BM25Index(store.all_chunks())
+    >>> index.search("RAROC hurdle rate", n=5, filters={"audience": "manager"})   # [(chunk, bm25 score), ...]
+    """
 
     def __init__(self, chunks: list[Chunk]) -> None:
         import bm25s
@@ -120,6 +124,10 @@ def mmr_select(candidates: list[str], relevance: dict[str, float], vectors: dict
 
 class HybridRetriever:
     """One ``run()`` in, ranked passages out; the BM25 side follows the store's revisions.
+
+    >>> retriever = HybridRetriever(settings, ChromaStore(settings), Embedder(settings.embedding_model))
+    >>> hits = retriever.run(RetrievalQuery(query="How is RAROC calculated?", k=5, mode="hybrid"))
+    >>> hits[0].chunk.title, hits[0].similarity
 
     Three lists are fused: the English model's, the keywords', and (when a multilingual store and
     embedder are given) the multilingual model's, weighted by how Chinese the question is; then each
@@ -227,7 +235,11 @@ def to_document(hit: ScoredChunk) -> Document:
 
 
 class AdvisorRetriever(BaseRetriever):
-    """The hybrid retriever as a LangChain ``BaseRetriever``, to plug into any LangChain chain."""
+    """The hybrid retriever as a LangChain ``BaseRetriever``, to plug into any LangChain chain.
+
+    >>> retriever = AdvisorRetriever(retriever=advisor.retriever, k=3, filters={"audience": "manager"})
+    >>> [d.metadata["title"] for d in retriever.invoke("How is RAROC calculated?")]
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 

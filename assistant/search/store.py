@@ -118,6 +118,13 @@ def matches(chunk: Chunk, filters: dict[str, str] | None) -> bool:
 
 
 class ChromaStore:
+    """The advisor's chunks and vectors in Chroma: an embedded folder, or a server when ``chroma_host`` is set.
+
+    >>> store = ChromaStore(settings)   # ChromaStore(settings, collection="advisor-ml") for the second list
+    >>> store.upsert(chunks, embedder.encode([c.embedding_text for c in chunks]))
+    >>> store.query(embedder.encode_cached(["What is RAROC?"])[0], n=5)   # [(chunk, cosine), ...]
+    """
+
     # Rows per read of the whole collection: Chroma answers one unpaged get() of more than 32,766 records
     # with "too many SQL variables" (chromadb 1.5.9, embedded and server alike).
     page_size = 10_000

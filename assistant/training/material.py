@@ -27,6 +27,12 @@ from assistant.training.models import Citation, CurriculumFile
 
 @dataclass
 class DocSection:
+    """One section of a document as training cites it: its path, its heading and the text under it.
+
+    >>> doc_sections("# RAROC\\n\\n## Formula\\n\\nRAROC = return ÷ capital.")
+    [DocSection(path='Formula', heading='Formula', text='RAROC = return ÷ capital.')]
+    """
+
     path: str
     heading: str
     text: str = ""
@@ -34,6 +40,13 @@ class DocSection:
 
 @dataclass
 class DocInfo:
+    """One document of the knowledge base as training reads it, so quizzes cite only sections that exist.
+
+    >>> doc = knowledge_for(settings).docs["client-profitability-raroc-eva"]
+    >>> [s.path for s in doc.find("RAROC: formula and decision rule")]
+    ['RAROC: formula and decision rule']
+    """
+
     id: str
     title: str
     summary: str | None
@@ -50,6 +63,13 @@ class DocInfo:
 
 @dataclass
 class TrainingKnowledge:
+    """Everything training reads, loaded once per change of the knowledge folder and shared by every quiz.
+
+    >>> knowledge = knowledge_for(settings)
+    >>> knowledge.cite("client-profitability-raroc-eva", "Setting a loan pricing floor").section
+    'Setting a loan pricing floor'
+    """
+
     docs: dict[str, DocInfo]
     rules: RuleBook
     profiles: dict[str, EnterpriseProfile | IndividualProfile]

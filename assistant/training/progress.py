@@ -112,7 +112,14 @@ def clean_trainee(name: str | None) -> str:
 
 
 class ProgressStore:
-    """The results database at ``path``; cheap to create, safe to share between threads and processes."""
+    """The results database at ``path``; cheap to create, safe to share between threads and processes.
+
+    >>> store = ProgressStore(settings.data_dir / "progress.sqlite3")
+    >>> store.record("li.wei", [Attempt(question_id="q1", topic="profitability", correct=True)])
+    1
+    >>> store.report(ReportRequest(trainee="li.wei")).score
+    1.0
+    """
 
     def __init__(self, path: Path, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
         self.path = Path(path)

@@ -56,6 +56,12 @@ DECADES = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixtie
 
 @dataclass
 class Hit:
+    """One number read from a message, with the span of the words it came from.
+
+    >>> find_amounts("revenue of RMB 900k")
+    [Hit(value=900000.0, start=11, end=19, words='RMB 900k', note='', bare=False)]
+    """
+
     value: float
     start: int
     end: int

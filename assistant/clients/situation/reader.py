@@ -44,6 +44,12 @@ NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-z]+|[" + SURNAMES + r"]
 
 @dataclass
 class Cue:
+    """Where a money word ("revenue", "存款") sits in a message: amounts pair with the nearest cue of their clause.
+
+    >>> [Cue(kind, m.start(), m.end()) for kind, p in CUE_RES.items() for m in p.finditer("revenue of rmb 900k")]
+    [Cue(kind='revenue', start=0, end=7)]
+    """
+
     kind: str
     start: int
     end: int

@@ -28,7 +28,12 @@ EN_NOTE_ZH = "（引用内容为知识库英文原文）"
 
 
 class Cites:
-    """Numbers citations in order of first use across the whole answer, one number per passage."""
+    """Numbers citations in order of first use across the whole answer, one number per passage.
+
+    >>> cites = Cites()
+    >>> item.text + cites.mark(item.citations)   # "... [1]"; a passage cited again keeps its number
+    >>> cites.citations(advisor.store)   # the numbered Citation list, in order of first use
+    """
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
@@ -92,7 +97,8 @@ def product_why_zh(needs: list[str], stated: list[str], rules: RuleBook, segment
     usual = [rules.need(n).label_zh for n in needs if n not in stated and rules.need(n)]
     if said:
         return f"客户提出了{'、'.join(said)}需求"
-    return f"{SEGMENT_ZH.get(segment, segment)}客户通常需要{'、'.join(usual)}"
+    name = SEGMENT_ZH.get(segment, segment)
+    return f"{name if name.endswith('客户') else name + '客户'}通常需要{'、'.join(usual)}"  # 财富客户, not 财富客户客户
 
 
 def recommendation_text(rec: Recommendation, read_as: str, profile: dict, cls: Classification, rules: RuleBook,

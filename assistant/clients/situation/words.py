@@ -16,6 +16,12 @@ from assistant.clients.situation.vocabulary import Vocabulary
 
 @dataclass
 class Found:
+    """A fact read from words, with the words it came from, so the chat can show what was read.
+
+    >>> read_industry("a noodle restaurant with 6 staff", vocabulary_for(settings.rules_dir, rules))
+    Found(value='catering', words='noodle restaurant', start=2, end=19, note='')
+    """
+
     value: object
     words: str
     start: int = -1
@@ -85,7 +91,9 @@ def read_ownership(low: str, vocab: Vocabulary) -> Found | None:
 
 
 def read_risk(low: str, vocab: Vocabulary) -> Found | None:
-    m = re.search(r"\b(?:risk (?:grade|level|rating|profile|appetite|tolerance)\s*(?:is|of|:)?\s*)?(?P<c>c[1-5])\b|风险(?:等级|评级|偏好)?\s*(?:为|是)?\s*(?P<z>c[1-5])", low)
+    m = re.search(r"\b(?:risk (?:grade|level|rating|profile|appetite|tolerance)\s*(?:is|of|:)?\s*)?(?P<c>c[1-5])\b"
+                  r"|风险(?:承受能力|承受度|测评结果|测评|评估结果|评估|等级|评级|偏好|类型)?\s*(?:为|是|：|:)?\s*(?P<z>c[1-5])(?![0-9a-z])",
+                  low)
     if m:
         return Found((m.group("c") or m.group("z")).upper(), m.group(0), m.start(), m.end())
     hits = [(hit, grade) for grade, words in vocab.risk.items() if (hit := _first(low, [w.lower() for w in words]))]

@@ -32,7 +32,11 @@ NO_SOURCES = tr("_Ask a question to see the passages behind the answer._")
 
 
 class AskTab:
-    """Callbacks of the Ask tab; ``build()`` lays it out inside an open ``gr.Blocks``."""
+    """Callbacks of the Ask tab; ``build()`` lays it out inside an open ``gr.Blocks``.
+
+    >>> with gr.Blocks():
+    ...     AskTab(AppContext(advisor)).build()
+    """
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx

@@ -35,7 +35,13 @@ SHOWN_REJECTS = 200
 
 
 class BookTab:
-    """Callbacks of the Book tab; ``build()`` lays it out inside an open ``gr.Blocks``."""
+    """Callbacks of the Book tab; ``build()`` lays it out inside an open ``gr.Blocks``.
+
+    >>> book = BookTab(AppContext(advisor))
+    >>> with gr.Blocks():
+    ...     book.build()
+    ...     book.register_api()   # the /segment endpoint, outside any gr.Tabs
+    """
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx

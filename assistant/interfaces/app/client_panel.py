@@ -38,7 +38,13 @@ def panel_values(state: ClientState | None) -> list:
 
 
 class ClientPanel:
-    """The panel's components, built inside the Ask tab's side column."""
+    """The panel's components, built inside the Ask tab's side column.
+
+    >>> panel = ClientPanel()
+    >>> with gr.Blocks():
+    ...     panel.build(list(example_profiles(settings.profiles_dir)))
+    >>> panel.values(state)   # the read-as text, then the field values, in ``panel.outputs`` order
+    """
 
     def __init__(self) -> None:
         self.fields: dict[str, gr.components.Component] = {}

@@ -17,7 +17,11 @@ from assistant.interfaces.app.wording import tr
 
 
 class KnowledgeTab:
-    """Callbacks of the Knowledge tab; ``build()`` lays it out inside an open ``gr.Blocks``."""
+    """Callbacks of the Knowledge tab; ``build()`` lays it out inside an open ``gr.Blocks``.
+
+    >>> with gr.Blocks():
+    ...     KnowledgeTab(AppContext(advisor)).build()
+    """
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx

@@ -35,7 +35,12 @@ from assistant.interfaces.app.wording import tr
 
 
 class PlanTab:
-    """Callbacks of the Plan tab; ``build()`` lays it out inside an open ``gr.Blocks``."""
+    """Callbacks of the Plan tab; ``build()`` lays it out inside an open ``gr.Blocks``.
+
+    >>> plan = PlanTab(AppContext(advisor))
+    >>> with gr.Blocks():
+    ...     plan.build(list(plan.examples()))
+    """
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx

@@ -135,3 +135,135 @@ def test_classify_json_prints_one_object_per_profile(tmp_path):
     assert [r["segment"] for r in rows] == ["micro-business", "private-banking"]
     assert rows[0]["size_class"] == "micro" and rows[1]["value_tier"] == "private-banking"
     assert all(r["reasons"] for r in rows)
+
+
+# ---------------------------------------------------------------- plans in Chinese
+ZH_EDITIONS = ["retail-tier-scheme", "sme-size-classification"]
+
+
+def has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@pytest.fixture(scope="module")
+def zh_plans(plan_advisor):
+    """The same three clients drafted in Chinese, over the same store plus two Chinese editions."""
+    import shutil
+
+    for stem in ZH_EDITIONS:
+        shutil.copy(KNOWLEDGE / "docs" / f"{stem}.zh.md", plan_advisor.settings.docs_dir / f"{stem}.zh.md")
+    report = plan_advisor.ingest()
+    assert report.added == len(ZH_EDITIONS) and not report.errors
+    drafter = PlanDrafter(plan_advisor)
+    english = {stem: drafter.run(profile(stem)) for stem in ("p05-large-soe", "p04-supply-chain-supplier", "p09-young-professional")}
+    return english, {stem: drafter.run(profile(stem), "zh") for stem in english}
+
+
+def test_a_chinese_plan_mirrors_the_english_one_item_for_item(zh_plans):
+    from assistant.clients.chinese import SECTION_TITLES_ZH
+
+    english, chinese = zh_plans
+    for stem, zh in chinese.items():
+        en = english[stem]
+        assert zh.language == "zh" and [s.title for s in zh.sections] == list(SECTION_TITLES_ZH)
+        assert [s.key for s in zh.sections] == list(SECTION_TITLES) and zh.section("Recommended product bundle").items
+        # The summary states the deciding rule in one Chinese sentence where the English lists its reasons.
+        assert len(zh.sections[0].items) == 3 and all(has_chinese(i.text) for i in zh.sections[0].items)
+        assert [len(s.items) for s in zh.sections[1:]] == [len(s.items) for s in en.sections[1:]], stem
+        for zs, es in zip(zh.sections[1:], en.sections[1:]):
+            for zi, ei in zip(zs.items, es.items):
+                assert has_chinese(zi.text), (stem, zi.text)  # no English item left in a Chinese plan
+                assert zi.blocking == ei.blocking
+                # the same passage cited, in its Chinese edition where there is one
+                assert [c.doc_id.removesuffix("-zh") for c in zi.citations] == [c.doc_id for c in ei.citations], zi.text
+        assert not any("尚无中文版" in w for w in zh.warnings)
+    young = chinese["p09-young-professional"]
+    assert any(c.doc_id == "retail-tier-scheme-zh" for i in young.section("Service model and team").items for c in i.citations)
+    assert young.blocking_issues and all(has_chinese(b) for b in young.blocking_issues)
+
+
+def test_a_chinese_plan_exports_in_chinese_with_a_chinese_font_in_word(zh_plans):
+    from docx.oxml.ns import qn
+
+    from assistant.clients.exports import CJK_FONT
+
+    plan = zh_plans[1]["p05-large-soe"]
+    markdown = to_markdown(plan)
+    assert markdown.startswith("# 客户服务方案：") and "\n## 推荐产品组合\n" in markdown and "\n## 引用来源\n" in markdown
+    assert "客户分层：大客户" in markdown
+    assert json.loads(to_json(plan))["language"] == "zh"
+    doc = Document(io.BytesIO(to_docx(plan)))
+    fonts = doc.styles["Normal"].element.rPr.find(qn("w:rFonts"))
+    assert fonts is not None and fonts.get(qn("w:eastAsia")) == CJK_FONT
+    assert any(p.text == "推荐产品组合" for p in doc.paragraphs)
+    english = Document(io.BytesIO(to_docx(zh_plans[0]["p05-large-soe"])))
+    rpr = english.styles["Normal"].element.rPr
+    english_fonts = rpr.find(qn("w:rFonts")) if rpr is not None else None
+    assert english_fonts is None or english_fonts.get(qn("w:eastAsia")) != CJK_FONT
+
+
+def test_the_chinese_playbook_keeps_every_figure_of_the_english(plan_advisor):
+    """Each Chinese item states the figures of its English item (RMB millions may be written in 万元)."""
+    import re
+
+    from assistant.clients.rules import rules_for
+
+    rules = rules_for(KNOWLEDGE / "data")
+    assert set(rules.playbook_zh) == {p.id for p in rules.playbook.segments}
+
+    def figures(text: str) -> set[str]:
+        out = set()
+        for number, million in re.findall(r"(?<![A-Za-z]-)(\d[\d,]*(?:\.\d+)?)(\s*million)?", text):  # not tier-1
+            value = float(number.replace(",", "")) * (1e6 if million else 1)
+            out.add(f"{value:g}")
+        return out
+
+    def chinese_figures(text: str) -> set[str]:
+        out = set()
+        for number, unit in re.findall(r"(\d[\d,]*(?:\.\d+)?)\s*(万|亿)?", text):
+            value = float(number.replace(",", ""))
+            out |= {f"{value:g}", f"{value * {'万': 1e4, '亿': 1e8}.get(unit, 1):g}"}
+        return out
+
+    missing = []
+    for play in rules.playbook.segments:
+        words = rules.playbook_zh[play.id]
+        pairs = [(play.service_model, words.service_model), (play.team, words.team)]
+        for field in ("cadence", "pricing", "risks", "kpis"):
+            pairs += list(zip(getattr(play, field), getattr(words, field)))
+        for day in ("d30", "d60", "d90"):
+            pairs += list(zip(getattr(play.next_steps, day), getattr(words.next_steps, day)))
+        for english, chinese in pairs:
+            lost = figures(english) - chinese_figures(chinese)
+            if lost:
+                missing.append((play.id, sorted(lost), chinese[:60]))
+    assert missing == []
+    for product in rules.products:
+        assert product.description_zh and has_chinese(product.description_zh), product.id
+
+
+def test_a_chinese_playbook_out_of_step_with_the_english_is_named(tmp_path):
+    import shutil
+
+    import yaml
+
+    from assistant.clients.rules import RulesError, load_rules
+
+    data = tmp_path / "data"
+    shutil.copytree(KNOWLEDGE / "data", data)
+    edition = yaml.safe_load((data / "segments.zh.yaml").read_text(encoding="utf-8"))
+    edition["segments"]["wealth"]["kpis"].pop()
+    (data / "segments.zh.yaml").write_text(yaml.safe_dump(edition, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RulesError, match=r"wealth.*kpis has 3 items, the English 4"):
+        load_rules(data)
+
+
+def test_plan_cli_drafts_in_chinese_and_names_a_bad_language(plan_advisor, tmp_path):
+    from .test_cli import advisor_cmd
+
+    path = KNOWLEDGE / "profiles" / "p01-micro-business.json"
+    done = advisor_cmd(plan_advisor.settings, "plan", str(path), "--lang", "zh")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# 客户服务方案：") and "仅供" not in done.stdout and "内部使用的客户服务方案草稿" in done.stdout
+    done = advisor_cmd(plan_advisor.settings, "plan", str(path), "--lang", "fr")
+    assert done.returncode == 2 and "--lang must be en or zh, got 'fr'" in done.stderr

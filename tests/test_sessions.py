@@ -70,7 +70,7 @@ def test_a_drafted_plan_records_its_author_and_its_files_live_in_the_download_fo
     ctx = AppContext(advisor)
     form = profile_to_form(load_profiles(KNOWLEDGE / "profiles" / "p08-mass-retail.json")[0])
     request = SimpleNamespace(username="zhang.min")
-    error, summary, _, docx, markdown, plan_id = PlanTab(ctx).draft(request, *[getattr(form, k) for k in FORM_KEYS])
+    error, summary, _, docx, markdown, plan_id = PlanTab(ctx).draft(request, "en", *[getattr(form, k) for k in FORM_KEYS])
     assert error == "" and plan_id
     stored = ctx.reviews.get(plan_id)
     assert stored.created_by == "zhang.min" and stored.plan.drafted_by == "zhang.min"

@@ -207,7 +207,7 @@ def test_evaluator_reports_field_accuracy_and_answer_share(governance, tmp_path)
 
 
 def test_the_usual_needs_of_a_segment_named_in_chinese_are_not_doubled():
-    from assistant.clients.situation.render import product_why_zh
+    from assistant.clients.chinese import product_why_zh
 
     rules = rules_for(KNOWLEDGE / "data")
     assert product_why_zh(["education"], [], rules, "wealth").startswith("财富客户通常需要")

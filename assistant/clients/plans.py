@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from assistant.answers.advisor import Advisor
 from assistant.answers.compose import chunk_warnings
+from assistant.clients.chinese import SECTION_TITLES_ZH, SEGMENT_ZH, product_why_zh, rmb, rule_zh
 from assistant.clients.profiles import EnterpriseProfile, IndividualProfile
-from assistant.clients.rules import Need, Product, RuleBook, SegmentPlay, rules_for
+from assistant.clients.rules import Need, Product, RuleBook, SegmentPlay, SegmentWords, rules_for
 from assistant.clients.segmentation import Classification, classify
 from assistant.search.retrieval import RetrievalQuery, ScoredChunk
 
@@ -29,6 +30,9 @@ SECTION_TITLES = (
     "KPIs",
     "Next steps (30/60/90 days)",
 )
+Language = Literal["en", "zh"]
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+NO_CHINESE_PLAYBOOK = "该分层的服务手册尚无中文版：服务模式、维护节奏、定价、风险、考核指标和下一步条目为知识库英文原文。"
 RISK_RANK = {"R1": 1, "R2": 2, "R3": 3, "R4": 4, "R5": 5}
 APPETITE_RANK = {"C1": 1, "C2": 2, "C3": 3, "C4": 4, "C5": 5}
 
@@ -50,6 +54,12 @@ class PlanItem(BaseModel):
 class PlanSection(BaseModel):
     title: str
     items: list[PlanItem]
+    key: str = Field("", description="The English title: how code and tests name the section in any language.")
+
+    @model_validator(mode="after")
+    def _default_key(self) -> "PlanSection":
+        self.key = self.key or self.title
+        return self
 
 
 class Plan(BaseModel):
@@ -68,13 +78,14 @@ class Plan(BaseModel):
     submitted_by: str | None = None
     approved_by: str | None = None
     approved_at: str | None = None
+    language: Language = "en"
 
     @property
     def cited_chunk_ids(self) -> list[str]:
         return list(dict.fromkeys(c.chunk_id for s in self.sections for i in s.items for c in i.citations))
 
     def section(self, title: str) -> PlanSection:
-        return next(s for s in self.sections if s.title == title)
+        return next(s for s in self.sections if title in (s.key, s.title))
 
     @property
     def blocking_issues(self) -> list[str]:
@@ -90,11 +101,22 @@ def map_needs(texts: list[str], needs: list[Need], client_type: str) -> dict[str
     return mapped
 
 
+def in_language(retriever, chunk, language: str):
+    """The same passage in the reader's language (its edition's counterpart), or the passage itself."""
+    if language == "en":
+        return chunk
+    index = getattr(retriever, "keyword_index", None)
+    editions = getattr(index(), "editions", None) if callable(index) else None
+    return (editions.counterpart(chunk, language) if editions is not None else None) or chunk
+
+
 def cite(retriever, text: str, segment: str, prefer_doc: str | None = None, k: int = 1,
-         min_support: float = 0.3) -> list[PlanCitation]:
+         min_support: float = 0.3, language: str = "en") -> list[PlanCitation]:
     """Find the passage that supports a recommendation: first in the document the rule names,
     then among passages for the client's segment, then anywhere. Shared by plans and client books,
-    so a recommendation is cited the same way wherever it appears."""
+    so a recommendation is cited the same way wherever it appears. ``text`` is the English wording
+    (what the similarity floor was calibrated on); a Chinese plan then cites the Chinese edition of the
+    same passage."""
     attempts: list[dict[str, str]] = []
     if prefer_doc:
         attempts.append({"doc_id": prefer_doc})
@@ -106,16 +128,21 @@ def cite(retriever, text: str, segment: str, prefer_doc: str | None = None, k: i
         if hits:
             best = sorted(hits, key=lambda h: -h.similarity)[:k]
             break
-    return [PlanCitation(doc_id=h.chunk.doc_id, title=h.chunk.title, section=h.chunk.section,
-                         chunk_id=h.chunk.id, score=round(h.similarity, 4)) for h in best]
+    chunks = [(in_language(retriever, h.chunk, language), h.similarity) for h in best]
+    return [PlanCitation(doc_id=c.doc_id, title=c.title, section=c.section, chunk_id=c.id, score=round(score, 4))
+            for c, score in chunks]
 
 
 class PlanDrafter:
-    """One ``run(profile)`` in, a cited ``Plan`` out.
+    """One ``run(profile)`` in, a cited ``Plan`` out, in English or Chinese.
 
     >>> profile = load_profiles(Path("knowledge/profiles/p01-micro-business.json"))[0]
-    >>> plan = PlanDrafter(Advisor.from_settings(settings)).run(profile)
+    >>> plan = PlanDrafter(Advisor.from_settings(settings)).run(profile)          # run(profile, "zh") in Chinese
     >>> plan.segment_label, plan.blocking_issues
+
+    A Chinese plan has the same sections, items and citations as the English one, in the same order: each
+    item is written from the Chinese playbook (segments.zh.yaml) and the catalogue's ``*_zh`` fields, but
+    cited by its English wording, and the cited passage is the Chinese edition's counterpart.
     """
 
     def __init__(self, advisor: Advisor, rules: RuleBook | None = None, min_support: float = 0.3, bundle_size: int = 6) -> None:
@@ -123,23 +150,39 @@ class PlanDrafter:
         self.rules = rules or rules_for(advisor.settings.rules_dir)
         self.min_support = min_support
         self.bundle_size = bundle_size
+        self.language: Language = "en"
+
+    @property
+    def zh(self) -> bool:
+        return self.language == "zh"
 
     # ---------------------------------------------------------------- citations
     def _cite(self, text: str, segment: str, prefer_doc: str | None = None, k: int = 1) -> list[PlanCitation]:
-        return cite(self.advisor.retriever, text, segment, prefer_doc, k, self.min_support)
+        return cite(self.advisor.retriever, text, segment, prefer_doc, k, self.min_support, self.language)
 
     def _item(self, text: str, segment: str, prefer_doc: str | None = None, blocking: bool = False, query: str | None = None) -> PlanItem:
         return PlanItem(text=text, citations=self._cite(query or text, segment, prefer_doc), blocking=blocking)
+
+    def _items(self, english: list[str], chinese: list[str] | None, segment: str, prefer_doc: str | None = None,
+               prefix: tuple[str, str] = ("", "")) -> list[PlanItem]:
+        """Playbook items in the plan's language, each cited by its English wording."""
+        shown = chinese if self.zh and chinese else english
+        lead = prefix[1] if self.zh else prefix[0]
+        return [self._item(lead + text, segment, prefer_doc, query=source) for text, source in zip(shown, english)]
 
     def cited_item(self, text: str, segment: str, prefer_doc: str | None = None, query: str | None = None) -> PlanItem:
         """One recommendation cited the way plan items are (for answers cut from a client's plan)."""
         return self._item(text, segment, prefer_doc, query=query)
 
     # ---------------------------------------------------------------- sections
-    def run(self, profile: EnterpriseProfile | IndividualProfile) -> Plan:
+    def run(self, profile: EnterpriseProfile | IndividualProfile, language: Language = "en") -> Plan:
+        if language not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+        self.language = language
         rules = self.rules
         cls = classify(profile, rules)
         play = rules.playbook.segment(cls.segment)
+        words = rules.playbook_zh.get(cls.segment) if self.zh else None
         seg = cls.segment
         stated = map_needs(profile.stated_needs, rules.needs, profile.client_type)
         stated_ids = list(dict.fromkeys(n.id for ns in stated.values() for n in ns))
@@ -150,25 +193,32 @@ class PlanDrafter:
         expected_ids = [n for n in dict.fromkeys(expected_ids) if n not in stated_ids and n not in excluded]
         self.advisor.embedder.encode_cached(self._all_texts(play))  # one batch instead of one call per item
 
-        sections = [
-            PlanSection(title=SECTION_TITLES[0], items=self._summary(profile, cls)),
-            PlanSection(title=SECTION_TITLES[1], items=self._needs(stated, expected_ids, cls, play)),
-        ]
         bundle, suitability = self._bundle(profile, cls, stated_ids, expected_ids, excluded)
-        sections.append(PlanSection(title=SECTION_TITLES[2], items=bundle))
-        sections.append(PlanSection(title=SECTION_TITLES[3], items=self._service(profile, cls, play)))
-        sections.append(PlanSection(title=SECTION_TITLES[4], items=[self._item(t, seg, play.docs[0]) for t in play.cadence]))
-        sections.append(PlanSection(title=SECTION_TITLES[5], items=[self._item(t, seg) for t in play.pricing]))
-        sections.append(PlanSection(title=SECTION_TITLES[6], items=suitability + self._risks(profile, cls, play)))
-        sections.append(PlanSection(title=SECTION_TITLES[7], items=[self._item(t, seg) for t in play.kpis]))
-        steps = ([f"Days 1-30: {t}" for t in play.next_steps.d30] + [f"Days 31-60: {t}" for t in play.next_steps.d60]
-                 + [f"Days 61-90: {t}" for t in play.next_steps.d90])
-        sections.append(PlanSection(title=SECTION_TITLES[8], items=[self._item(t, seg, query=t.split(": ", 1)[1]) for t in steps]))
+        steps = play.next_steps
+        zsteps = words.next_steps if words else None
+        days = [("Days 1-30: ", "第1-30天："), ("Days 31-60: ", "第31-60天："), ("Days 61-90: ", "第61-90天：")]
+        items = [
+            self._summary(profile, cls),
+            self._needs(stated, expected_ids, cls, play),
+            bundle,
+            self._service(profile, cls, play, words),
+            self._items(play.cadence, words.cadence if words else None, seg, play.docs[0]),
+            self._items(play.pricing, words.pricing if words else None, seg),
+            suitability + self._risks(profile, cls, play, words),
+            self._items(play.kpis, words.kpis if words else None, seg),
+            [item for day, en, zh in zip(days, (steps.d30, steps.d60, steps.d90),
+                                         (zsteps.d30, zsteps.d60, zsteps.d90) if zsteps else (None, None, None))
+             for item in self._items(en, zh, seg, prefix=day)],
+        ]
+        titles = SECTION_TITLES_ZH if self.zh else SECTION_TITLES
+        sections = [PlanSection(title=titles[i], key=SECTION_TITLES[i], items=items[i]) for i in range(len(SECTION_TITLES))]
         plan = Plan(client=profile.model_dump(mode="json", exclude_none=True), segment=seg, segment_label=cls.segment_label,
-                    classification=cls, sections=sections,
+                    classification=cls, sections=sections, language=language,
                     knowledge_version=self.advisor.store.info().get("knowledge_version"))
         cited = self.advisor.store.get_chunks(plan.cited_chunk_ids)
         plan.warnings = chunk_warnings([cited[c] for c in plan.cited_chunk_ids if c in cited])
+        if self.zh and words is None:
+            plan.warnings.insert(0, NO_CHINESE_PLAYBOOK)
         return plan
 
     def _all_texts(self, play: SegmentPlay) -> list[str]:
@@ -178,23 +228,43 @@ class PlanDrafter:
 
     def _summary(self, profile, cls: Classification) -> list[PlanItem]:
         if isinstance(profile, EnterpriseProfile):
-            facts = [f"{profile.name}: {self.rules.sme.industries[profile.industry].label.lower()} enterprise"
-                     + (f" in {profile.region}" if profile.region else "")
-                     + f", {profile.employees:,} employees, operating revenue RMB {profile.operating_revenue_rmb:,.0f}"
-                     + (f", total assets RMB {profile.total_assets_rmb:,.0f}" if profile.total_assets_rmb is not None else "")
-                     + (f", rated {profile.credit_rating}" if profile.credit_rating else "")
-                     + f"; {profile.relationship_years:g} years with the bank."]
+            industry = self.rules.sme.industries[profile.industry]
+            if self.zh:
+                fact = (f"{profile.name}：{industry.label_zh or industry.label}企业" + (f"，位于{profile.region}" if profile.region else "")
+                        + f"，从业人员{profile.employees:,}人，营业收入{rmb(profile.operating_revenue_rmb, 'zh')}"
+                        + (f"，资产总额{rmb(profile.total_assets_rmb, 'zh')}" if profile.total_assets_rmb is not None else "")
+                        + (f"，信用评级{profile.credit_rating}" if profile.credit_rating else "")
+                        + f"；与本行合作{profile.relationship_years:g}年。")
+            else:
+                fact = (f"{profile.name}: {industry.label.lower()} enterprise" + (f" in {profile.region}" if profile.region else "")
+                        + f", {profile.employees:,} employees, operating revenue RMB {profile.operating_revenue_rmb:,.0f}"
+                        + (f", total assets RMB {profile.total_assets_rmb:,.0f}" if profile.total_assets_rmb is not None else "")
+                        + (f", rated {profile.credit_rating}" if profile.credit_rating else "")
+                        + f"; {profile.relationship_years:g} years with the bank.")
             rule_doc = self.rules.sme.doc
         else:
-            facts = [f"{profile.name}: age {profile.age}" + (f", {profile.occupation}" if profile.occupation else "")
-                     + (f", {profile.region}" if profile.region else "")
-                     + f"; AUM at the bank RMB {profile.aum_rmb:,.0f}, annual income RMB {profile.annual_income_rmb:,.0f}"
-                     + (f", risk appetite {profile.risk_appetite}" if profile.risk_appetite else ", risk appetite not assessed")
-                     + f"; {profile.relationship_years:g} years with the bank."]
+            if self.zh:
+                fact = (f"{profile.name}：{profile.age}岁" + (f"，{profile.occupation}" if profile.occupation else "")
+                        + (f"，{profile.region}" if profile.region else "")
+                        + f"；在我行资产{rmb(profile.aum_rmb, 'zh')}，年收入{rmb(profile.annual_income_rmb, 'zh')}"
+                        + (f"，风险偏好{profile.risk_appetite}" if profile.risk_appetite else "，尚未做风险测评")
+                        + f"；与本行合作{profile.relationship_years:g}年。")
+            else:
+                fact = (f"{profile.name}: age {profile.age}" + (f", {profile.occupation}" if profile.occupation else "")
+                        + (f", {profile.region}" if profile.region else "")
+                        + f"; AUM at the bank RMB {profile.aum_rmb:,.0f}, annual income RMB {profile.annual_income_rmb:,.0f}"
+                        + (f", risk appetite {profile.risk_appetite}" if profile.risk_appetite else ", risk appetite not assessed")
+                        + f"; {profile.relationship_years:g} years with the bank.")
             rule_doc = self.rules.tiers.tier_for(profile.aum_rmb).doc
-        items = [PlanItem(text=facts[0], citations=self._cite(f"segment {cls.segment_label} client profile", cls.segment, rule_doc))]
-        items.append(self._item(f"Segment: {cls.segment_label.rstrip('.')}.", cls.segment, rule_doc,
-                                query=f"{cls.segment_label} segment definition and service"))
+        items = [PlanItem(text=fact, citations=self._cite(f"segment {cls.segment_label} client profile", cls.segment, rule_doc))]
+        query = f"{cls.segment_label} segment definition and service"
+        if self.zh:
+            items.append(self._item(f"客户分层：{SEGMENT_ZH.get(cls.segment, cls.segment)}（{cls.segment_label.rstrip('.')}）。",
+                                    cls.segment, rule_doc, query=query))
+            items.append(self._item(rule_zh(profile.model_dump(mode="json"), cls, self.rules), cls.segment, rule_doc,
+                                    query=" ".join(cls.reasons) or query))
+            return items
+        items.append(self._item(f"Segment: {cls.segment_label.rstrip('.')}.", cls.segment, rule_doc, query=query))
         for reason in cls.reasons:
             items.append(self._item(reason[0].upper() + reason[1:], cls.segment, rule_doc))
         return items
@@ -203,14 +273,18 @@ class PlanDrafter:
         items: list[PlanItem] = []
         for text, needs in stated.items():
             labels = ", ".join(n.label.lower() for n in needs) or "not matched to the needs list; clarify with the client"
-            items.append(self._item(f"Stated need: \"{text}\" ({labels}).", cls.segment, query=f"{text} {labels}"))
+            shown = (f"客户提出的需求：“{text}”（{'、'.join(n.label_zh or n.label for n in needs) or '未能对应到需求清单，请与客户确认'}）。"
+                     if self.zh else f"Stated need: \"{text}\" ({labels}).")
+            items.append(self._item(shown, cls.segment, query=f"{text} {labels}"))
         for need_id in expected_ids:
             need = self.rules.need(need_id)
             if need is None:
                 continue
-            items.append(self._item(f"Expected for {play.label.lower()} clients, not yet stated: {need.label.lower()} "
-                                    f"({need.label_zh}); raise it in the next needs conversation.", cls.segment,
-                                    query=f"{need.label} needs of {play.label} clients"))
+            shown = (f"{SEGMENT_ZH.get(play.id, play.label)}通常有、客户尚未提出的需求：{need.label_zh or need.label}；"
+                     "在下次需求沟通中提出。" if self.zh else
+                     f"Expected for {play.label.lower()} clients, not yet stated: {need.label.lower()} ({need.label_zh}); "
+                     "raise it in the next needs conversation.")
+            items.append(self._item(shown, cls.segment, query=f"{need.label} needs of {play.label} clients"))
         return items
 
     def _suitable(self, profile, product: Product) -> bool:
@@ -254,10 +328,13 @@ class PlanDrafter:
             if not self._suitable(profile, product):
                 reason = (f"risk appetite {profile.risk_appetite}" if appetite else "no risk assessment on file")
                 if len(blocked) < 3:
-                    blocked.append(self._item(
-                        f"Suitability: {product.name} is rated {product.risk_level}, above the client's {reason}; "
-                        "it is left out of the bundle and must not be sold unless a new assessment supports it.",
-                        cls.segment, query=f"suitability product risk level {product.risk_level} investor risk tolerance"))
+                    text = (f"适当性：{product.name_zh or product.name}的风险等级为{product.risk_level}，高于客户"
+                            + (f"的风险偏好{profile.risk_appetite}" if appetite else "（尚无风险测评记录）")
+                            + "；不纳入产品组合，除非新的风险测评支持，否则不得销售。" if self.zh else
+                            f"Suitability: {product.name} is rated {product.risk_level}, above the client's {reason}; "
+                            "it is left out of the bundle and must not be sold unless a new assessment supports it.")
+                    blocked.append(self._item(text, cls.segment,
+                                              query=f"suitability product risk level {product.risk_level} investor risk tolerance"))
                 continue
             if len(bundle) == self.bundle_size:
                 continue
@@ -266,8 +343,13 @@ class PlanDrafter:
             why = "; ".join(part for part in (
                 f"the client asked for {', '.join(said)}" if said else "",
                 f"{cls.segment_label.lower()} clients typically need {', '.join(expected)}" if expected else "") if part)
-            text = (f"{product.name} ({product.name_zh}): {product.description} Why it fits: {why}"
-                    + (f"; product risk {product.risk_level}." if product.risk_level else "."))
+            if self.zh:
+                text = (f"{product.name_zh or product.name}（{product.name}）：{product.description_zh or product.description}"
+                        f"推荐理由：{product_why_zh(product.needs, stated_ids, self.rules, cls.segment)}"
+                        + (f"；产品风险等级{product.risk_level}。" if product.risk_level else "。"))
+            else:
+                text = (f"{product.name} ({product.name_zh}): {product.description} Why it fits: {why}"
+                        + (f"; product risk {product.risk_level}." if product.risk_level else "."))
             bundle.append(self._item(text, cls.segment, product.doc, query=f"{product.name} {product.description}"))
         return bundle, self._held_suitability(profile, cls) + blocked
 
@@ -281,31 +363,38 @@ class PlanDrafter:
             product = self.rules.product(name) or next((p for p in self.rules.products if p.name.lower() == name.lower()), None)
             if product and product.risk_level and appetite and RISK_RANK[product.risk_level] > appetite:
                 items.append(self._item(
+                    f"适当性不匹配（须先处理）：客户持有{product.name_zh or product.name}（风险等级{product.risk_level}），"
+                    f"但风险测评为{profile.risk_appetite}；再次销售前须重新评估风险承受能力并记录结果。" if self.zh else
                     f"Suitability mismatch (blocking): the client holds {product.name} rated {product.risk_level} "
                     f"but is assessed {profile.risk_appetite}; reassess risk tolerance and record the outcome before any further sale.",
                     cls.segment, query="suitability mismatch product risk above client risk tolerance reassess", blocking=True))
         if not appetite:
             items.append(self._item(
+                "适当性（须先处理）：尚无风险承受能力测评记录；推荐任何投资产品前须先完成测评。" if self.zh else
                 "Suitability (blocking): no risk-tolerance assessment on file; complete it before recommending any investment product.",
                 cls.segment, query="risk tolerance assessment before selling investment products suitability", blocking=True))
         return items
 
-    def _service(self, profile, cls: Classification, play: SegmentPlay) -> list[PlanItem]:
-        items = [self._item(play.service_model, cls.segment, play.docs[0]), self._item(play.team, cls.segment, play.docs[0])]
+    def _service(self, profile, cls: Classification, play: SegmentPlay, words: SegmentWords | None = None) -> list[PlanItem]:
+        items = self._items([play.service_model, play.team], [words.service_model, words.team] if words else None,
+                            cls.segment, play.docs[0])
         if cls.value_tier:
             tier = next(t for t in self.rules.tiers.tiers if t.id == cls.value_tier)
-            items.append(self._item(f"{tier.name} tier service: {tier.service_model} Coverage: {tier.coverage} (illustrative).",
-                                    cls.segment, tier.doc))
+            english = f"{tier.name} tier service: {tier.service_model} Coverage: {tier.coverage} (illustrative)."
+            text = (f"{tier.name_zh or tier.name}服务：{tier.service_model_zh or tier.service_model}覆盖：{tier.coverage_zh or tier.coverage}（示例）。"
+                    if self.zh else english)
+            items.append(self._item(text, cls.segment, tier.doc, query=english))
         return items
 
-    def _risks(self, profile, cls: Classification, play: SegmentPlay) -> list[PlanItem]:
-        items = [self._item(t, cls.segment) for t in play.risks]
+    def _risks(self, profile, cls: Classification, play: SegmentPlay, words: SegmentWords | None = None) -> list[PlanItem]:
+        items = self._items(play.risks, words.risks if words else None, cls.segment)
         if isinstance(profile, EnterpriseProfile) and profile.supply_chain_role in ("supplier", "dealer") and profile.anchor_firm:
-            items.append(self._item(f"Anchor dependence: check how much of the client's sales depend on {profile.anchor_firm} "
-                                    "and keep the exposure inside the anchor's supply-chain limit.", cls.segment,
-                                    query="anchor dependence concentration supply-chain finance limit"))
+            text = (f"核心企业依赖：核查客户销售收入对{profile.anchor_firm}的依赖程度，并将敞口控制在该核心企业的供应链额度之内。"
+                    if self.zh else f"Anchor dependence: check how much of the client's sales depend on {profile.anchor_firm} "
+                    "and keep the exposure inside the anchor's supply-chain limit.")
+            items.append(self._item(text, cls.segment, query="anchor dependence concentration supply-chain finance limit"))
         return items
 
 
-def draft_plan(advisor: Advisor, profile: EnterpriseProfile | IndividualProfile) -> Plan:
-    return PlanDrafter(advisor).run(profile)
+def draft_plan(advisor: Advisor, profile: EnterpriseProfile | IndividualProfile, language: Language = "en") -> Plan:
+    return PlanDrafter(advisor).run(profile, language)

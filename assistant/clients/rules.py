@@ -70,6 +70,8 @@ class Tier(BaseModel):
     customer_share: str = ""
     service_model: str
     coverage: str = ""
+    service_model_zh: str = ""
+    coverage_zh: str = ""
     doc: str
 
 
@@ -135,6 +137,7 @@ class Product(BaseModel):
     name: str
     name_zh: str = ""
     description: str
+    description_zh: str = ""
     client_types: list[Literal["enterprise", "individual"]]
     segments: list[str] = Field(min_length=1)
     needs: list[str] = Field(min_length=1)
@@ -173,6 +176,28 @@ class SegmentPlay(BaseModel):
     docs: list[str] = Field(min_length=1)
 
 
+class SegmentWords(BaseModel):
+    """A segment's playbook in another language (segments.zh.yaml): the same items in the same order, so
+    item n of the Chinese plan is item n of the English one and carries the same citation."""
+
+    label: str
+    service_model: str
+    team: str
+    cadence: list[str]
+    pricing: list[str]
+    risks: list[str]
+    kpis: list[str]
+    next_steps: NextSteps
+
+    def differs_from(self, play: SegmentPlay) -> list[str]:
+        """The lists whose length differs from the English playbook's (empty when in step)."""
+        pairs = {"cadence": (self.cadence, play.cadence), "pricing": (self.pricing, play.pricing),
+                 "risks": (self.risks, play.risks), "kpis": (self.kpis, play.kpis),
+                 **{f"next_steps.{d}": (getattr(self.next_steps, d), getattr(play.next_steps, d)) for d in ("d30", "d60", "d90")}}
+        return [f"{name} has {len(mine)} items, the English {len(theirs)}" for name, (mine, theirs) in pairs.items()
+                if len(mine) != len(theirs)]
+
+
 class Playbook(BaseModel):
     segments: list[SegmentPlay] = Field(min_length=1)
     life_stage_needs: dict[str, list[str]] = Field(default_factory=dict)
@@ -194,6 +219,7 @@ class RuleBook(BaseModel):
     needs: list[Need]
     products: list[Product]
     playbook: Playbook
+    playbook_zh: dict[str, SegmentWords] = Field(default_factory=dict, description="segments.zh.yaml, by segment id.")
     glossary: list[GlossaryEntry] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -207,6 +233,13 @@ class RuleBook(BaseModel):
             unknown = [n for n in play.expected_needs if n not in need_ids]
             if unknown:
                 raise ValueError(f"segment '{play.id}' expects unknown needs {unknown}")
+        plays = {play.id: play for play in self.playbook.segments}
+        for segment_id, words in self.playbook_zh.items():
+            if segment_id not in plays:
+                raise ValueError(f"segments.zh.yaml names unknown segment '{segment_id}'")
+            differs = words.differs_from(plays[segment_id])
+            if differs:
+                raise ValueError(f"segments.zh.yaml, segment '{segment_id}': {'; '.join(differs)}")
         for stage, needs in self.playbook.life_stage_needs.items():
             unknown = [n for n in needs if n not in need_ids]
             if unknown:
@@ -246,6 +279,7 @@ def load_rules(folder: Path) -> RuleBook:
             needs=_read(folder / "needs.yaml"),
             products=_read(folder / "products.yaml"),
             playbook=_read(folder / "segments.yaml"),
+            playbook_zh=(_read(folder / "segments.zh.yaml") or {}).get("segments", {}) if (folder / "segments.zh.yaml").exists() else {},
             glossary=_read_glossary(folder),
         )
     except ValidationError as exc:

@@ -104,11 +104,11 @@ class Governance:
                                    "database (ADVISOR_AUDIT_DB or ADVISOR_AUDIT_URL)") from exc
 
     # ------------------------------------------------------------------ answers
-    def disclaimer(self, kind: str, text: str) -> str | None:
-        """The disclaimer in the language the answer is given in (the same rule that picks the Chinese
-        editions): ``answer_zh`` when the bank's file has one; the English text otherwise."""
+    def disclaimer(self, kind: str, text: str = "", language: str | None = None) -> str | None:
+        """The disclaimer in the reader's language (given, or read from the question by the rule that picks
+        the Chinese editions): ``answer_zh`` / ``plan_zh`` when the bank's file has one; English otherwise."""
         texts = self.disclaimers
-        if question_language(text) == "zh" and f"{kind}_zh" in texts:
+        if (language or question_language(text)) == "zh" and f"{kind}_zh" in texts:
             return texts[f"{kind}_zh"]
         return texts.get(kind)
 
@@ -252,10 +252,10 @@ class Governance:
         return reply
 
     # ------------------------------------------------------------------ plans
-    def plan(self, profile: EnterpriseProfile | IndividualProfile, user: str | None = None) -> Plan:
+    def plan(self, profile: EnterpriseProfile | IndividualProfile, user: str | None = None, language: str = "en") -> Plan:
         """A plan is not streamed: it is recorded whole (one append) before it is returned, or not returned."""
-        plan = PlanDrafter(self.advisor).run(profile)
-        plan.disclaimer = self.disclaimers.get("plan")
+        plan = PlanDrafter(self.advisor).run(profile, language)
+        plan.disclaimer = self.disclaimer("plan", language=language)
         if self.settings.audit:
             plan.audit_id = self._write(self._plan_record(profile, plan, user))
         return plan
@@ -265,7 +265,8 @@ class Governance:
         masked = mask_profile(raw, self.settings.audit_keep_personal_data)
         cited = self.advisor.store.get_chunks(plan.cited_chunk_ids)
         return AuditRecord(
-            kind="plan", user=user, inputs={"profile": masked}, settings=self._settings_used(),
+            kind="plan", user=user, inputs={"profile": masked, **({"language": plan.language} if plan.language != "en" else {})},
+            settings=self._settings_used(),
             chunks=[ChunkRef(chunk_id=cid, doc_id=c.doc_id, content_hash=text_hash(c.text), cited=True) for cid, c in cited.items()],
             knowledge_version=plan.knowledge_version, composer="plan-drafter", output_hash=self._plan_hash(plan, raw, masked),
             output_summary=masked_text(f"{plan.segment_label}; {sum(len(s.items) for s in plan.sections)} items", raw, masked))
@@ -274,7 +275,7 @@ class Governance:
     def _plan_hash(plan: Plan, raw: dict, masked: dict) -> str:
         """Hash of the plan's substance with personal fields in their masked form, so a replay from
         the masked inputs can be compared with the original."""
-        text = dumps({"segment": plan.segment, "sections": [s.model_dump() for s in plan.sections]})
+        text = dumps({"segment": plan.segment, "sections": [s.model_dump(exclude={"key"}) for s in plan.sections]})
         return text_hash(masked_text(text, raw, masked, json_escaped=True))
 
     def classify(self, profile: EnterpriseProfile | IndividualProfile, user: str | None = None) -> Classification:
@@ -318,7 +319,7 @@ class Governance:
             new = self._classify_record(profile, classify(profile, rules_for(self.settings.rules_dir)), None)
         else:
             profile = validate_profile(old.inputs["profile"])
-            plan = PlanDrafter(self.advisor).run(profile)
+            plan = PlanDrafter(self.advisor).run(profile, old.inputs.get("language", "en"))
             new = self._plan_record(profile, plan, None)
         return compare(old, new)
 

@@ -158,6 +158,8 @@ def plan(
     fmt: Annotated[str, typer.Option("--format", help="md, json or docx.")] = "md",
     out: Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of standard output.")] = None,
     describe: Annotated[Optional[str], typer.Option("--describe", help="Describe the client in words instead (as in the chat).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="en or zh: the plan's language (Chinese: Chinese playbook, titles, "
+                                                      "disclaimer and the Chinese editions of the cited passages).")] = "en",
 ) -> None:
     """Draft a client service plan with every recommendation cited."""
     from assistant.answers.advisor import Advisor
@@ -168,6 +170,8 @@ def plan(
         fail(f"--format must be md, json or docx, got '{fmt}'")
     if fmt == "docx" and out is None:
         fail("--format docx needs --out FILE.docx")
+    if lang not in ("en", "zh"):
+        fail(f"--lang must be en or zh, got '{lang}'")
     from assistant.governance.service import Governance
 
     if (profile is None) == (describe is None):
@@ -176,7 +180,7 @@ def plan(
     advisor.ensure_ingested()
     governance = Governance(advisor)
     chosen = load_profiles(profile)[0] if profile else described_profile(governance, describe)
-    drafted = governance.plan(chosen, user=cli_user())
+    drafted = governance.plan(chosen, user=cli_user(), language=lang)
     if fmt == "docx":
         out.write_bytes(to_docx(drafted))
         typer.echo(f"wrote {out}")

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.clients.situation.advice import ClientAdvisor
-from assistant.clients.situation.settle import SEGMENT_EN, SEGMENT_ZH
+from assistant.clients.chinese import SEGMENT_EN, SEGMENT_ZH
 from assistant.errors import InputError
 
 

@@ -8,22 +8,17 @@ quotes the cited recommendation text as the knowledge base words it.
 from __future__ import annotations
 
 from assistant.answers.compose import Citation
+from assistant.clients.chinese import SECTION_TITLES_ZH, SEGMENT_ZH, product_why_zh, rule_zh
 from assistant.clients.plans import SECTION_TITLES, PlanCitation, PlanItem
 from assistant.clients.rules import RuleBook
-from assistant.clients.segmentation import FIELD_OF, Classification
+from assistant.clients.segmentation import Classification
 from assistant.clients.situation.recommend import Recommendation
-from assistant.clients.situation.settle import SEGMENT_ZH
-from assistant.clients.situation.shown import DEFAULT_NAME, rmb
+from assistant.clients.situation.shown import DEFAULT_NAME
 from assistant.search.store import ChromaStore
 from assistant.text import split_sentences
 
-SECTION_ZH = dict(zip(SECTION_TITLES, ("客户概况与分层诊断", "需求分析", "推荐产品组合", "服务模式与团队", "客户维护节奏与CRM动作",
-                                       "定价与盈利", "风险与合规检查", "考核指标", "下一步（30/60/90天）")))
+SECTION_ZH = dict(zip(SECTION_TITLES, SECTION_TITLES_ZH))
 SECTION_ZH["Working with the client's employees"] = "与客户员工的合作（代发工资、员工福利）"
-STAGE_ZH = {"retiree": "退休", "pre-retiree": "临近退休", "young-family": "年轻家庭", "established-family": "成熟家庭",
-            "young-professional": "年轻职场人士", "student": "学生", "adult": "成年人"}
-SIZE_ZH = {"micro": "微型", "small": "小型", "medium": "中型", "large": "大型"}
-MEASURE_ZH = {"employees": "从业人员", "operating_revenue": "营业收入", "total_assets": "资产总额"}
 EN_NOTE_ZH = "（引用内容为知识库英文原文）"
 
 
@@ -65,40 +60,6 @@ def first_sentences(text: str, n: int = 2) -> str:
 def segment_name(rec: Recommendation | Classification, zh: bool) -> str:
     label = rec.segment_label
     return f"{SEGMENT_ZH.get(rec.segment, rec.segment)}（{label}）" if zh else label
-
-
-def rule_zh(profile: dict, cls: Classification, rules: RuleBook) -> str:
-    """The deciding rule in Chinese, from the same tables the classifier read."""
-    if cls.client_type == "individual":
-        tier = next(t for t in rules.tiers.tiers if t.id == cls.value_tier)
-        return (f"在我行资产{rmb(profile['aum_rmb'], 'zh')}，属于{tier.name_zh}（{rmb(tier.min_aum_rmb, 'zh')}起）；"
-                f"生命周期阶段：{STAGE_ZH.get(cls.life_stage or '', cls.life_stage)}。")
-    bounds = rules.sme.industries[profile["industry"]]
-
-    def fmt(measure: str, value: float) -> str:
-        return f"{value:g}人" if measure == "employees" else f"{value:g}万元"
-    have = "、".join(f"{MEASURE_ZH[m]}{fmt(m, (profile.get(FIELD_OF[m]) or 0) / (1 if m == 'employees' else 1e4))}" for m in bounds.measures)
-    table = {"large": bounds.sme_below, "medium": bounds.medium_from, "small": bounds.small_from, "micro": bounds.small_from}[cls.size_class]
-    limits = "、".join(f"{MEASURE_ZH[m]}{fmt(m, b)}" for m, b in table.items())
-    verdict = {"large": f"均不低于中小企业上限（{limits}），为大型企业", "medium": f"达到中型企业下限（{limits}），为中型企业",
-               "small": f"达到小型企业下限（{limits}）、未达到中型企业下限，为小型企业",
-               "micro": f"未全部达到小型企业下限（{limits}），为微型企业"}[cls.size_class]
-    text = f"{bounds.label_zh}（2011年标准）：{have}，{verdict}"
-    if cls.segment == "supply-chain-supplier":
-        role = "供应商" if profile.get("supply_chain_role") == "supplier" else "经销商"
-        text += f"；作为{profile.get('anchor_firm')}的{role}，可依托核心企业信用开展供应链融资（1+N），归入供应链客户"
-    elif cls.segment == "major-client":
-        text += "；按大客户（战略客户）覆盖" if cls.size_class != "large" else "；大型企业归入大客户"
-    return text + "。"
-
-
-def product_why_zh(needs: list[str], stated: list[str], rules: RuleBook, segment: str) -> str:
-    said = [rules.need(n).label_zh for n in needs if n in stated and rules.need(n)]
-    usual = [rules.need(n).label_zh for n in needs if n not in stated and rules.need(n)]
-    if said:
-        return f"客户提出了{'、'.join(said)}需求"
-    name = SEGMENT_ZH.get(segment, segment)
-    return f"{name if name.endswith('客户') else name + '客户'}通常需要{'、'.join(usual)}"  # 财富客户, not 财富客户客户
 
 
 def recommendation_text(rec: Recommendation, read_as: str, profile: dict, cls: Classification, rules: RuleBook,

@@ -13,23 +13,16 @@ from itertools import product
 from pydantic import BaseModel, Field
 
 from assistant.clients.profiles import EnterpriseProfile, validate_profile
+from assistant.clients.chinese import SEGMENT_EN, SEGMENT_ZH, rmb
 from assistant.clients.rules import INDUSTRIES, RuleBook
 from assistant.clients.segmentation import FIELD_OF, classify
 from assistant.clients.situation.facts import ClientFacts, Missing
-from assistant.clients.situation.shown import DEFAULT_NAME, rmb
+from assistant.clients.situation.shown import DEFAULT_NAME
 
 HIGH = {"employees": 10_000_000, "operating_revenue_rmb": 1e15, "total_assets_rmb": 1e15}
 ASK_ORDER = ("operating_revenue_rmb", "employees", "total_assets_rmb")
 LABEL = {"operating_revenue_rmb": ("annual operating revenue", "年营业收入"), "employees": ("number of employees", "员工人数"),
          "total_assets_rmb": ("total assets", "资产总额")}
-SEGMENT_ZH = {"micro-business": "微型企业", "small-business": "小型企业", "medium-enterprise": "中型企业",
-              "supply-chain-supplier": "供应链客户", "major-client": "大客户", "mass-retail": "大众客户", "affluent": "贵宾客户",
-              "wealth": "财富客户", "private-banking": "私人银行客户"}
-SEGMENT_EN = {"micro-business": "Micro business", "small-business": "Small business", "medium-enterprise": "Medium enterprise",
-              "supply-chain-supplier": "Supply-chain", "major-client": "Major client", "mass-retail": "Mass", "affluent": "Affluent",
-              "wealth": "Wealth", "private-banking": "Private banking"}
-
-
 class Settled(BaseModel):
     """The strict profile when the facts decide the segment, else the one question that would."""
 

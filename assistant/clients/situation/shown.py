@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant.clients.chinese import rmb
 from assistant.clients.plans import map_needs
 from assistant.clients.rules import RuleBook
 
@@ -19,17 +20,6 @@ ROLE = {"supplier": ("supply-chain supplier", "供应链上游供应商"), "deal
 DEFAULT_NAME = {"en": "Client from the chat", "zh": "对话中的客户"}
 INDUSTRY_EN = {"industry": "industry (manufacturing)", "software_it": "software and IT", "leasing_business_services": "leasing and business services",
                "real_estate_development": "real-estate development", "other": "other industries"}
-
-
-def rmb(value: float, lang: str) -> str:
-    """RMB 900,000 / 90万元 / 3.2亿元: amounts as each reader writes them."""
-    if lang != "zh":
-        return f"RMB {value:,.0f}"
-    if value >= 1e8:
-        return f"{value / 1e8:.4g}亿元"
-    if value >= 1e4:
-        return f"{value / 1e4:.6g}万元"
-    return f"{value:,.0f}元"
 
 
 def show_fact(field: str, value, lang: str, rules: RuleBook | None = None) -> str:

@@ -49,12 +49,12 @@ class Api:
         except (AdvisorError, ValidationError, ValueError) as exc:
             raise gr.Error(user_message(exc)) from exc
 
-    def api_plan(self, profile: dict, request: gr.Request = None) -> dict:
-        """Draft a cited client service plan; returns the plan JSON and its Markdown."""
+    def api_plan(self, profile: dict, language: str = "en", request: gr.Request = None) -> dict:
+        """Draft a cited client service plan (``language`` en or zh); returns the plan JSON and its Markdown."""
         import json
 
         try:
-            plan = self.ctx.governance.plan(validate_profile(profile), user=self.ctx.user(request))
+            plan = self.ctx.governance.plan(validate_profile(profile), user=self.ctx.user(request), language=language)
         except (AdvisorError, ValidationError, ValueError) as exc:
             raise gr.Error(user_message(exc)) from exc
         return {"plan": json.loads(to_json(plan)), "markdown": to_markdown(plan)}

@@ -16,7 +16,7 @@ from assistant.interfaces.app.wording import tr
 
 def connect_ask_and_plan(ask: AskTab, plan: PlanTab, tabs: gr.Tabs) -> None:
     """The conversation's client drafts a full plan in the Plan tab; the Plan tab's client can be discussed in Ask."""
-    ask.panel.draft.click(plan.draft_for_client, [ask.client], [*plan.form_components, *plan.draft_outputs, plan.form_note,
+    ask.panel.draft.click(plan.draft_for_client, [ask.client, plan.language], [*plan.form_components, *plan.draft_outputs, plan.form_note,
                                                                 ask.ask_error, tabs], api_visibility="private")
     plan.discuss.click(ask.from_plan_tab, [*plan.form_components, ask.chatbot, ask.turns, ask.client], [*ask.client_outputs, tabs],
                        api_visibility="private")
@@ -49,6 +49,7 @@ def build_app(advisor: Advisor, training_tab=None, auth=None) -> gr.Blocks:
             book.build()
             KnowledgeTab(ctx).build()
         connect_ask_and_plan(ask, plan, tabs)
+        demo.load(plan.browser_language, None, plan.language, api_visibility="private")
         Api(ctx).register()
         book.register_api()
     return demo

@@ -11,7 +11,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 from pydantic import ValidationError
 
-from assistant.clients.exports import to_docx, to_markdown
+from assistant.clients.chinese import SEGMENT_ZH, rule_zh
+from assistant.clients.exports import STATUS_ZH, to_docx, to_markdown
 from assistant.clients.forms import (
     ENTERPRISE_FIELDS,
     INDIVIDUAL_FIELDS,
@@ -28,7 +29,7 @@ from assistant.clients.profiles import (
     load_profiles,
     validate_profile,
 )
-from assistant.clients.rules import INDUSTRIES
+from assistant.clients.rules import INDUSTRIES, rules_for
 from assistant.errors import AdvisorError
 from assistant.interfaces.app.common import FORM_KEYS, AppContext, user_message
 from assistant.interfaces.app.wording import tr
@@ -64,20 +65,26 @@ class PlanTab:
         note = f" (the file holds {len(profiles)} profiles; the first is loaded)" if len(profiles) > 1 else ""
         return self._fill(profile_to_form(profiles[0])) + [f"Loaded **{profiles[0].name}** from the file{note}."]
 
-    def draft_for_client(self, client: dict | None, request: gr.Request = None):
+    def draft_for_client(self, client: dict | None, language: str = "en", request: gr.Request = None):
         """The Ask tab's "Draft full plan": the conversation's client fills this form and the plan is drafted."""
         profile = (client or {}).get("profile")
         if not profile:
             return ([gr.update() for _ in FORM_KEYS] + [gr.update()] * 6
                     + ["", "⚠️ No client with a decided segment yet: describe one in the chat or fill the client panel.", gr.Tabs()])
         values = self._fill(profile_to_form(validate_profile(profile)))
-        return values + list(self.draft(request, *values)) + [f"Drafted from the client in the Ask tab ({profile.get('name')}).",
+        return values + list(self.draft(request, language, *values)) + [f"Drafted from the client in the Ask tab ({profile.get('name')}).",
                                                                      "", gr.Tabs(selected="plan")]
 
     def _fill(self, form: ProfileForm) -> list:
         return [getattr(form, k) for k in FORM_KEYS]
 
-    def draft(self, request: gr.Request, *values):
+    @staticmethod
+    def browser_language(request: gr.Request = None) -> str:
+        """The plan language a new page starts with: Chinese for a browser that asks for Chinese first."""
+        accept = (request.headers.get("accept-language", "") if request is not None else "").strip().lower()
+        return "zh" if accept.startswith("zh") else "en"
+
+    def draft(self, request: gr.Request, language: str, *values):
         """``request`` comes first: Gradio fills in only positional ``gr.Request`` parameters (a keyword-only one
         after ``*values`` stayed None, and drafts were recorded without their author)."""
         form_values = dict(zip(FORM_KEYS, values))
@@ -85,7 +92,7 @@ class PlanTab:
         try:
             form = ProfileForm.model_validate({k: v for k, v in form_values.items() if v not in (None, "")})
             profile = form_to_profile(form)
-            plan = self.ctx.governance.plan(profile, user=self.ctx.user(request))
+            plan = self.ctx.governance.plan(profile, user=self.ctx.user(request), language=language or "en")
             plan = self.ctx.reviews.create(plan, self.ctx.user(request), self.ctx.role(request)).plan
         except (AdvisorError, ValidationError, ValueError) as exc:
             return f"⚠️ {user_message(exc)}", "", "", hidden, hidden, None
@@ -94,10 +101,17 @@ class PlanTab:
 
     def _render_plan(self, plan, name: str):
         c = plan.classification
-        summary = (f"### {c.segment_label}\n`{c.segment}` · plan `{plan.plan_id}` · **{plan.status}**"
-                   + "".join(f"\n- _read:_ {r}" for r in c.readings) + "".join(f"\n- {r}" for r in c.reasons))
+        if plan.language == "zh":
+            rule = rule_zh(plan.client, c, rules_for(self.ctx.settings.rules_dir))
+            summary = (f"### {SEGMENT_ZH.get(c.segment, c.segment)}（{c.segment_label}）\n`{c.segment}` · 方案 `{plan.plan_id}` · "
+                       f"**{STATUS_ZH.get(plan.status, plan.status)}**" + "".join(f"\n- _读取：_ {r}" for r in c.readings) + f"\n- {rule}")
+            blocking = "\n\n**须先处理：**"
+        else:
+            summary = (f"### {c.segment_label}\n`{c.segment}` · plan `{plan.plan_id}` · **{plan.status}**"
+                       + "".join(f"\n- _read:_ {r}" for r in c.readings) + "".join(f"\n- {r}" for r in c.reasons))
+            blocking = "\n\n**Blocking issues:**"
         if plan.blocking_issues:
-            summary += "\n\n**Blocking issues:**" + "".join(f"\n- {b}" for b in plan.blocking_issues)
+            summary += blocking + "".join(f"\n- {b}" for b in plan.blocking_issues)
         stem = "".join(ch if ch.isalnum() else "-" for ch in name.lower())[:40].strip("-") or "plan"
         folder = self.ctx.downloads.folder()
         docx_path = folder / f"plan-{stem}.docx"
@@ -162,6 +176,8 @@ class PlanTab:
                     fields = self._profile_fields()
                     form_note = gr.Markdown(elem_id="form-note")
                     plan_error = gr.Markdown(elem_id="plan-error", elem_classes="error-box")
+                    self.language = gr.Radio([("English", "en"), ("中文", "zh")], value="en", label=tr("Plan language"),
+                                             elem_id="plan-language")
                     with gr.Row():
                         draft = gr.Button(tr("Draft plan"), variant="primary", elem_id="draft-plan")
                         self.discuss = gr.Button(tr("Discuss in Ask"), elem_id="discuss-in-ask")
@@ -181,7 +197,7 @@ class PlanTab:
             self.draft_outputs = [plan_error, segment_box, preview, docx_file, md_file, plan_id]
             load.click(self.load_example, example, form_components + [form_note], api_visibility="private")
             upload_profile.change(self.load_upload, upload_profile, form_components + [form_note], api_visibility="private")
-            draft.click(self.draft, form_components, [plan_error, segment_box, preview, docx_file, md_file, plan_id],
+            draft.click(self.draft, [self.language, *form_components], [plan_error, segment_box, preview, docx_file, md_file, plan_id],
                         api_visibility="private")
             submit_review.click(self.submit, plan_id, review_note, api_visibility="private")
 

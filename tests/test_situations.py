@@ -153,6 +153,11 @@ def test_chinese_message_is_answered_in_chinese(governance):
     text = turn.answer.answer
     assert text.startswith("**识别结果：**") and "**客户分层：微型企业" in text and "餐饮业（2011年标准）" in text
     assert "商户流水贷" in text and "**首要检查：**" in text
+    # the playbook's own Chinese (segments.zh.yaml), not the English quoted with a note
+    assert "**服务模式：** 对信息薄弱" in text and "英文原文" not in text.split("**首要检查：**")[0]
+    assert "至少通过2个独立来源" in text.split("**首要检查：**")[1]
+    follow = ChatService(governance).turn(ChatRequest(question="有哪些风险？", client=turn.client))
+    assert "风险与合规检查" in follow.answer.answer and "英文原文" not in follow.answer.answer, follow.answer.answer[:300]
 
 
 def test_audit_keeps_the_masked_client_and_replays(governance):

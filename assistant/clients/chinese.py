@@ -1,8 +1,8 @@
 """The Chinese the client side writes: segment and section names, amounts in 万元/亿元, the rule that
 decided a segment, why a product fits. One place, so the chat and the Chinese plan say it alike.
 
-May import: assistant.clients.rules and assistant.clients.segmentation (never plans or the chat, which
-import this).
+May import: assistant.clients.profiles, rules and segmentation (never plans or the chat, which import
+this).
 
 >>> rmb(900_000, "zh"), SEGMENT_ZH["wealth"]
 ('90万元', '财富客户')
@@ -10,7 +10,8 @@ import this).
 
 from __future__ import annotations
 
-from assistant.clients.rules import RuleBook
+from assistant.clients.profiles import EnterpriseProfile, IndividualProfile
+from assistant.clients.rules import RuleBook, Tier
 from assistant.clients.segmentation import FIELD_OF, Classification
 
 SEGMENT_ZH = {"micro-business": "微型企业", "small-business": "小型企业", "medium-enterprise": "中型企业",
@@ -71,3 +72,42 @@ def product_why_zh(needs: list[str], stated: list[str], rules: RuleBook, segment
         return f"客户提出了{'、'.join(said)}需求"
     name = SEGMENT_ZH.get(segment, segment)
     return f"{name if name.endswith('客户') else name + '客户'}通常需要{'、'.join(usual)}"  # 财富客户, not 财富客户客户
+
+
+def profile_line_zh(profile: EnterpriseProfile | IndividualProfile, industry: str = "") -> str:
+    """The client in one Chinese line, as the plan's summary opens."""
+    if isinstance(profile, EnterpriseProfile):
+        return (f"{profile.name}：{industry}企业" + (f"，位于{profile.region}" if profile.region else "")
+                + f"，从业人员{profile.employees:,}人，营业收入{rmb(profile.operating_revenue_rmb, 'zh')}"
+                + (f"，资产总额{rmb(profile.total_assets_rmb, 'zh')}" if profile.total_assets_rmb is not None else "")
+                + (f"，信用评级{profile.credit_rating}" if profile.credit_rating else "")
+                + f"；与本行合作{profile.relationship_years:g}年。")
+    return (f"{profile.name}：{profile.age}岁" + (f"，{profile.occupation}" if profile.occupation else "")
+            + (f"，{profile.region}" if profile.region else "")
+            + f"；在我行资产{rmb(profile.aum_rmb, 'zh')}，年收入{rmb(profile.annual_income_rmb, 'zh')}"
+            + (f"，风险偏好{profile.risk_appetite}" if profile.risk_appetite else "，尚未做风险测评")
+            + f"；与本行合作{profile.relationship_years:g}年。")
+
+
+def tier_service(tier: Tier, language: str) -> str:
+    """A value tier's service promise as a plan item (Chinese where the tier table has it)."""
+    if language == "zh":
+        return (f"{tier.name_zh or tier.name}服务：{tier.service_model_zh or tier.service_model}"
+                f"覆盖：{tier.coverage_zh or tier.coverage}（示例）。")
+    return f"{tier.name} tier service: {tier.service_model} Coverage: {tier.coverage} (illustrative)."
+
+
+def chinese_text(text: str, rules: RuleBook) -> str | None:
+    """The Chinese of an English playbook or tier-service sentence, for the chat, which quotes items of an
+    English plan; None when the tables have no Chinese for it."""
+    table: dict[str, str] = {tier_service(t, "en"): tier_service(t, "zh") for t in rules.tiers.tiers if t.service_model_zh}
+    for play in rules.playbook.segments:
+        words = rules.playbook_zh.get(play.id)
+        if words is None:
+            continue
+        table[play.service_model], table[play.team] = words.service_model, words.team
+        for field in ("cadence", "pricing", "risks", "kpis"):
+            table.update(zip(getattr(play, field), getattr(words, field)))
+        for day in ("d30", "d60", "d90"):
+            table.update(zip(getattr(play.next_steps, day), getattr(words.next_steps, day)))
+    return table.get(text)

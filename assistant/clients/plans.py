@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from assistant.answers.advisor import Advisor
 from assistant.answers.compose import chunk_warnings
-from assistant.clients.chinese import SECTION_TITLES_ZH, SEGMENT_ZH, product_why_zh, rmb, rule_zh
+from assistant.clients.chinese import SECTION_TITLES_ZH, SEGMENT_ZH, product_why_zh, profile_line_zh, rule_zh, tier_service
 from assistant.clients.profiles import EnterpriseProfile, IndividualProfile
 from assistant.clients.rules import Need, Product, RuleBook, SegmentPlay, SegmentWords, rules_for
 from assistant.clients.segmentation import Classification, classify
@@ -230,11 +230,7 @@ class PlanDrafter:
         if isinstance(profile, EnterpriseProfile):
             industry = self.rules.sme.industries[profile.industry]
             if self.zh:
-                fact = (f"{profile.name}：{industry.label_zh or industry.label}企业" + (f"，位于{profile.region}" if profile.region else "")
-                        + f"，从业人员{profile.employees:,}人，营业收入{rmb(profile.operating_revenue_rmb, 'zh')}"
-                        + (f"，资产总额{rmb(profile.total_assets_rmb, 'zh')}" if profile.total_assets_rmb is not None else "")
-                        + (f"，信用评级{profile.credit_rating}" if profile.credit_rating else "")
-                        + f"；与本行合作{profile.relationship_years:g}年。")
+                fact = profile_line_zh(profile, industry.label_zh or industry.label)
             else:
                 fact = (f"{profile.name}: {industry.label.lower()} enterprise" + (f" in {profile.region}" if profile.region else "")
                         + f", {profile.employees:,} employees, operating revenue RMB {profile.operating_revenue_rmb:,.0f}"
@@ -244,11 +240,7 @@ class PlanDrafter:
             rule_doc = self.rules.sme.doc
         else:
             if self.zh:
-                fact = (f"{profile.name}：{profile.age}岁" + (f"，{profile.occupation}" if profile.occupation else "")
-                        + (f"，{profile.region}" if profile.region else "")
-                        + f"；在我行资产{rmb(profile.aum_rmb, 'zh')}，年收入{rmb(profile.annual_income_rmb, 'zh')}"
-                        + (f"，风险偏好{profile.risk_appetite}" if profile.risk_appetite else "，尚未做风险测评")
-                        + f"；与本行合作{profile.relationship_years:g}年。")
+                fact = profile_line_zh(profile)
             else:
                 fact = (f"{profile.name}: age {profile.age}" + (f", {profile.occupation}" if profile.occupation else "")
                         + (f", {profile.region}" if profile.region else "")
@@ -380,10 +372,7 @@ class PlanDrafter:
                             cls.segment, play.docs[0])
         if cls.value_tier:
             tier = next(t for t in self.rules.tiers.tiers if t.id == cls.value_tier)
-            english = f"{tier.name} tier service: {tier.service_model} Coverage: {tier.coverage} (illustrative)."
-            text = (f"{tier.name_zh or tier.name}服务：{tier.service_model_zh or tier.service_model}覆盖：{tier.coverage_zh or tier.coverage}（示例）。"
-                    if self.zh else english)
-            items.append(self._item(text, cls.segment, tier.doc, query=english))
+            items.append(self._item(tier_service(tier, self.language), cls.segment, tier.doc, query=tier_service(tier, "en")))
         return items
 
     def _risks(self, profile, cls: Classification, play: SegmentPlay, words: SegmentWords | None = None) -> list[PlanItem]:

@@ -165,7 +165,7 @@ class ClientAdvisor:
             items, title = followups.section_items(plan, intent), intent
         if items:
             cites = render.Cites()
-            text = render.section_text(title, items, name, plan.segment, plan.segment_label, lang == "zh", cites)
+            text = render.section_text(title, items, name, plan.segment, plan.segment_label, lang == "zh", cites, self.rules)
             answer = Answer(question=message, answer=text, grounded=True, citations=cites.citations(self.advisor.store),
                             composer="client-plan")
             return ClientReply(answer=answer, section=title, **base), []

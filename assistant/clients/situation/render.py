@@ -7,8 +7,10 @@ quotes the cited recommendation text as the knowledge base words it.
 
 from __future__ import annotations
 
+import re
+
 from assistant.answers.compose import Citation
-from assistant.clients.chinese import SECTION_TITLES_ZH, SEGMENT_ZH, product_why_zh, rule_zh
+from assistant.clients.chinese import SECTION_TITLES_ZH, SEGMENT_ZH, chinese_text, product_why_zh, rule_zh
 from assistant.clients.plans import SECTION_TITLES, PlanCitation, PlanItem
 from assistant.clients.rules import RuleBook
 from assistant.clients.segmentation import Classification
@@ -54,7 +56,8 @@ class Cites:
 
 
 def first_sentences(text: str, n: int = 2) -> str:
-    return " ".join(split_sentences(text)[:n])
+    sentences = split_sentences(text)[:n]
+    return ("" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else " ").join(sentences)  # no space between 。 and 对
 
 
 def segment_name(rec: Recommendation | Classification, zh: bool) -> str:
@@ -72,8 +75,10 @@ def recommendation_text(rec: Recommendation, read_as: str, profile: dict, cls: C
             product = rules.product(p.id)
             why = product_why_zh(product.needs if product else [], rec.need_ids, rules, rec.segment)
             lines.append(f"{i}. **{p.name_zh or p.name}**（{p.name}）：{why}。{cites.mark(p.citations)}")
-        lines.append(f"**服务模式：** {first_sentences(rec.service_model.text)}{cites.mark(rec.service_model.citations)}{EN_NOTE_ZH}")
-        lines.append(f"**首要检查：** {rec.key_check.text}{cites.mark(rec.key_check.citations)}")
+        service = in_chinese(rec.service_model.text, rules)
+        lines.append(f"**服务模式：** {first_sentences(service or rec.service_model.text)}{cites.mark(rec.service_model.citations)}"
+                     + ("" if service else EN_NOTE_ZH))
+        lines.append(f"**首要检查：** {in_chinese(rec.key_check.text, rules) or rec.key_check.text}{cites.mark(rec.key_check.citations)}")
         lines += [f"_假设：{a}_" for a in assumptions]
         lines.append("_可按同一客户信息生成完整的九部分服务方案（“生成完整方案”按钮或 `advisor plan --describe`）。_")
         return "\n\n".join(lines)
@@ -91,13 +96,26 @@ def recommendation_text(rec: Recommendation, read_as: str, profile: dict, cls: C
     return "\n\n".join(lines)
 
 
-def section_text(title: str, items: list[PlanItem], name: str, segment: str, segment_label: str, zh: bool, cites: Cites) -> str:
+def in_chinese(text: str, rules: RuleBook | None) -> str | None:
+    """A plan item's Chinese from the playbook tables ("Days 1-30: ..." keeps its day range), or None."""
+    if rules is None:
+        return None
+    direct = chinese_text(text, rules)
+    days = re.match(r"Days (\d+)-(\d+): (.*)", text, re.S)
+    tail = chinese_text(days.group(3), rules) if days and direct is None else None
+    return direct or (f"第{days.group(1)}-{days.group(2)}天：{tail}" if tail else None)
+
+
+def section_text(title: str, items: list[PlanItem], name: str, segment: str, segment_label: str, zh: bool, cites: Cites,
+                 rules: RuleBook | None = None) -> str:
     if name in (*DEFAULT_NAME.values(), ""):
         name = "该客户" if zh else "this client"
     if zh:
-        head = f"**{SECTION_ZH.get(title, title)}——{name}，{SEGMENT_ZH.get(segment, segment)}**（摘自该客户的服务方案）{EN_NOTE_ZH}："
-    else:
-        head = f"**{title} for {name}, {segment_label}** (from the client's plan):"
+        shown = [in_chinese(i.text, rules) for i in items]
+        note = "" if all(shown) else EN_NOTE_ZH
+        head = f"**{SECTION_ZH.get(title, title)}——{name}，{SEGMENT_ZH.get(segment, segment)}**（摘自该客户的服务方案）{note}："
+        return "\n\n".join([head, *(f"- {z or i.text}{cites.mark(i.citations)}" for z, i in zip(shown, items))])
+    head = f"**{title} for {name}, {segment_label}** (from the client's plan):"
     return "\n\n".join([head, *(f"- {i.text}{cites.mark(i.citations)}" for i in items)])
 
 

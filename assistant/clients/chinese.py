@@ -29,6 +29,11 @@ SIZE_ZH = {"micro": "微型", "small": "小型", "medium": "中型", "large": "�
 MEASURE_ZH = {"employees": "从业人员", "operating_revenue": "营业收入", "total_assets": "资产总额"}
 
 
+def segment_name_zh(segment: str, label: str) -> str:
+    """大客户（Major client ...）: the Chinese segment name with the classifier's English label beside it."""
+    return f"{SEGMENT_ZH.get(segment, segment)}（{label}）"
+
+
 def rmb(value: float, lang: str) -> str:
     """RMB 900,000 / 90万元 / 3.2亿元: amounts as each reader writes them."""
     if lang != "zh":

@@ -10,7 +10,7 @@ import io
 import json
 from datetime import date
 
-from assistant.clients.chinese import SEGMENT_ZH
+from assistant.clients.chinese import segment_name_zh
 from assistant.clients.plans import Plan, PlanCitation
 from assistant.text import label
 
@@ -59,7 +59,7 @@ def meta_lines(plan: Plan, today: date | None = None) -> list[str]:
     """Status, dates and the ids that make the plan traceable (approver, knowledge version, audit id)."""
     w = _words(plan)
     zh = plan.language == "zh"
-    segment = f"{SEGMENT_ZH.get(plan.segment, plan.segment_label)}（{plan.segment_label}）" if zh else plan.segment_label
+    segment = segment_name_zh(plan.segment, plan.segment_label) if zh else plan.segment_label
     lines = [w["segment"].format(label=segment, id=plan.segment),
              w["status"].format(status=STATUS_ZH.get(plan.status, plan.status) if zh else plan.status,
                                 date=(today or date.today()).isoformat())]

@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field, model_validator
 
 from assistant.answers.advisor import Advisor
 from assistant.answers.compose import chunk_warnings
-from assistant.clients.chinese import SECTION_TITLES_ZH, SEGMENT_ZH, product_why_zh, profile_line_zh, rule_zh, tier_service
+from assistant.clients.chinese import (SECTION_TITLES_ZH, SEGMENT_ZH, product_why_zh, profile_line_zh, rule_zh,
+                                       segment_name_zh, tier_service)
 from assistant.clients.profiles import EnterpriseProfile, IndividualProfile
 from assistant.clients.rules import Need, Product, RuleBook, SegmentPlay, SegmentWords, rules_for
 from assistant.clients.segmentation import Classification, classify
@@ -30,6 +31,8 @@ SECTION_TITLES = (
     "KPIs",
     "Next steps (30/60/90 days)",
 )
+# The day ranges that open each next step, in each language (the chat maps an English step to Chinese by them).
+DAYS = (("Days 1-30: ", "第1-30天："), ("Days 31-60: ", "第31-60天："), ("Days 61-90: ", "第61-90天："))
 Language = Literal["en", "zh"]
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 NO_CHINESE_PLAYBOOK = "该分层的服务手册尚无中文版：服务模式、维护节奏、定价、风险、考核指标和下一步条目为知识库英文原文。"
@@ -196,7 +199,6 @@ class PlanDrafter:
         bundle, suitability = self._bundle(profile, cls, stated_ids, expected_ids, excluded)
         steps = play.next_steps
         zsteps = words.next_steps if words else None
-        days = [("Days 1-30: ", "第1-30天："), ("Days 31-60: ", "第31-60天："), ("Days 61-90: ", "第61-90天：")]
         items = [
             self._summary(profile, cls),
             self._needs(stated, expected_ids, cls, play),
@@ -206,7 +208,7 @@ class PlanDrafter:
             self._items(play.pricing, words.pricing if words else None, seg),
             suitability + self._risks(profile, cls, play, words),
             self._items(play.kpis, words.kpis if words else None, seg),
-            [item for day, en, zh in zip(days, (steps.d30, steps.d60, steps.d90),
+            [item for day, en, zh in zip(DAYS, (steps.d30, steps.d60, steps.d90),
                                          (zsteps.d30, zsteps.d60, zsteps.d90) if zsteps else (None, None, None))
              for item in self._items(en, zh, seg, prefix=day)],
         ]
@@ -251,7 +253,7 @@ class PlanDrafter:
         items = [PlanItem(text=fact, citations=self._cite(f"segment {cls.segment_label} client profile", cls.segment, rule_doc))]
         query = f"{cls.segment_label} segment definition and service"
         if self.zh:
-            items.append(self._item(f"客户分层：{SEGMENT_ZH.get(cls.segment, cls.segment)}（{cls.segment_label.rstrip('.')}）。",
+            items.append(self._item(f"客户分层：{segment_name_zh(cls.segment, cls.segment_label.rstrip('.'))}。",
                                     cls.segment, rule_doc, query=query))
             items.append(self._item(rule_zh(profile.model_dump(mode="json"), cls, self.rules), cls.segment, rule_doc,
                                     query=" ".join(cls.reasons) or query))

@@ -7,17 +7,15 @@ quotes the cited recommendation text as the knowledge base words it.
 
 from __future__ import annotations
 
-import re
-
 from assistant.answers.compose import Citation
-from assistant.clients.chinese import SECTION_TITLES_ZH, SEGMENT_ZH, chinese_text, product_why_zh, rule_zh
-from assistant.clients.plans import SECTION_TITLES, PlanCitation, PlanItem
+from assistant.clients.chinese import SECTION_TITLES_ZH, SEGMENT_ZH, chinese_text, product_why_zh, rule_zh, segment_name_zh
+from assistant.clients.plans import DAYS, SECTION_TITLES, PlanCitation, PlanItem
 from assistant.clients.rules import RuleBook
 from assistant.clients.segmentation import Classification
 from assistant.clients.situation.recommend import Recommendation
 from assistant.clients.situation.shown import DEFAULT_NAME
 from assistant.search.store import ChromaStore
-from assistant.text import split_sentences
+from assistant.text import cjk_share, split_sentences
 
 SECTION_ZH = dict(zip(SECTION_TITLES, SECTION_TITLES_ZH))
 SECTION_ZH["Working with the client's employees"] = "与客户员工的合作（代发工资、员工福利）"
@@ -57,12 +55,12 @@ class Cites:
 
 def first_sentences(text: str, n: int = 2) -> str:
     sentences = split_sentences(text)[:n]
-    return ("" if any("\u4e00" <= ch <= "\u9fff" for ch in text) else " ").join(sentences)  # no space between 。 and 对
+    return ("" if cjk_share(text) > 0 else " ").join(sentences)  # no space between 。 and 对
 
 
 def segment_name(rec: Recommendation | Classification, zh: bool) -> str:
     label = rec.segment_label
-    return f"{SEGMENT_ZH.get(rec.segment, rec.segment)}（{label}）" if zh else label
+    return segment_name_zh(rec.segment, label) if zh else label
 
 
 def recommendation_text(rec: Recommendation, read_as: str, profile: dict, cls: Classification, rules: RuleBook,
@@ -101,9 +99,12 @@ def in_chinese(text: str, rules: RuleBook | None) -> str | None:
     if rules is None:
         return None
     direct = chinese_text(text, rules)
-    days = re.match(r"Days (\d+)-(\d+): (.*)", text, re.S)
-    tail = chinese_text(days.group(3), rules) if days and direct is None else None
-    return direct or (f"第{days.group(1)}-{days.group(2)}天：{tail}" if tail else None)
+    if direct is not None:
+        return direct
+    for english, chinese in DAYS:
+        if text.startswith(english) and (tail := chinese_text(text[len(english):], rules)):
+            return chinese + tail
+    return None
 
 
 def section_text(title: str, items: list[PlanItem], name: str, segment: str, segment_label: str, zh: bool, cites: Cites,

@@ -11,7 +11,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 from pydantic import ValidationError
 
-from assistant.clients.chinese import SEGMENT_ZH, rule_zh
+from assistant.clients.chinese import rule_zh, segment_name_zh
 from assistant.clients.exports import STATUS_ZH, to_docx, to_markdown
 from assistant.clients.forms import (
     ENTERPRISE_FIELDS,
@@ -103,7 +103,7 @@ class PlanTab:
         c = plan.classification
         if plan.language == "zh":
             rule = rule_zh(plan.client, c, rules_for(self.ctx.settings.rules_dir))
-            summary = (f"### {SEGMENT_ZH.get(c.segment, c.segment)}（{c.segment_label}）\n`{c.segment}` · 方案 `{plan.plan_id}` · "
+            summary = (f"### {segment_name_zh(c.segment, c.segment_label)}\n`{c.segment}` · 方案 `{plan.plan_id}` · "
                        f"**{STATUS_ZH.get(plan.status, plan.status)}**" + "".join(f"\n- _读取：_ {r}" for r in c.readings) + f"\n- {rule}")
             blocking = "\n\n**须先处理：**"
         else:

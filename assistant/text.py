@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import yaml
 
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
@@ -25,6 +26,16 @@ ABBREVIATIONS = frozenset(
     "jan feb mar apr jun jul aug sep sept oct nov dec rmb bn mn".split()
 )
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[*\u4e00-\u9fff])|(?<=[。！？；])")
+
+
+# libyaml's loader reads the same documents as PyYAML's pure-Python one about ten times faster; the
+# knowledge base's front matter, rule tables and glossary are read on every ingest and advisor start.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str):
+    """``yaml.safe_load`` through libyaml when it is installed (same result, same ``yaml.YAMLError``s)."""
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
 
 
 def _ends_with_abbreviation(piece: str) -> bool:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from assistant.errors import InputError
+from assistant.text import load_yaml
 
 FIELDS = {
     "id": "client id", "age": "age (years)", "aum": "balance / AUM at the bank", "occupation": "occupation",
@@ -99,7 +100,7 @@ def load_columns(path: Path) -> BookColumns:
     if not path.exists():
         raise InputError(f"column mapping not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(f"{path.name}: not a readable YAML column map ({str(exc).splitlines()[0]})") from exc
     if not isinstance(data, dict):

@@ -29,6 +29,7 @@ from pydantic import (
 from assistant.clients.rules import INDUSTRIES
 from assistant.clients.wording import FAMILY_HINT, RISK_HINT, read_individual
 from assistant.errors import InputError
+from assistant.text import load_yaml
 
 Ownership = Literal["state-owned", "private", "listed-private", "local-government-platform", "foreign",
                        "collective", "individual-business"]
@@ -176,7 +177,7 @@ def validate_profile(data: object, label: str = "profile") -> EnterpriseProfile 
 
 def parse_profiles_text(text: str, fmt: Literal["json", "yaml"], label: str = "profile") -> list[EnterpriseProfile | IndividualProfile]:
     try:
-        data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+        data = json.loads(text) if fmt == "json" else load_yaml(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{label}: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
     except yaml.YAMLError as exc:

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from assistant.errors import AdvisorError
+from assistant.text import load_yaml
 
 Measure = Literal["employees", "operating_revenue", "total_assets"]
 INDUSTRIES = (
@@ -257,7 +258,7 @@ def _read(path: Path):
     if not path.exists():
         raise RulesError(f"rule file missing: {path}")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise RulesError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
 

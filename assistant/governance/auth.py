@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from assistant.errors import InputError
+from assistant.text import load_yaml
 
 Role = Literal["manager", "relationship-manager", "trainer", "knowledge-editor"]
 PUBLISHERS: frozenset[str] = frozenset({"manager", "knowledge-editor"})
@@ -46,7 +47,7 @@ def load_users(path: Path) -> dict[str, User]:
         raise InputError(f"auth file not found: {path} (ADVISOR_AUTH_FILE)")
     text = path.read_text(encoding="utf-8")
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix == ".json" else load_yaml(text)
         users = UserFile.model_validate(data).users
     except (ValidationError, json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(f"auth file {path} is not valid: {str(exc).splitlines()[0]}") from exc

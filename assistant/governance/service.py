@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel
 
 from assistant.answers.advisor import Advisor, AskRequest
@@ -47,6 +46,7 @@ from assistant.governance.client_records import client_record, replay_state
 from assistant.knowledge.documents import load_documents
 from assistant.knowledge.editions import edition_states
 from assistant.search.languages import question_language
+from assistant.text import load_yaml
 
 START = "(client set)"
 RESULT_SETTINGS = ("top_k", "candidates", "rrf_k", "mmr", "mmr_lambda", "min_relevance", "min_coverage",
@@ -57,7 +57,7 @@ def load_disclaimers(folder: Path) -> dict[str, str]:
     path = folder / "disclaimers.yaml"
     if not path.exists():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     return {k: " ".join(str(v).split()) for k, v in data.items()}
 
 

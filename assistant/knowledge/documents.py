@@ -22,7 +22,7 @@ from assistant.knowledge.converters import (
     convert_file,
     supported_suffixes,
 )
-from assistant.text import HEADING, is_chinese, parse_sections
+from assistant.text import HEADING, is_chinese, load_yaml, parse_sections
 
 Source = Literal["thesis-a", "thesis-b", "general", "bank"]
 Audience = Literal["manager", "relationship-manager", "trainer"]
@@ -121,7 +121,7 @@ def split_front_matter(text: str) -> tuple[dict | None, str]:
     match = FRONT_MATTER.match(text)
     if not match:
         return None, text
-    data = yaml.safe_load(match.group(1))
+    data = load_yaml(match.group(1))
     if not isinstance(data, dict):
         raise ValueError("front matter is not a YAML mapping")
     return data, text[match.end():]

@@ -19,7 +19,7 @@ from assistant.clients.profiles import (
 from assistant.clients.rules import GlossaryEntry, RuleBook, rules_for
 from assistant.config import Settings
 from assistant.knowledge.documents import load_documents
-from assistant.text import parse_sections
+from assistant.text import load_yaml, parse_sections
 from assistant.training.models import Citation, CurriculumFile
 
 # --------------------------------------------------------------------------- knowledge, loaded once
@@ -132,7 +132,7 @@ def _read_curriculum(path: Path) -> tuple[CurriculumFile | None, str | None]:
     if not path.exists():
         return None, f"curriculum file missing: {path}; copy the shipped knowledge/data/curriculum.yaml"
     try:
-        return CurriculumFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))), None
+        return CurriculumFile.model_validate(load_yaml(path.read_text(encoding="utf-8"))), None
     except yaml.YAMLError as exc:
         return None, f"{path.name}: not valid YAML ({str(exc).splitlines()[0]})"
     except ValidationError as exc:

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from assistant.clients.rules import INDUSTRIES, RuleBook, RulesError
+from assistant.text import load_yaml
 
 FILE = "situation_words.yaml"
 
@@ -60,7 +61,7 @@ def load_vocabulary(folder: Path) -> Vocabulary:
     if not path.exists():
         raise RulesError(f"rule file missing: {path} (the chat's client-reading words)")
     try:
-        return Vocabulary.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        return Vocabulary.model_validate(load_yaml(path.read_text(encoding="utf-8")) or {})
     except yaml.YAMLError as exc:
         raise RulesError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
     except ValidationError as exc:

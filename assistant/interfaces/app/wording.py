@@ -20,6 +20,7 @@ from gradio.i18n import I18nData  # re-exported for type hints in the tabs
 from pydantic import TypeAdapter, ValidationError
 
 from assistant.errors import AdvisorError
+from assistant.text import load_yaml
 
 ZH_TABLE = Path(__file__).with_name("zh.yaml")
 _TABLE = TypeAdapter(dict[str, str])
@@ -35,7 +36,7 @@ def tr(text: str) -> I18nData:
 def load_table(path: Path = ZH_TABLE) -> dict[str, str]:
     """English → Chinese, validated so a broken edit names its line instead of showing raw keys."""
     try:
-        table = _TABLE.validate_python(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        table = _TABLE.validate_python(load_yaml(path.read_text(encoding="utf-8")) or {})
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise AdvisorError(f"cannot read the app's Chinese wording in {path}: {exc}") from exc
     empty = [k for k, v in table.items() if not k.strip() or not v.strip()]

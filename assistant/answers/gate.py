@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from assistant.answers.sections import Library
-from assistant.search.keywords import STOPWORDS, tokenize
+from assistant.search.keywords import STOPWORDS, token_set, tokenize
 from assistant.search.retrieval import ScoredChunk
 from assistant.text import is_chinese
 
@@ -107,7 +107,7 @@ def relevance(question: str, hits: list[ScoredChunk], embedder: Embeds, library:
     # A word the base never uses matches no passage and has the highest IDF of all: left in, "briefly"
     # would outweigh "RAROC" in a small base. Absent words are judged below (known, foreign).
     matchable = {t for t in terms if library.knows(t)} if library is not None else terms
-    passages = [set(tokenize(h.chunk.embedding_text)) for h in top]
+    passages = [token_set(h.chunk.embedding_text) for h in top]
     weight = sum(idf(t) for t in matchable)
     if weight:
         best = max(sum(idf(t) for t in matchable & words) for words in passages)

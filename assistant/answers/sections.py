@@ -25,7 +25,7 @@ from assistant.answers.blocks import Block, parse_blocks
 from assistant.knowledge.chunking import Chunk
 from assistant.knowledge.documents import FaqItem
 from assistant.search.retrieval import ScoredChunk
-from assistant.search.keywords import tokenize
+from assistant.search.keywords import token_set
 from assistant.text import label
 
 ChunkSource = Callable[[], list[Chunk]]
@@ -90,7 +90,7 @@ class Library:
         self.frequency: Counter[str] = Counter()
         for chunk in chunks:
             groups.setdefault((chunk.doc_id, chunk.section), []).append(chunk)
-            self.frequency.update(set(tokenize(chunk.embedding_text)))
+            self.frequency.update(token_set(chunk.embedding_text))
         self.sections = {key: section_from_chunks(group) for key, group in groups.items()}
         self.size = max(len(chunks), 1)
 

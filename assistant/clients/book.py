@@ -65,9 +65,9 @@ def _segments(feats: pd.DataFrame, seg: np.ndarray, tiers: np.ndarray, rules: Ru
     recs = [recommend(traits[i], str(mix.loc[s].idxmax()), float(values.loc[s, "age"]), rules, actions) for i, s in enumerate(ids)]
     make_distinct(recs)
     if citer is not None:
-        citer.warm([r.service_model.text for r in recs] + [a.text for r in recs for a in r.actions])
         for i, s in enumerate(ids):
             cite_recommendation(recs[i], traits[i], str(mix.loc[s].idxmax()), rules, actions, citer)
+        citer.resolve()
     out = []
     for i, s in enumerate(ids):
         mask = seg == s
@@ -104,7 +104,9 @@ def _rfm(feats: pd.DataFrame, cols: BookColumns, actions: BookActions, settings:
         if play:
             q.name, q.strategy = play.name, play.strategy
             if citer is not None:
-                q.citations = citer.cite(f"{play.name}: {play.strategy}", "mass-retail", actions.quadrant_doc)
+                citer.later(q, f"{play.name}: {play.strategy}", "mass-retail", actions.quadrant_doc)
+    if citer is not None:
+        citer.resolve()
     return scores, result
 
 

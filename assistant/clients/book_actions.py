@@ -10,13 +10,15 @@ with the same bundle.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from assistant.clients.plans import PlanCitation, cite
+from assistant.clients.citing import CiteRequest, PlanCitation, cite, cite_many
 from assistant.clients.rules import Product, RuleBook, RulesError
+from assistant.text import load_yaml
 
 
 class Play(BaseModel):
@@ -96,7 +98,7 @@ def load_actions(path: Path) -> BookActions:
     if not path.exists():
         raise RulesError(f"rule file missing: {path}")
     try:
-        return BookActions.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return BookActions.model_validate(load_yaml(path.read_text(encoding="utf-8")))
     except (yaml.YAMLError, ValidationError) as exc:
         raise RulesError(f"{path}: not a valid segment action table ({str(exc).splitlines()[0]})") from exc
 
@@ -203,25 +205,32 @@ class BookCiter:
     def __init__(self, advisor, min_support: float = 0.3) -> None:
         self.advisor = advisor
         self.min_support = min_support
-
-    def warm(self, texts: list[str]) -> None:
-        encode = getattr(self.advisor.embedder, "encode_cached", None)
-        if encode is not None and texts:
-            encode(texts)  # one batch instead of one call per item
+        self._pending: list[tuple[Any, CiteRequest]] = []
 
     def cite(self, text: str, segment: str, prefer_doc: str | None = None) -> list[PlanCitation]:
         return cite(self.advisor.retriever, text, segment, prefer_doc, 1, self.min_support)
 
+    def later(self, target: Any, text: str, segment: str, prefer_doc: str | None = None) -> None:
+        """Queue a citation for ``target.citations``; ``resolve()`` looks every queued one up in one batch."""
+        self._pending.append((target, CiteRequest(text=text, segment=segment, prefer_doc=prefer_doc)))
+
+    def resolve(self) -> None:
+        pending, self._pending = self._pending, []
+        found = cite_many(self.advisor.retriever, [r for _, r in pending], 1, self.min_support)
+        for (target, _), citations in zip(pending, found):
+            target.citations = citations
+
 
 def cite_recommendation(rec: Recommendation, traits: list[Trait], tier: str, rules: RuleBook,
                         actions: BookActions, citer: BookCiter) -> None:
+    """Queue the citations of a segment's recommendation; the caller's ``citer.resolve()`` fills them in."""
     lead = next((p for p in sorted(filter(None, (actions.play(t.key) for t in traits)), key=lambda p: not p.risk)), None)
     doc = lead.doc if lead else None
-    rec.service_model.citations = citer.cite(rec.service_model.text, tier, doc)
+    citer.later(rec.service_model, rec.service_model.text, tier, doc)
     by_text = {_product_text(p): p for p in rules.products}
     for item in rec.bundle:
         product = by_text.get(item.text)
         query = f"{product.name} {product.description}" if product else item.text
-        item.citations = citer.cite(query, tier, product.doc if product else None)
+        citer.later(item, query, tier, product.doc if product else None)
     for item in rec.actions:
-        item.citations = citer.cite(item.text, tier, doc)
+        citer.later(item, item.text, tier, doc)

@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 from scipy.stats import rankdata
 
-from assistant.clients.plans import PlanCitation
+from assistant.clients.citing import PlanCitation
 
 QUADRANTS = {  # (current high, potential high) -> id
     (True, True): "keep-and-grow", (False, True): "develop", (True, False): "maintain", (False, False): "reduce-cost",

@@ -15,10 +15,10 @@ from assistant.answers.advisor import Advisor
 from assistant.answers.compose import chunk_warnings
 from assistant.clients.chinese import (SECTION_TITLES_ZH, SEGMENT_ZH, product_why_zh, profile_line_zh, rule_zh,
                                        segment_name_zh, tier_service)
+from assistant.clients.citing import CiteRequest, PlanCitation, cite_many
 from assistant.clients.profiles import EnterpriseProfile, IndividualProfile
 from assistant.clients.rules import Need, Product, RuleBook, SegmentPlay, SegmentWords, rules_for
 from assistant.clients.segmentation import Classification, classify
-from assistant.search.retrieval import RetrievalQuery, ScoredChunk
 
 SECTION_TITLES = (
     "Client summary and segment diagnosis",
@@ -38,14 +38,6 @@ LANGUAGES: tuple[str, ...] = ("en", "zh")
 NO_CHINESE_PLAYBOOK = "该分层的服务手册尚无中文版：服务模式、维护节奏、定价、风险、考核指标和下一步条目为知识库英文原文。"
 RISK_RANK = {"R1": 1, "R2": 2, "R3": 3, "R4": 4, "R5": 5}
 APPETITE_RANK = {"C1": 1, "C2": 2, "C3": 3, "C4": 4, "C5": 5}
-
-
-class PlanCitation(BaseModel):
-    doc_id: str
-    title: str
-    section: str
-    chunk_id: str
-    score: float
 
 
 class PlanItem(BaseModel):
@@ -104,38 +96,6 @@ def map_needs(texts: list[str], needs: list[Need], client_type: str) -> dict[str
     return mapped
 
 
-def in_language(retriever, chunk, language: str):
-    """The same passage in the reader's language (its edition's counterpart), or the passage itself."""
-    if language == "en":
-        return chunk
-    index = getattr(retriever, "keyword_index", None)
-    editions = getattr(index(), "editions", None) if callable(index) else None
-    return (editions.counterpart(chunk, language) if editions is not None else None) or chunk
-
-
-def cite(retriever, text: str, segment: str, prefer_doc: str | None = None, k: int = 1,
-         min_support: float = 0.3, language: str = "en") -> list[PlanCitation]:
-    """Find the passage that supports a recommendation: first in the document the rule names,
-    then among passages for the client's segment, then anywhere. Shared by plans and client books,
-    so a recommendation is cited the same way wherever it appears. ``text`` is the English wording
-    (what the similarity floor was calibrated on); a Chinese plan then cites the Chinese edition of the
-    same passage."""
-    attempts: list[dict[str, str]] = []
-    if prefer_doc:
-        attempts.append({"doc_id": prefer_doc})
-    attempts += [{"segments": segment}, {}]
-    best: list[ScoredChunk] = []
-    for filters in attempts:
-        hits = retriever.run(RetrievalQuery(query=text[:1500], k=3, filters=filters))
-        hits = [h for h in hits if h.similarity >= min_support]
-        if hits:
-            best = sorted(hits, key=lambda h: -h.similarity)[:k]
-            break
-    chunks = [(in_language(retriever, h.chunk, language), h.similarity) for h in best]
-    return [PlanCitation(doc_id=c.doc_id, title=c.title, section=c.section, chunk_id=c.id, score=round(score, 4))
-            for c, score in chunks]
-
-
 class PlanDrafter:
     """One ``run(profile)`` in, a cited ``Plan`` out, in English or Chinese.
 
@@ -154,17 +114,24 @@ class PlanDrafter:
         self.min_support = min_support
         self.bundle_size = bundle_size
         self.language: Language = "en"
+        self._pending: list[tuple[PlanItem, CiteRequest]] = []
 
     @property
     def zh(self) -> bool:
         return self.language == "zh"
 
     # ---------------------------------------------------------------- citations
-    def _cite(self, text: str, segment: str, prefer_doc: str | None = None, k: int = 1) -> list[PlanCitation]:
-        return cite(self.advisor.retriever, text, segment, prefer_doc, k, self.min_support, self.language)
-
     def _item(self, text: str, segment: str, prefer_doc: str | None = None, blocking: bool = False, query: str | None = None) -> PlanItem:
-        return PlanItem(text=text, citations=self._cite(query or text, segment, prefer_doc), blocking=blocking)
+        """An item whose citation is looked up with the rest of the plan's, in one batch (``_resolve``)."""
+        item = PlanItem(text=text, blocking=blocking)
+        self._pending.append((item, CiteRequest(text=query or text, segment=segment, prefer_doc=prefer_doc)))
+        return item
+
+    def _resolve(self) -> None:
+        pending, self._pending = self._pending, []
+        found = cite_many(self.advisor.retriever, [r for _, r in pending], 1, self.min_support, self.language)
+        for (item, _), citations in zip(pending, found):
+            item.citations = citations
 
     def _items(self, english: list[str], chinese: list[str] | None, segment: str, prefer_doc: str | None = None,
                prefix: tuple[str, str] = ("", "")) -> list[PlanItem]:
@@ -175,13 +142,15 @@ class PlanDrafter:
 
     def cited_item(self, text: str, segment: str, prefer_doc: str | None = None, query: str | None = None) -> PlanItem:
         """One recommendation cited the way plan items are (for answers cut from a client's plan)."""
-        return self._item(text, segment, prefer_doc, query=query)
+        item = self._item(text, segment, prefer_doc, query=query)
+        self._resolve()
+        return item
 
     # ---------------------------------------------------------------- sections
     def run(self, profile: EnterpriseProfile | IndividualProfile, language: Language = "en") -> Plan:
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
-        self.language = language
+        self.language, self._pending = language, []
         rules = self.rules
         cls = classify(profile, rules)
         play = rules.playbook.segment(cls.segment)
@@ -194,7 +163,6 @@ class PlanDrafter:
             expected_ids += rules.playbook.life_stage_needs.get(cls.life_stage, [])
         excluded = set(rules.playbook.life_stage_excluded_needs.get(cls.life_stage or "", [])) - set(stated_ids)
         expected_ids = [n for n in dict.fromkeys(expected_ids) if n not in stated_ids and n not in excluded]
-        self.advisor.embedder.encode_cached(self._all_texts(play))  # one batch instead of one call per item
 
         bundle, suitability = self._bundle(profile, cls, stated_ids, expected_ids, excluded)
         steps = play.next_steps
@@ -212,6 +180,7 @@ class PlanDrafter:
                                          (zsteps.d30, zsteps.d60, zsteps.d90) if zsteps else (None, None, None))
              for item in self._items(en, zh, seg, prefix=day)],
         ]
+        self._resolve()
         titles = SECTION_TITLES_ZH if self.zh else SECTION_TITLES
         sections = [PlanSection(title=titles[i], key=SECTION_TITLES[i], items=items[i]) for i in range(len(SECTION_TITLES))]
         plan = Plan(client=profile.model_dump(mode="json", exclude_none=True), segment=seg, segment_label=cls.segment_label,
@@ -222,11 +191,6 @@ class PlanDrafter:
         if self.zh and words is None:
             plan.warnings.insert(0, NO_CHINESE_PLAYBOOK)
         return plan
-
-    def _all_texts(self, play: SegmentPlay) -> list[str]:
-        steps = play.next_steps
-        return [*play.cadence, *play.pricing, *play.risks, *play.kpis, *steps.d30, *steps.d60, *steps.d90,
-                play.service_model, play.team]
 
     def _summary(self, profile, cls: Classification) -> list[PlanItem]:
         if isinstance(profile, EnterpriseProfile):
@@ -250,7 +214,7 @@ class PlanDrafter:
                         + (f", risk appetite {profile.risk_appetite}" if profile.risk_appetite else ", risk appetite not assessed")
                         + f"; {profile.relationship_years:g} years with the bank.")
             rule_doc = self.rules.tiers.tier_for(profile.aum_rmb).doc
-        items = [PlanItem(text=fact, citations=self._cite(f"segment {cls.segment_label} client profile", cls.segment, rule_doc))]
+        items = [self._item(fact, cls.segment, rule_doc, query=f"segment {cls.segment_label} client profile")]
         query = f"{cls.segment_label} segment definition and service"
         if self.zh:
             items.append(self._item(f"客户分层：{segment_name_zh(cls.segment, cls.segment_label.rstrip('.'))}。",

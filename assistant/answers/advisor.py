@@ -25,6 +25,7 @@ from assistant.search.retrieval import (
 )
 from assistant.search.languages import reads_chinese
 from assistant.search.store import ChromaStore
+from assistant.search.vector_file import VectorFile, file_for
 
 
 class AskRequest(BaseModel):
@@ -95,7 +96,7 @@ class Advisor:
 
     @property
     def embedder(self) -> Embedder:
-        return self._part("embedder", lambda: self._plugin("embedder", self.settings.embedder)(self.settings))
+        return self._part("embedder", lambda: self._on_disk(self._plugin("embedder", self.settings.embedder)(self.settings)))
 
     @property
     def store(self) -> ChromaStore:
@@ -106,7 +107,16 @@ class Advisor:
         """The model of the second dense list (reads Chinese and English); None when the setting is 'none'."""
         if not self.settings.multilingual:
             return None
-        return self._part("ml_embedder", lambda: self._plugin("embedder", self.settings.multilingual_embedder)(self.settings))
+        return self._part("ml_embedder", lambda: self._on_disk(
+            self._plugin("embedder", self.settings.multilingual_embedder)(self.settings)))
+
+    def _on_disk(self, embedder):
+        """Embedders the advisor builds keep their vectors in the data folder (see vector_file.py);
+        passed-in ones are the caller's to configure."""
+        keep = getattr(embedder, "keep_on_disk", None)
+        if self.settings.vector_cache and keep is not None:
+            keep(VectorFile(file_for(self.settings.data_dir / "vectors", embedder.model_name)))
+        return embedder
 
     @property
     def multilingual_store(self) -> ChromaStore | None:
@@ -202,7 +212,8 @@ class Advisor:
         """Load the model, build the keyword index and embed once what answers read: the passages'
         labelled texts (the relevance gate), the FAQ questions and every quotable unit."""
         chunks = self.retriever.keyword_index().chunks
-        self.embedder.encode_cached([c.embedding_text for c in chunks] + [q for c in chunks for f in c.faq for q in f.q])
+        for embedder in filter(None, (self.embedder, self.multilingual_embedder)):
+            embedder.encode_cached([c.embedding_text for c in chunks] + [q for c in chunks for f in c.faq for q in f.q])
         extractive = getattr(self.composer, "extractive", self.composer)
         return extractive.warm([c.text for c in chunks]) if hasattr(extractive, "warm") else 0
 

@@ -177,8 +177,9 @@ class ExtractiveComposer:
         """Embed every quotable unit ahead of questions (the app does this in the background after
         start), so the first answers cost a query embedding, not forty unit embeddings."""
         units = list(dict.fromkeys(u.plain for text in texts for b in parse_blocks(text) for u in b.units))
-        for start in range(0, len(units), batch):
-            self.embedder.encode_cached(units[start:start + batch])
+        for embedder in filter(None, (self.embedder, self.multilingual)):  # Chinese questions score with the second
+            for start in range(0, len(units), batch):
+                embedder.encode_cached(units[start:start + batch])
         return len(units)
 
     def evidence(self, question: str, hits: list[ScoredChunk]) -> Evidence:

@@ -19,6 +19,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.errors import AdvisorError
 from assistant.plugins import Registry
+from assistant.search.vector_file import VectorFile
 
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import SentenceTransformer
@@ -90,6 +91,7 @@ class Embedder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self.disk: VectorFile | None = None
 
     @property
     def model(self) -> "SentenceTransformer":
@@ -109,16 +111,24 @@ class Embedder:
         )
         return vectors.astype(np.float32)
 
+    def keep_on_disk(self, vector_file: VectorFile) -> None:
+        """Also keep vectors in ``vector_file`` (read after a restart instead of recomputed)."""
+        self.disk = vector_file
+
     def encode_cached(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing and self.disk is not None:
+            self.disk.check(lambda: self.encode([VectorFile.PROBE])[0])
+            stored = self.disk.get(missing)
+            if stored:
+                self._remember(stored)
+                missing = [t for t in missing if t not in stored]
         if missing:
-            fresh = self.encode(missing)
-            with self._lock:
-                for text, vec in zip(missing, fresh):
-                    self._cache[text] = vec
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+            fresh = dict(zip(missing, self.encode(missing)))
+            self._remember(fresh)
+            if self.disk is not None:
+                self.disk.put(fresh)
         with self._lock:
             rows = []
             for text in texts:
@@ -128,6 +138,13 @@ class Embedder:
                 rows.append(vec)
                 self._cache.move_to_end(text, last=True) if text in self._cache else None
         return np.vstack(rows)
+
+    def _remember(self, vectors: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            for text, vec in vectors.items():
+                self._cache[text] = vec
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
 
 class LangChainEmbeddings(Embeddings):

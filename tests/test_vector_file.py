@@ -1,0 +1,104 @@
+"""The sentence vectors answers need survive a restart: read back from data/vectors/, never from the
+wrong model, and a broken file costs time, not answers. Real models, real SQLite files."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from assistant.answers.advisor import Advisor, AskRequest
+from assistant.search.embeddings import Embedder
+from assistant.search.vector_file import VectorFile, file_for
+
+TEXTS = ["How is RAROC calculated?", "包商银行为什么倒闭？", "Tier retail clients by AUM."]
+
+
+def counting(embedder, monkeypatch) -> list[str]:
+    """Record every text the model itself is asked to embed (the probe aside)."""
+    seen: list[str] = []
+    original = embedder.encode
+
+    def encode(texts, progress=False):
+        seen.extend(t for t in texts if t != VectorFile.PROBE)
+        return original(texts, progress)
+    monkeypatch.setattr(embedder, "encode", encode)
+    return seen
+
+
+def test_a_restarted_advisor_answers_without_embedding_again(make_settings, monkeypatch):
+    settings = make_settings()
+    first = Advisor.from_settings(settings)
+    first.ingest()
+    question = "What can a risk manager learn from the failure of Baoshang Bank?"
+    answer = first.ask(AskRequest(question=question))
+    assert answer.grounded
+    files = sorted(p.name for p in (settings.data_dir / "vectors").iterdir() if p.suffix == ".sqlite3")
+    assert files == ["all-MiniLM-L6-v2.sqlite3", "use-multilingual-v3.sqlite3"]
+
+    restarted = Advisor.from_settings(settings)  # a new process would build exactly this
+    english, multilingual = counting(restarted.embedder, monkeypatch), counting(restarted.multilingual_embedder, monkeypatch)
+    again = restarted.ask(AskRequest(question=question))
+    assert again.answer == answer.answer
+    assert english == [] and multilingual == []
+    # after the app's warm-up (embeds every quotable unit), a restart answers a new question by embedding
+    # only the question: no warm-up needed again
+    first.warm_up()
+    restarted = Advisor.from_settings(settings)
+    english, multilingual = counting(restarted.embedder, monkeypatch), counting(restarted.multilingual_embedder, monkeypatch)
+    restarted.ask(AskRequest(question="Why did Baoshang Bank fail?"))
+    restarted.ask(AskRequest(question="包商银行为什么倒闭？"))
+    assert english == ["Why did Baoshang Bank fail?", "包商银行为什么倒闭？"] or english == ["Why did Baoshang Bank fail?"]
+    assert multilingual in ([], ["包商银行为什么倒闭？"], ["Why did Baoshang Bank fail?", "包商银行为什么倒闭？"]), multilingual[:3]
+
+
+def test_vectors_read_back_equal_the_models_own(tmp_path):
+    path = file_for(tmp_path, "all-MiniLM-L6-v2")
+    writer = Embedder("all-MiniLM-L6-v2")
+    writer.keep_on_disk(VectorFile(path))
+    written = writer.encode_cached(TEXTS)
+    reader = Embedder("all-MiniLM-L6-v2")
+    reader.keep_on_disk(VectorFile(path))
+    reader.encode = None  # the model must not be needed for texts on file... except for the probe check
+    reader.disk.check(lambda: writer.encode([VectorFile.PROBE])[0])
+    assert np.array_equal(reader.encode_cached(TEXTS), written)
+    assert len(reader.disk) == len(TEXTS)
+
+
+def test_a_file_written_by_another_model_is_emptied_not_read(tmp_path, caplog):
+    path = tmp_path / "model.sqlite3"
+
+    class Other(Embedder):  # another model under the same name: different vectors for the same text
+        def encode(self, texts, progress=False):
+            rng = np.random.default_rng(len(texts[0]))
+            vectors = rng.normal(size=(len(texts), 384)).astype(np.float32)
+            return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    other = Other("all-MiniLM-L6-v2")
+    other.keep_on_disk(VectorFile(path))
+    wrong = other.encode_cached(TEXTS)
+    real = Embedder("all-MiniLM-L6-v2")
+    real.keep_on_disk(VectorFile(path))
+    with caplog.at_level(logging.WARNING):
+        got = real.encode_cached(TEXTS)
+    assert "written by another model" in caplog.text
+    assert not np.allclose(got, wrong) and np.allclose(got, Embedder("all-MiniLM-L6-v2").encode(TEXTS), atol=1e-5)
+
+
+def test_a_broken_file_turns_the_cache_off_and_answers_stay_right(tmp_path, caplog):
+    path = tmp_path / "broken.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    embedder = Embedder("all-MiniLM-L6-v2")
+    embedder.keep_on_disk(VectorFile(path))
+    with caplog.at_level(logging.WARNING):
+        got = embedder.encode_cached(TEXTS)
+    assert "turned off" in caplog.text and str(path) in caplog.text
+    assert not embedder.disk.enabled
+    assert np.allclose(got, Embedder("all-MiniLM-L6-v2").encode(TEXTS), atol=1e-5)
+
+
+def test_the_setting_turns_it_off(make_settings):
+    settings = make_settings(vector_cache=False)
+    advisor = Advisor.from_settings(settings)
+    advisor.embedder.encode_cached(TEXTS)
+    assert advisor.embedder.disk is None and not (settings.data_dir / "vectors").exists()

@@ -142,3 +142,21 @@ def test_batched_citations_match_one_by_one_and_fall_back_as_documented(advisor)
             return self.inner.run(query)
 
     assert cite_many(OneAtATime(advisor.retriever), requests) == batched
+
+
+def test_restricting_by_ids_finds_what_the_metadata_filter_finds(advisor):
+    """Filtered dense lists restrict Chroma by the ids the keyword index's filter keeps (faster than a
+    metadata $or); they must be exactly the lists the metadata filter gives."""
+    from assistant.search.store import where_clause
+
+    index = advisor.retriever.keyword_index()
+    vectors = advisor.embedder.encode_cached(["service model for major clients", "怎样给零售客户分层？", "RAROC hurdle"])
+    for filters in ({"segments": "major-client"}, {"doc_id": "retail-tier-scheme"}, {"topics": "inclusive-finance", "audience": "manager"}):
+        ids = index.allowed_ids(filters)
+        assert ids and len(ids) < len(index.chunks)
+        by_ids = advisor.store.query_many(vectors, 30, known=index.by_id, ids=ids)
+        by_where = advisor.store.query_many(vectors, 30, where_clause(filters))
+        assert [[(c.id, round(s, 5)) for c, s in hits] for hits in by_ids] == \
+               [[(c.id, round(s, 5)) for c, s in hits] for hits in by_where]
+    assert advisor.store.query_many(vectors, 5, known=index.by_id, ids=[]) == [[], [], []]
+    assert index.allowed_ids({"segments": "major-client"}, limit=1) is None

@@ -109,6 +109,14 @@ class BM25Index:
                 self._masks[key] = mask
         return mask
 
+    def allowed_ids(self, filters: dict[str, str], limit: int = 5000) -> list[str] | None:
+        """The ids a filter lets through, for the dense lists to restrict by id (None past ``limit``,
+        where a list of ids would cost more than Chroma's own metadata filter)."""
+        mask = self._mask(filters)
+        if int(mask.sum()) > limit:
+            return None
+        return [c.id for c, keep in zip(self.chunks, mask) if keep]
+
 
 def rrf(ranked_lists: list[list[str]], k: int = 60, weights: list[float] | None = None) -> dict[str, float]:
     fused: dict[str, float] = {}
@@ -194,13 +202,15 @@ class HybridRetriever:
         groups: dict[tuple[int, tuple[tuple[str, str], ...]], list[int]] = {}
         for i in wanted:
             groups.setdefault((self._depth(queries[i]), tuple(sorted(queries[i].filters.items()))), []).append(i)
-        known = self.keyword_index().by_id if groups else None
+        index = self.keyword_index() if groups else None
         for (depth, filters), rows in groups.items():
             where = where_clause(dict(filters))
-            for i, hits in zip(rows, self.store.query_many(dense[rows], depth, where, known)):
+            # the keyword index holds the same chunks (as of its last refresh), so it can name the ids a filter keeps
+            ids = index.allowed_ids(dict(filters)) if filters else None
+            for i, hits in zip(rows, self.store.query_many(dense[rows], depth, where, index.by_id, ids)):
                 out[i][0]["dense"] = hits
             if ml is not None:
-                for i, hits in zip(rows, self.ml_store.query_many(np.vstack([ml[i] for i in rows]), depth, where, known)):
+                for i, hits in zip(rows, self.ml_store.query_many(np.vstack([ml[i] for i in rows]), depth, where, index.by_id, ids)):
                     out[i][1]["multilingual"] = ml[i]
                     out[i][0]["multilingual"] = hits
                     # the English model's rank of a Chinese passage is noise once a model that reads it ranks it

@@ -287,16 +287,21 @@ class ChromaStore:
         return self.query_many(np.asarray(embedding)[None, :], n, where, known)[0]
 
     def query_many(self, embeddings: np.ndarray, n: int, where: dict[str, Any] | None = None,
-                   known: Mapping[str, Chunk] | None = None) -> list[list[tuple[Chunk, float]]]:
+                   known: Mapping[str, Chunk] | None = None, ids: list[str] | None = None) -> list[list[tuple[Chunk, float]]]:
         """Several questions under one filter in one call: a plan's dozens of citations cost a few round
         trips instead of one each. ``known`` holds chunks the caller already has in memory (the keyword
         index's): then only ids and distances are read, and only unknown ids are fetched, since reading
-        texts and metadata back is most of a query's cost on a small collection."""
+        texts and metadata back is most of a query's cost on a small collection. ``ids``, when given,
+        replaces ``where`` by the ids it selects (the caller's own filter of the same chunks): Chroma
+        restricts by id several times faster than by a metadata ``$or``."""
         if len(embeddings) == 0:
             return []
+        if ids is not None and not ids:
+            return [[] for _ in embeddings]
         include = ["distances"] if known is not None else ["documents", "metadatas", "distances"]
+        restrict = {"ids": ids} if ids is not None else {"where": where}
         got = self._call(lambda: self.collection.query(
-            query_embeddings=[e.tolist() for e in embeddings], n_results=n, where=where, include=include))
+            query_embeddings=[e.tolist() for e in embeddings], n_results=n, include=include, **restrict))
         if known is None:
             return [
                 [(chunk_from_record(i, d, m), 1.0 - float(dist)) for i, d, m, dist in zip(ids, docs, metas, dists)]

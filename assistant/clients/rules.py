@@ -152,6 +152,7 @@ class GlossaryEntry(BaseModel):
     zh: str
     definition: str
     doc: str
+    definition_zh: str = ""
 
 
 class NextSteps(BaseModel):

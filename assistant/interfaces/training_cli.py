@@ -46,8 +46,12 @@ def quiz(
     as_json: Annotated[bool, typer.Option("--json", help="Print the quiz, answers and explanations as one JSON object.")] = False,
     interactive: Annotated[bool, typer.Option("--interactive", help="Ask in the terminal (A-D), explain each answer, keep the score.")] = False,
     trainee: Annotated[Optional[str], typer.Option("--trainee", help="Whose results to keep (with --interactive).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="en or zh: the quiz's language (the same questions and answers, "
+                                                      "worded in Chinese and cited from the Chinese editions).")] = "en",
 ) -> None:
     """Build a quiz from the glossary, the rule tables and the example profiles."""
+    if lang not in ("en", "zh"):
+        fail(f"--lang must be en or zh, got '{lang}'")
     if interactive and as_json:
         fail("--json and --interactive cannot be combined; use --json to print a quiz, --interactive to take it")
     if trainee is not None and not interactive:
@@ -56,7 +60,7 @@ def quiz(
         fail("--interactive needs --trainee NAME so the results can be kept for the trainer")
     name = clean_trainee(trainee) if interactive else None
     config = settings()
-    built = make_quiz(config, QuizRequest(topic=topic, n=n, seed=seed))
+    built = make_quiz(config, QuizRequest(topic=topic, n=n, seed=seed, language=lang))
     if interactive:
         result = take_quiz(built, read_line=sys.stdin.readline, write=typer.echo, echo_input=not sys.stdin.isatty())
         stored = record_result(config, name, result) if result.answered else 0
@@ -193,7 +197,8 @@ def glossary_cmd(
 def render_glossary(result: GlossarySearch) -> str:
     if not result.hits:
         return f"No glossary term matches '{result.query}'."
-    lines = [f"{e.term} ({e.zh}): {' '.join(e.definition.split())} [{e.doc}]" for e in result.hits]
+    lines = [f"{e.term} ({e.zh}): {' '.join(e.definition.split())}" + (f" / {e.definition_zh}" if e.definition_zh else "")
+             + f" [{e.doc}]" for e in result.hits]
     if result.total > len(result.hits):
         lines.append(f"... {result.total - len(result.hits)} more; raise --limit to see them")
     return "\n".join(lines)

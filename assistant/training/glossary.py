@@ -34,7 +34,7 @@ def search_glossary(settings: Settings, query: str, limit: int = 20) -> Glossary
         if match is None:
             continue
         doc = k.docs.get(entry.doc)
-        hit = GlossaryHit(term=entry.term, zh=entry.zh, definition=entry.definition, doc=entry.doc,
+        hit = GlossaryHit(term=entry.term, zh=entry.zh, definition=entry.definition, definition_zh=entry.definition_zh, doc=entry.doc,
                           doc_title=doc.title if doc else None, match=match)
         ranked.append((RANK[match], entry.term.casefold(), hit))
     ranked.sort(key=lambda r: (r[0], r[1]))
@@ -48,7 +48,9 @@ def _glossary_match(entry: GlossaryEntry, needle: str, language: str) -> str | N
     if name.startswith(needle):
         return "prefix"
     if language == "zh":
-        return "term" if needle in name else None
+        if needle in name:
+            return "term"
+        return "definition" if len(needle) >= 2 and needle in entry.definition_zh else None
     # English matches start at a word, so "NIM" finds "net interest margin (NIM)", not "animal".
     word = re.compile(r"(?<![a-z0-9])" + re.escape(needle))
     if word.search(name):

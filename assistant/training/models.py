@@ -39,6 +39,8 @@ class Question(BaseModel):
     topics: list[str] = Field(min_length=1, description="Every topic of the cited documents; --topic filters on these.")
     kind: Kind
     family: str = Field(description="Which generator made it, e.g. glossary-definition, sme-bound, scenario-segment.")
+    key: str = Field("", description="What it asks about within its family (a term, a tier id, 'industry/table/measure', "
+                     "a profile): how the Chinese wording finds its sources.")
     prompt: str
     options: list[str] = Field(min_length=OPTIONS, max_length=OPTIONS)
     answer: int = Field(ge=0, lt=OPTIONS)
@@ -62,6 +64,7 @@ class QuizRequest(BaseModel):
     topic: str | None = Field(None, description="A topic of the vocabulary; None for any topic.")
     n: int = Field(10, ge=1, le=500)
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="None picks one; the quiz records it.")
+    language: Literal["en", "zh"] = Field("en", description="zh: the same questions worded in Chinese, cited from the Chinese editions.")
 
     @field_validator("topic", mode="before")
     @classmethod
@@ -79,6 +82,7 @@ class Quiz(BaseModel):
     requested: int
     questions: list[Question]
     note: str | None = Field(None, description="Set when fewer questions than requested exist for the topic.")
+    language: Literal["en", "zh"] = "en"
 
 
 class TopicCount(BaseModel):
@@ -128,6 +132,7 @@ class GlossaryHit(BaseModel):
     zh: str
     definition: str
     doc: str
+    definition_zh: str = ""
     doc_title: str | None = None
     match: Literal["exact", "prefix", "term", "definition"]
 

@@ -64,7 +64,7 @@ def _assemble(draft: _Draft, distractors: Sequence[str], rng: random.Random,
     else:
         options = arrange(options)
     return Question(id=_qid(draft.family, draft.key), topic=draft.topics[0], topics=list(draft.topics), kind=draft.kind,
-                    family=draft.family, prompt=draft.prompt, options=options, answer=options.index(draft.answer),
+                    family=draft.family, key=draft.key, prompt=draft.prompt, options=options, answer=options.index(draft.answer),
                     explanation=f"{draft.explanation} {_sources_text(draft.sources)}", sources=list(draft.sources))
 
 

@@ -20,6 +20,7 @@ from assistant.training.models import (
     TopicCount,
     TopicTally,
 )
+from assistant.training.chinese import in_chinese
 from assistant.training.questions import _glossary_stems, _Stem
 from assistant.training.rule_questions import _scenario_stems, _sme_stems, _tier_stems
 
@@ -54,13 +55,18 @@ def quiz_topics(settings: Settings) -> list[TopicCount]:
     return [TopicCount(topic=t, questions=c) for t, c in sorted(counts.items())]
 
 
-def question_bank(settings: Settings, seed: int = 0, topic: str | None = None) -> list[Question]:
+def question_bank(settings: Settings, seed: int = 0, topic: str | None = None, language: str = "en") -> list[Question]:
     """Every question the knowledge yields, distractors drawn with ``seed`` (for trainers and tests)."""
     k = knowledge_for(settings)
-    request = QuizRequest(topic=topic, seed=seed)
+    request = QuizRequest(topic=topic, seed=seed, language=language)
     rng = random.Random(request.seed)
     stems = _check_topic(k, _stems(k), request.topic)
-    return [q for q in (_focus(s.build(rng), request.topic) for s in stems) if q is not None]
+    return _worded([q for q in (_focus(s.build(rng), request.topic) for s in stems) if q is not None], k, request.language)
+
+
+def _worded(questions: list[Question], k: TrainingKnowledge, language: str) -> list[Question]:
+    """Questions in the quiz's language: the same questions, ids and correct options in either."""
+    return [in_chinese(q, k) for q in questions] if language == "zh" else questions
 
 
 def _focus(question: Question | None, topic: str | None) -> Question | None:
@@ -92,11 +98,15 @@ def make_quiz(settings: Settings, request: QuizRequest | None = None) -> Quiz:
                 if question is not None:
                     questions.append(question)
     rng.shuffle(questions)
+    questions = _worded(questions, k, request.language)
     digest = hashlib.sha1(f"{seed}|{request.topic}|{'|'.join(q.id for q in questions)}".encode()).hexdigest()[:12]
     note = None
     if len(questions) < request.n:
         note = f"only {len(questions)} questions exist for {'this topic' if request.topic else 'the knowledge base'}"
-    return Quiz(id=digest, seed=seed, topic=request.topic, requested=request.n, questions=questions, note=note)
+        if request.language == "zh":
+            note = f"{'该主题' if request.topic else '知识库'}目前只有{len(questions)}道题"
+    return Quiz(id=digest, seed=seed, topic=request.topic, requested=request.n, questions=questions, note=note,
+                language=request.language)
 
 
 # ----------------------------------------------------------------------------------------- grading

@@ -41,15 +41,16 @@ def build_app(advisor: Advisor, training_tab=None, auth=None) -> gr.Blocks:
             ask.build()
             plan.build(list(plan.examples()))
             with gr.Tab(tr("Training"), id="training"):
-                if training_tab is not None:
-                    training_tab(advisor, auth)
-                else:
+                training = training_tab(advisor, auth) if training_tab is not None else None
+                if training_tab is None:
                     gr.Markdown(tr("### Training is coming\nThe onboarding curriculum, the bilingual glossary with search and "
                                    "graded quizzes will appear here."))
             book.build()
             KnowledgeTab(ctx).build()
         connect_ask_and_plan(ask, plan, tabs)
         demo.load(plan.browser_language, None, plan.language, api_visibility="private")
+        if getattr(training, "language", None) is not None:  # quizzes start in the browser's language too
+            demo.load(plan.browser_language, None, training.language, api_visibility="private")
         Api(ctx).register()
         book.register_api()
     return demo

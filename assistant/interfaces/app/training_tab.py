@@ -49,8 +49,8 @@ def glossary_markdown(advisor: Advisor, query: str) -> str:
         return f"⚠️ {exc}"
     if not found.hits:
         return f"No glossary term matches '{query}'."
-    return "\n\n".join(f"**{h.term}** · {h.zh}  \n{h.definition}  \n_Explained in:_ {h.doc_title or h.doc} (`{h.doc}`)"
-                       for h in found.hits)
+    return "\n\n".join(f"**{h.term}** · {h.zh}  \n{h.definition}" + (f"  \n{h.definition_zh}" if h.definition_zh else "")
+                       + f"  \n_Explained in:_ {h.doc_title or h.doc} (`{h.doc}`)" for h in found.hits)
 
 
 def progress_markdown(advisor: Advisor, trainee: str) -> str:
@@ -79,6 +79,7 @@ class TrainingTab:
         self.advisor = advisor
         self.settings = advisor.settings
         self.auth = auth
+        self.language: gr.Radio | None = None
 
     def trainee(self, request: gr.Request | None, typed: str | None) -> str | None:
         """Whose results these are: with login on, the signed-in user (a typed name would let anyone
@@ -87,9 +88,10 @@ class TrainingTab:
             return getattr(request, "username", None) or None
         return (typed or "").strip() or None
 
-    def start_quiz(self, topic_value, n, seed_value):
+    def start_quiz(self, topic_value, n, seed_value, language="en"):
         try:
-            quiz = make_quiz(self.settings, QuizRequest(topic=topic_value, n=int(n), seed=int(seed_value or 0)))
+            quiz = make_quiz(self.settings, QuizRequest(topic=topic_value, n=int(n), seed=int(seed_value or 0),
+                                                        language=language or "en"))
         except (AdvisorError, ValidationError, ValueError) as exc:
             return [None, f"⚠️ {exc}"] + [gr.update(visible=False) for _ in range(MAX_QUESTIONS)]
         updates = []
@@ -146,16 +148,20 @@ class TrainingTab:
             count = gr.Slider(1, MAX_QUESTIONS, value=5, step=1, label=tr("Questions"))
             seed = gr.Number(label=tr("Seed (same seed, same quiz)"), value=1, precision=0)
             trainee = gr.Textbox(label=tr("Trainee name (to keep results)"), visible=self.auth is None)
+            self.language = gr.Radio([("English", "en"), ("中文", "zh")], value="en", label=tr("Quiz language"),
+                                     elem_id="quiz-language")
         if self.auth is not None:
             gr.Markdown(tr("_Results are kept under the name you signed in with._"))
         new = gr.Button(tr("New quiz"), variant="primary", elem_id="new-quiz")
         radios = [gr.Radio([], label=f"Question {i + 1}", visible=False, elem_id=f"quiz-q{i + 1}") for i in range(MAX_QUESTIONS)]
         submit = gr.Button(tr("Submit answers"), elem_id="submit-quiz")
         result = gr.Markdown(elem_id="quiz-result")
-        new.click(self.start_quiz, [topic, count, seed], [quiz_state, result] + radios, api_visibility="private")
+        new.click(self.start_quiz, [topic, count, seed, self.language], [quiz_state, result] + radios, api_visibility="private")
         submit.click(self.finish_quiz, [quiz_state, trainee] + radios, result, api_visibility="private")
 
 
-def build_training_tab(advisor: Advisor, auth=None) -> None:
-    """The tab builder the server passes to ``build_app``."""
-    TrainingTab(advisor, auth).build()
+def build_training_tab(advisor: Advisor, auth=None) -> TrainingTab:
+    """The tab builder the server passes to ``build_app``; returns the tab (its ``language`` follows the browser)."""
+    tab = TrainingTab(advisor, auth)
+    tab.build()
+    return tab

@@ -142,8 +142,11 @@ class Ctx:
         self.shared: dict[str, Any] = {}       # figures one section hands to another (informational)
 
     def settings(self, data_dir: Path, **overrides: Any):
+        """In-process advisors keep no vectors on disk, so "cold caches" rows stay cold (emptying the
+        memory cache would otherwise read the vectors back from data/vectors/); restart.py measures that."""
         from assistant.config import Settings
 
+        overrides.setdefault("vector_cache", False)
         return Settings(_env_file=None, knowledge_dir=self.knowledge, data_dir=data_dir, **overrides)
 
     def embedder(self):

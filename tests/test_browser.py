@@ -1,6 +1,7 @@
 """The app in a real headless Chromium (Debian's package, driven by Playwright): ask, plan, download."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -268,6 +269,16 @@ def test_a_chinese_browser_gets_the_app_in_chinese_and_its_uploaded_chinese_file
     info.value.save_as(str(tmp_path / "plan-zh.docx"))
     assert any(p.text == "推荐产品组合" for p in Document(str(tmp_path / "plan-zh.docx")).paragraphs)
     page.screenshot(path=str(shots() / "plan-zh.png"), full_page=False)
+
+    # Quizzes start in the browser's language too: the same questions, worded in Chinese.
+    page.get_by_role("tab", name="培训").click()
+    page.get_by_role("tab", name="测验").click()
+    expect(page.locator("#quiz-language input[value=zh]")).to_be_checked()
+    page.click("#new-quiz")
+    expect(page.locator("#quiz-q1")).to_contain_text("A.")
+    first = page.inner_text("#quiz-q1")
+    assert re.search(r"[\u4e00-\u9fff]{6}", first) and "Which" not in first, first
+    page.get_by_role("tab", name="方案").click()
 
     page.locator("footer").get_by_text("设置").click()  # switched in Settings, whatever the browser says
     settings = page.get_by_role("dialog", name="设置")

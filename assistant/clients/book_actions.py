@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from assistant.clients.citing import CiteRequest, PlanCitation, cite, cite_many
+from assistant.clients.citing import CitationQueue, CiteRequest, PlanCitation, cite
 from assistant.clients.rules import Product, RuleBook, RulesError
 from assistant.text import load_yaml
 
@@ -205,20 +205,17 @@ class BookCiter:
     def __init__(self, advisor, min_support: float = 0.3) -> None:
         self.advisor = advisor
         self.min_support = min_support
-        self._pending: list[tuple[Any, CiteRequest]] = []
+        self._queue = CitationQueue()
 
     def cite(self, text: str, segment: str, prefer_doc: str | None = None) -> list[PlanCitation]:
         return cite(self.advisor.retriever, text, segment, prefer_doc, 1, self.min_support)
 
     def later(self, target: Any, text: str, segment: str, prefer_doc: str | None = None) -> None:
         """Queue a citation for ``target.citations``; ``resolve()`` looks every queued one up in one batch."""
-        self._pending.append((target, CiteRequest(text=text, segment=segment, prefer_doc=prefer_doc)))
+        self._queue.add(target, CiteRequest(text=text, segment=segment, prefer_doc=prefer_doc))
 
     def resolve(self) -> None:
-        pending, self._pending = self._pending, []
-        found = cite_many(self.advisor.retriever, [r for _, r in pending], 1, self.min_support)
-        for (target, _), citations in zip(pending, found):
-            target.citations = citations
+        self._queue.resolve(self.advisor.retriever, self.min_support)
 
 
 def cite_recommendation(rec: Recommendation, traits: list[Trait], tier: str, rules: RuleBook,

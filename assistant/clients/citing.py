@@ -71,6 +71,27 @@ def cite_many(retriever, requests: list[CiteRequest], k: int = 1, min_support: f
     return out
 
 
+class CitationQueue:
+    """Recommendations waiting for their citations, looked up together in one ``cite_many`` batch.
+
+    >>> queue = CitationQueue()
+    >>> queue.add(item, CiteRequest(text=item.text, segment="wealth"))     # item.citations is set later
+    >>> queue.resolve(advisor.retriever, min_support=0.3)
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[object, CiteRequest]] = []
+
+    def add(self, target, request: CiteRequest) -> None:
+        self._pending.append((target, request))
+
+    def resolve(self, retriever, min_support: float = 0.3, language: str = "en") -> None:
+        pending, self._pending = self._pending, []
+        found = cite_many(retriever, [r for _, r in pending], 1, min_support, language)
+        for (target, _), citations in zip(pending, found):
+            target.citations = citations
+
+
 def _run_many(retriever, queries: list[RetrievalQuery]) -> list[list[ScoredChunk]]:
     """A retriever without ``run_many`` (a bank's own) is asked one question at a time."""
     batch = getattr(retriever, "run_many", None)

@@ -15,7 +15,7 @@ from assistant.answers.advisor import Advisor
 from assistant.answers.compose import chunk_warnings
 from assistant.clients.chinese import (SECTION_TITLES_ZH, SEGMENT_ZH, product_why_zh, profile_line_zh, rule_zh,
                                        segment_name_zh, tier_service)
-from assistant.clients.citing import CiteRequest, PlanCitation, cite_many
+from assistant.clients.citing import CitationQueue, CiteRequest, PlanCitation
 from assistant.clients.profiles import EnterpriseProfile, IndividualProfile
 from assistant.clients.rules import Need, Product, RuleBook, SegmentPlay, SegmentWords, rules_for
 from assistant.clients.segmentation import Classification, classify
@@ -114,7 +114,7 @@ class PlanDrafter:
         self.min_support = min_support
         self.bundle_size = bundle_size
         self.language: Language = "en"
-        self._pending: list[tuple[PlanItem, CiteRequest]] = []
+        self._queue = CitationQueue()
 
     @property
     def zh(self) -> bool:
@@ -124,14 +124,11 @@ class PlanDrafter:
     def _item(self, text: str, segment: str, prefer_doc: str | None = None, blocking: bool = False, query: str | None = None) -> PlanItem:
         """An item whose citation is looked up with the rest of the plan's, in one batch (``_resolve``)."""
         item = PlanItem(text=text, blocking=blocking)
-        self._pending.append((item, CiteRequest(text=query or text, segment=segment, prefer_doc=prefer_doc)))
+        self._queue.add(item, CiteRequest(text=query or text, segment=segment, prefer_doc=prefer_doc))
         return item
 
     def _resolve(self) -> None:
-        pending, self._pending = self._pending, []
-        found = cite_many(self.advisor.retriever, [r for _, r in pending], 1, self.min_support, self.language)
-        for (item, _), citations in zip(pending, found):
-            item.citations = citations
+        self._queue.resolve(self.advisor.retriever, self.min_support, self.language)
 
     def _items(self, english: list[str], chinese: list[str] | None, segment: str, prefer_doc: str | None = None,
                prefix: tuple[str, str] = ("", "")) -> list[PlanItem]:
@@ -150,7 +147,7 @@ class PlanDrafter:
     def run(self, profile: EnterpriseProfile | IndividualProfile, language: Language = "en") -> Plan:
         if language not in LANGUAGES:
             raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
-        self.language, self._pending = language, []
+        self.language, self._queue = language, CitationQueue()
         rules = self.rules
         cls = classify(profile, rules)
         play = rules.playbook.segment(cls.segment)

@@ -40,9 +40,13 @@ _RMB = re.compile(r"^RMB ([\d,]+)$")
 _WAN = re.compile(r"^([\d,.]+) 万元 \(RMB [\d,]+\)$")
 
 
-def in_chinese(question: Question, k: TrainingKnowledge) -> Question:
-    """The question worded in Chinese; a part with no Chinese source stays as it is, never guessed."""
+def in_chinese(questions: list[Question], k: TrainingKnowledge) -> list[Question]:
+    """The questions worded in Chinese; a part with no Chinese source stays as it is, never guessed."""
     words = _words(k)
+    return [_reworded(q, k, words) for q in questions]
+
+
+def _reworded(question: Question, k: TrainingKnowledge, words: dict[str, str]) -> Question:
     build = _PROMPTS.get(question.family)
     prompt, explanation = build(k, question.key) if build else (None, None)
     sources = [counterpart(k, c) for c in question.sources]
@@ -57,7 +61,7 @@ def in_chinese(question: Question, k: TrainingKnowledge) -> Question:
 
 def counterpart(k: TrainingKnowledge, citation: Citation) -> Citation:
     """The same place in the document's Chinese edition (same sections in the same order), else itself."""
-    twin = k.docs.get(f"{citation.doc_id}-zh")
+    twin = k.docs.get(k.chinese_editions.get(citation.doc_id, ""))
     own = k.docs.get(citation.doc_id)
     if twin is None or own is None:
         return citation

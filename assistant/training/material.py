@@ -76,6 +76,7 @@ class TrainingKnowledge:
     curriculum: CurriculumFile | None
     curriculum_error: str | None
     glossary_sections: dict[int, str | None] = field(default_factory=dict)
+    chinese_editions: dict[str, str] = field(default_factory=dict)  # original id -> its Chinese edition's id
     stems: list | None = None  # built on first use, then shared by every quiz over this knowledge
 
     @property
@@ -114,16 +115,19 @@ def knowledge_for(settings: Settings) -> TrainingKnowledge:
 @lru_cache(maxsize=4)
 def _cached_knowledge(folder: str, stamp: str) -> TrainingKnowledge:
     root = Path(folder)
+    loaded = load_documents(root / "docs").docs
     docs = {
         d.meta.id: DocInfo(id=d.meta.id, title=d.meta.title, summary=d.meta.summary, topics=list(d.meta.topics),
                            audience=list(d.meta.audience), sections=doc_sections(d.body))
-        for d in load_documents(root / "docs").docs
+        for d in loaded
     }
     rules = rules_for(root / "data")
     profiles_dir = root / "profiles"
     profiles = example_profiles(profiles_dir) if profiles_dir.is_dir() else {}
     curriculum, error = _read_curriculum(root / "data" / "curriculum.yaml")
-    knowledge = TrainingKnowledge(docs=docs, rules=rules, profiles=profiles, curriculum=curriculum, curriculum_error=error)
+    knowledge = TrainingKnowledge(docs=docs, rules=rules, profiles=profiles, curriculum=curriculum, curriculum_error=error,
+                                  chinese_editions={d.meta.edition_of: d.meta.id for d in loaded
+                                                    if d.meta.edition_of and d.meta.language == "zh"})
     knowledge.glossary_sections = {i: _glossary_section(docs.get(e.doc), e) for i, e in enumerate(rules.glossary)}
     return knowledge
 

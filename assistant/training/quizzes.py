@@ -66,7 +66,7 @@ def question_bank(settings: Settings, seed: int = 0, topic: str | None = None, l
 
 def _worded(questions: list[Question], k: TrainingKnowledge, language: str) -> list[Question]:
     """Questions in the quiz's language: the same questions, ids and correct options in either."""
-    return [in_chinese(q, k) for q in questions] if language == "zh" else questions
+    return in_chinese(questions, k) if language == "zh" else questions
 
 
 def _focus(question: Question | None, topic: str | None) -> Question | None:

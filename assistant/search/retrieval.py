@@ -98,7 +98,6 @@ class BM25Index:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
 
-
     def _mask(self, filters: dict[str, str]) -> np.ndarray:
         """Which chunks a filter lets through, worked out once per filter (a plan asks dozens of times)."""
         key = tuple(sorted(filters.items()))
@@ -189,7 +188,8 @@ class HybridRetriever:
     def _depth(self, query: RetrievalQuery) -> int:
         return max(self.settings.candidates, query.k * 3)
 
-    def _lists(self, queries: list[RetrievalQuery]) -> list[tuple[dict[str, list[tuple[Chunk, float]]], dict[str, np.ndarray]]]:
+    def _lists(self, queries: list[RetrievalQuery],
+               index: BM25Index) -> list[tuple[dict[str, list[tuple[Chunk, float]]], dict[str, np.ndarray]]]:
         """Each ranked list each question's mode asks for, and its vector under each model. Questions that
         share a filter get their dense lists from one store call, and all are embedded in one batch."""
         texts = [q.query for q in queries]
@@ -202,7 +202,6 @@ class HybridRetriever:
         groups: dict[tuple[int, tuple[tuple[str, str], ...]], list[int]] = {}
         for i in wanted:
             groups.setdefault((self._depth(queries[i]), tuple(sorted(queries[i].filters.items()))), []).append(i)
-        index = self.keyword_index() if groups else None
         for (depth, filters), rows in groups.items():
             where = where_clause(dict(filters))
             # the keyword index holds the same chunks (as of its last refresh), so it can name the ids a filter keeps
@@ -217,7 +216,7 @@ class HybridRetriever:
                     out[i][0]["dense"] = [(c, sim) for c, sim in out[i][0]["dense"] if c.language == "en"]
         for i, q in enumerate(queries):
             if q.mode in ("bm25", "hybrid"):
-                out[i][0]["keyword"] = self.keyword_index().search(q.query, self._depth(q), q.filters)
+                out[i][0]["keyword"] = index.search(q.query, self._depth(q), q.filters)
         return out
 
     def run(self, query: RetrievalQuery) -> list[ScoredChunk]:
@@ -229,14 +228,15 @@ class HybridRetriever:
         if not queries:
             return []
         s = self.settings
+        index = self.keyword_index()  # one index for the whole batch, even if a refresh lands meanwhile
         staged = []
-        for query, (lists, vecs) in zip(queries, self._lists(queries)):
+        for query, (lists, vecs) in zip(queries, self._lists(queries, index)):
             chunks: dict[str, Chunk] = {c.id: c for hits in lists.values() for c, _ in hits}
             weights = list_weights(query.query)
             names = [name for name in lists if lists[name]]
             fused = rrf([[c.id for c, _ in lists[n]] for n in names], s.rrf_k, [weights[n] for n in names])
             language = question_language(query.query)
-            fused = self.keyword_index().editions.prefer(fused, chunks, language, query.filters)
+            fused = index.editions.prefer(fused, chunks, language, query.filters)
             if "multilingual" in names:
                 fused = for_reach(fused, chunks, language, weights, set(names), {c.id for c, _ in lists["keyword"]})
             order = sorted(fused, key=lambda cid: (-fused[cid], cid))

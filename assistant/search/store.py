@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from datetime import date
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -304,13 +304,13 @@ class ChromaStore:
             query_embeddings=[e.tolist() for e in embeddings], n_results=n, include=include, **restrict))
         if known is None:
             return [
-                [(chunk_from_record(i, d, m), 1.0 - float(dist)) for i, d, m, dist in zip(ids, docs, metas, dists)]
-                for ids, docs, metas, dists in zip(got["ids"], got["documents"], got["metadatas"], got["distances"])
+                [(chunk_from_record(i, d, m), 1.0 - float(dist)) for i, d, m, dist in zip(found, docs, metas, dists)]
+                for found, docs, metas, dists in zip(got["ids"], got["documents"], got["metadatas"], got["distances"])
             ]
-        missing = [i for ids in got["ids"] for i in ids if i not in known]
+        missing = [i for found in got["ids"] for i in found if i not in known]
         chunks = {**self.get_chunks(list(dict.fromkeys(missing))), **known} if missing else known
-        return [[(chunks[i], 1.0 - float(dist)) for i, dist in zip(ids, dists) if i in chunks]
-                for ids, dists in zip(got["ids"], got["distances"])]
+        return [[(chunks[i], 1.0 - float(dist)) for i, dist in zip(found, dists) if i in chunks]
+                for found, dists in zip(got["ids"], got["distances"])]
 
 
 def _looks_like_connection_error(exc: Exception) -> bool:

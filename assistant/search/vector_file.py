@@ -1,7 +1,7 @@
 """Vectors kept on disk by text hash, so a restarted app answers new questions at the warm speed at once.
 
 An answer scores every quotable sentence of its candidate sections, and embedding them is what a cold
-answer costs (about 50 s of background warm-up for the knowledge base on 2 cores). Those vectors
+answer costs (minutes of background warm-up for the knowledge base and its Chinese edition on 2 cores). Those vectors
 depend only on the model and the text, so they are written here as they are made and read back after a
 restart instead of recomputed. One SQLite file per model in the data folder: several app processes on
 one machine share it (WAL, one writer at a time), and a lost or broken file only costs time again.

@@ -335,3 +335,38 @@ def test_a_question_asked_in_chinese_carries_the_chinese_disclaimer(governance):
     assert chinese.disclaimer.startswith("仅供本行员工内部使用")
     streamed = list(governance.ask_stream(AskRequest(question="什么是RAROC？")))[-1].answer
     assert streamed.disclaimer == chinese.disclaimer
+
+
+def _record(text: str) -> AuditRecord:
+    return AuditRecord(kind="answer", inputs={"question": text}, settings={}, chunks=[], knowledge_version=None,
+                       composer="extractive", output_hash="0", output_summary=text)
+
+
+def test_a_kept_audit_connection_never_writes_into_a_file_that_was_deleted(tmp_path):
+    """The store keeps one connection per thread; after the file is deleted a write must fail loudly,
+    not land in the unlinked file that nobody will read."""
+    path = tmp_path / "audit.sqlite3"
+    store = AuditStore(path)
+    first = store.add(_record("first"))
+    assert store.get(first).output_summary == "first"
+    for leftover in tmp_path.glob("audit.sqlite3*"):
+        leftover.unlink()
+    with pytest.raises(AuditUnavailable, match="no such table"):
+        store.add(_record("second"))
+    again = AuditStore(path)  # a new trail in its place works at once, from the same thread
+    again.add(_record("third"))
+    assert store.count() == again.count() == 1
+
+
+def test_a_kept_audit_connection_recovers_after_a_failed_write(tmp_path):
+    store = AuditStore(tmp_path / "audit.sqlite3", timeout=0.2)
+    blocker = sqlite3.connect(tmp_path / "audit.sqlite3", isolation_level=None)
+    blocker.execute("begin immediate")
+    try:
+        with pytest.raises(AuditUnavailable, match="locked"):
+            store.add(_record("blocked"))
+    finally:
+        blocker.execute("rollback")
+        blocker.close()
+    store.add(_record("after"))
+    assert [r.output_summary for r in store.recent(5)] == ["after"]

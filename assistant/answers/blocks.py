@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Literal
 
 from assistant.text import split_sentences
@@ -63,7 +64,9 @@ def is_dependent(text: str) -> bool:
     return bool(DEPENDENT.match(text) or ZH_DEPENDENT.match(text) or LABEL_LEAD.match(text))
 
 
+@lru_cache(maxsize=65536)
 def is_meta(text: str) -> bool:
+    """Remembered: every answer asks it of the same few thousand units of the knowledge base."""
     return bool(META.search(clean_sentence(text)))
 
 
@@ -91,7 +94,7 @@ class Unit:
     index: int
     kind: Literal["sentence", "item", "row"]
 
-    @property
+    @cached_property
     def plain(self) -> str:
         """What gets embedded and matched: no markup, table cells joined by semicolons."""
         if self.kind == "row":
@@ -99,7 +102,7 @@ class Unit:
             return "; ".join(clean_sentence(c) for c in cells if c)
         return clean_sentence(self.text)
 
-    @property
+    @cached_property
     def words(self) -> int:
         return answer_words(self.plain)
 

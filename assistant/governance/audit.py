@@ -16,7 +16,6 @@ import hashlib
 import json
 import sqlite3
 import uuid
-from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -24,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from assistant.errors import AdvisorError, InputError
-from assistant.sqlite import connect, initialise
+from assistant.sqlite import ThreadConnections, initialise
 
 Status = Literal["started", "completed", "interrupted"]
 SCHEMA = [
@@ -125,13 +124,11 @@ class AuditStore:
             initialise(path, SCHEMA, *([timeout] if timeout else []))
         except (sqlite3.Error, OSError) as exc:
             raise AuditUnavailable(f"cannot open the audit trail {path}: {exc}") from exc
-
-    def _connect(self) -> sqlite3.Connection:
-        return connect(self.path, *([self.timeout] if self.timeout else []))
+        self._connections = ThreadConnections(path, *([timeout] if timeout else []))
 
     def add(self, record: AuditRecord) -> str:
         try:
-            with closing(self._connect()) as conn:
+            with self._connections.use() as conn:
                 conn.execute("insert into audit (id, created_at, kind, user, record) values (?,?,?,?,?)",
                              (record.id, record.created_at, record.kind, record.user, record.model_dump_json()))
         except (sqlite3.Error, OSError) as exc:
@@ -141,7 +138,7 @@ class AuditStore:
     def complete(self, record: AuditRecord) -> str:
         """Append the completing row of a started record (never an update of it)."""
         try:
-            with closing(self._connect()) as conn:
+            with self._connections.use() as conn:
                 cursor = conn.execute(COMPLETE_SQL.format(p="?"), (record.id, record.completed_at or _now(), record.status,
                                                                   record.model_dump_json(), record.id))
         except (sqlite3.Error, OSError) as exc:
@@ -151,19 +148,19 @@ class AuditStore:
         return record.id
 
     def get(self, audit_id: str) -> AuditRecord:
-        with closing(self._connect()) as conn:
+        with self._connections.use() as conn:
             row = conn.execute(GET_SQL.format(p="?"), (audit_id,)).fetchone()
         if row is None:
             raise _missing(audit_id)
         return _merged(row)
 
     def recent(self, limit: int = 20) -> list[AuditRecord]:
-        with closing(self._connect()) as conn:
+        with self._connections.use() as conn:
             rows = conn.execute(RECENT_SQL.format(p="?"), (limit,)).fetchall()
         return [_merged(r) for r in rows]
 
     def count(self) -> int:
-        with closing(self._connect()) as conn:
+        with self._connections.use() as conn:
             return int(conn.execute("select count(*) from audit").fetchone()[0])
 
 

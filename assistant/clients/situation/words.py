@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.clients.rules import Need
 from assistant.clients.situation.numbers import child_ages
@@ -58,6 +59,19 @@ NEED_VERB = re.compile(r"\b(?:wants?|wanting|needs?|needing|would like|looking f
 ASKING_US = re.compile(r"^\s*(?:what|which|how|should|can|could|do|does|any|is there|我们|应该|推荐|怎么|如何|请问|有什么|有哪些)", re.I)
 
 
+LATIN = re.compile(r"[a-z]")
+RISK_GRADE = re.compile(r"\b(?:risk (?:grade|level|rating|profile|appetite|tolerance)\s*(?:is|of|:)?\s*)?(?P<c>c[1-5])\b"
+                        r"|风险(?:承受能力|承受度|测评结果|测评|评估结果|评估|等级|评级|偏好|类型)?\s*(?:为|是|：|:)?\s*(?P<z>c[1-5])(?![0-9a-z])")
+ANCHOR_TAIL = re.compile(r"\s+(?:and|of|with|that|which|who)$")
+
+
+@lru_cache(maxsize=None)
+def _word_pattern(word: str, whole: bool) -> re.Pattern:
+    """One compiled pattern per vocabulary word: compiling thousands per message overflowed re's own cache
+    and cost a chat turn ~80 ms before any answer was looked up."""
+    return re.compile(r"(?<![a-z])" + re.escape(word) if whole and LATIN.match(word) else re.escape(word))
+
+
 def _first(text: str, words: list[str]) -> tuple[int, str] | None:
     best = None
     for word in words:
@@ -73,8 +87,10 @@ def read_industry(low: str, vocab: Vocabulary) -> Found | None:
         low = low.replace(phrase, " " * len(phrase))
     hits: list[Found] = []
     for word, industry in vocab.industry_words():
-        for m in re.finditer(re.escape(word), low):
-            if re.match(r"[a-z]", word) and (low[m.start() - 1:m.start()].isalpha() or low[m.end():m.end() + 1].isalpha()
+        if word not in low:
+            continue
+        for m in _word_pattern(word, False).finditer(low):
+            if LATIN.match(word) and (low[m.start() - 1:m.start()].isalpha() or low[m.end():m.end() + 1].isalpha()
                                               and not (low[m.end():m.end() + 1] == "s" and not low[m.end() + 1:m.end() + 2].isalpha())):
                 continue  # a whole word ("mine" is not in "determine"), plural allowed
             hits.append(Found(industry, word, m.start(), m.end()))
@@ -91,9 +107,7 @@ def read_ownership(low: str, vocab: Vocabulary) -> Found | None:
 
 
 def read_risk(low: str, vocab: Vocabulary) -> Found | None:
-    m = re.search(r"\b(?:risk (?:grade|level|rating|profile|appetite|tolerance)\s*(?:is|of|:)?\s*)?(?P<c>c[1-5])\b"
-                  r"|风险(?:承受能力|承受度|测评结果|测评|评估结果|评估|等级|评级|偏好|类型)?\s*(?:为|是|：|:)?\s*(?P<z>c[1-5])(?![0-9a-z])",
-                  low)
+    m = RISK_GRADE.search(low)
     if m:
         return Found((m.group("c") or m.group("z")).upper(), m.group(0), m.start(), m.end())
     hits = [(hit, grade) for grade, words in vocab.risk.items() if (hit := _first(low, [w.lower() for w in words]))]
@@ -109,7 +123,7 @@ def read_occupation(low: str, vocab: Vocabulary) -> Found | None:
 
 
 def _clean_anchor(name: str) -> str:
-    name = re.sub(r"\s+(?:and|of|with|that|which|who)$", "", name.strip(" .,;"))
+    name = ANCHOR_TAIL.sub("", name.strip(" .,;"))
     return name.strip()
 
 
@@ -207,14 +221,14 @@ def read_needs(texts: list[str], needs: list[Need], vocab: Vocabulary, client_ty
 def _matched(low: str, pairs: list[tuple[str, str]]) -> list[str]:
     spans = []
     for need, word in pairs:
-        pattern = re.escape(word) if not re.match(r"[a-z]", word) else r"(?<![a-z])" + re.escape(word)
-        spans += [(m.start(), m.end(), need) for m in re.finditer(pattern, low)]
+        if word in low:  # a cheap test first: most of the vocabulary is absent from any one message
+            spans += [(m.start(), m.end(), need) for m in _word_pattern(word, True).finditer(low)]
     kept = [need for s, e, need in spans
             if not any(s2 < e and s < e2 and e2 - s2 > e - s and n2 != need for s2, e2, n2 in spans)]
     return list(dict.fromkeys(kept))
 
 
 def _word_in(word: str, low: str) -> bool:
-    if not re.match(r"[a-z]", word):
+    if not LATIN.match(word):
         return word in low
-    return re.search(r"(?<![a-z])" + re.escape(word), low) is not None
+    return word in low and _word_pattern(word, True).search(low) is not None

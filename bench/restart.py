@@ -1,6 +1,6 @@
 """New questions right after a restart: with the sentence vectors kept on disk, against without.
 
-One process warms up over a private copy of the store (``Advisor.warm_up()``, what the app runs in the
+One process warms up over a private copy of the store (``warm_app``, what the app runs in the
 background after it starts; untimed) and so fills ``data/vectors/``. Then restarted processes, each a
 fresh interpreter over that folder, load the advisor, answer one untimed question (model loads, keyword
 index) and answer the golden questions (every third with --quick) one by one, timed in-process. Value:
@@ -20,7 +20,8 @@ WARM = "warm-up: what is a service plan?"
 FILL = """
 from assistant.answers.advisor import Advisor
 from assistant.config import Settings
-print(Advisor.from_settings(Settings()).warm_up())
+from assistant.interfaces.server import warm_app
+print(warm_app(Advisor.from_settings(Settings())))
 """
 
 ASK = """

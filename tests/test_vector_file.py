@@ -102,3 +102,22 @@ def test_the_setting_turns_it_off(make_settings):
     advisor = Advisor.from_settings(settings)
     advisor.embedder.encode_cached(TEXTS)
     assert advisor.embedder.disk is None and not (settings.data_dir / "vectors").exists()
+
+
+def test_example_plans_drafted_at_warm_up_spare_the_first_recommendations_their_embeddings(make_settings, monkeypatch):
+    from assistant.clients.plans import PlanDrafter, warm_plans
+    from assistant.clients.profiles import example_profiles
+
+    from .conftest import KNOWLEDGE
+
+    settings = make_settings()
+    first = Advisor.from_settings(settings)
+    first.ingest()
+    examples = example_profiles(KNOWLEDGE / "profiles")
+    profile = examples["p01-micro-business"]
+    assert warm_plans(first, [profile, examples["p10-affluent-family"]]) == 2
+    restarted = Advisor.from_settings(settings)
+    restarted.ask(AskRequest(question="warm the models"))  # the question's own vectors aside
+    english, multilingual = counting(restarted.embedder, monkeypatch), counting(restarted.multilingual_embedder, monkeypatch)
+    plan = PlanDrafter(restarted).run(profile)
+    assert plan.sections and english == [] and multilingual == []

@@ -32,12 +32,21 @@ def create(settings: Settings | None = None):
     return advisor, build_app(advisor, training, auth), auth
 
 
-def _warm(advisor: Advisor) -> None:
+def warm_app(advisor: Advisor) -> int:
+    """Embed what answers read, then draft the example plans, so the chat's first recommendations are
+    quick too; the log line "warm-up:" marks the end (benchmarks wait for it)."""
+    from assistant.clients.plans import warm_plans
+    from assistant.clients.profiles import example_profiles
+
     try:
         count = advisor.warm_up()
-        log.info("warm-up: %d sentences embedded", count)
+        folder = advisor.settings.profiles_dir
+        plans = warm_plans(advisor, example_profiles(folder).values()) if folder.is_dir() else 0
+        log.info("warm-up: %d sentences embedded, %d example plans drafted", count, plans)
+        return count
     except Exception:  # a failed warm-up only costs speed; never take the app down
         log.exception("warm-up failed")
+        return 0
 
 
 def _stop_on_sigterm() -> None:
@@ -59,7 +68,7 @@ def serve(settings: Settings | None = None, block: bool = True):
     advisor, demo, auth = create(settings)
     import threading
 
-    threading.Thread(target=_warm, args=(advisor,), name="warm-up", daemon=True).start()
+    threading.Thread(target=warm_app, args=(advisor,), name="warm-up", daemon=True).start()
     demo.queue(default_concurrency_limit=4, max_size=200)
     if block:
         _stop_on_sigterm()

@@ -4,10 +4,12 @@ The app (``python app.py`` over a private copy of the store whose sentence vecto
 filled, as after the background warm-up) is started once. Each user is a thread with its own
 ``gradio_client.Client`` (created before timing); all start together behind a barrier and ask their
 five golden questions one after another. A request's latency is ``predict()`` call to return, as the
-user waits. Value: p50/p95 over the 100 requests and the wall time of the whole load. Baselines, in the
-same run: the same load against ``bench/echo_app.py`` (Gradio's own cost, no answer), and one user
-asking the same questions alone (what one request costs without a queue). The clients share the two
-cores with the server, as a load generator on the same machine does.
+user waits. Value: p50/p95 over the 100 requests and the wall time of the whole load, for users
+arriving (new clients), users in a conversation (the same clients again), users arriving with
+questions the app has never seen, and stock gradio_client. Baselines, in the same run: the same load
+against ``bench/echo_app.py`` (Gradio's own cost, no answer), and one user asking the same questions
+alone (what one request costs without a queue). The clients share the two cores with the server, as
+a load generator on the same machine does.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def load(url: str, questions: list[str], users: int = USERS, per_user: int = PER
     request. Clients passed in that have asked before are users already in a conversation."""
     own = clients is None
     clients = clients if clients is not None else [client_for(url, shared_tls) for _ in range(users)]
+    users = len(clients)
     barrier = threading.Barrier(users + 1)
     latencies: list[float] = []
     failures: list[str] = []

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from assistant.errors import AdvisorError, InputError
-from assistant.sqlite import ThreadConnections, initialise
+from assistant.sqlite import BUSY_TIMEOUT_S, ThreadConnections, initialise
 
 Status = Literal["started", "completed", "interrupted"]
 SCHEMA = [
@@ -119,12 +119,12 @@ class AuditStore:
 
     def __init__(self, path: Path, timeout: float | None = None) -> None:
         self.path = path
-        self.timeout = timeout
+        wait = timeout or BUSY_TIMEOUT_S
         try:
-            initialise(path, SCHEMA, *([timeout] if timeout else []))
+            initialise(path, SCHEMA, wait)
         except (sqlite3.Error, OSError) as exc:
             raise AuditUnavailable(f"cannot open the audit trail {path}: {exc}") from exc
-        self._connections = ThreadConnections(path, *([timeout] if timeout else []))
+        self._connections = ThreadConnections(path, wait)
 
     def add(self, record: AuditRecord) -> str:
         try:

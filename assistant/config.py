@@ -75,8 +75,12 @@ class Settings(BaseSettings):
     audit_keep_personal_data: bool = Field(False, description="Keep client names and id numbers in audit records.")
     audit_db: Path | None = Field(None, description="Audit SQLite file; default DATA_DIR/audit.sqlite3.")
     audit_url: str | None = Field(
-        None, description="A PostgreSQL URL (postgresql://user:password@host:5432/db) to keep the audit trail in a "
-        "server database shared by app processes on several machines; SQLite when unset.")
+        None, description="The older setting for the audit trail alone in PostgreSQL; ADVISOR_DATABASE_URL moves "
+        "every store. Still read: when it is set alone, the audit trail goes there and the rest stays in SQLite.")
+    database_url: str | None = Field(
+        None, description="One database for every store (feedback, progress, reviews, audit), e.g. "
+        "postgresql://user:password@host:5432/db, shared by app processes on several machines. Unset: one SQLite "
+        "file per store in DATA_DIR.")
 
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
@@ -88,7 +92,7 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout: float = Field(60.0, gt=0)
 
-    @field_validator("chroma_host", "auth_file", "audit_db", "audit_url", "llm_base_url", "llm_model", "llm_api_key", mode="before")
+    @field_validator("chroma_host", "auth_file", "audit_db", "audit_url", "database_url", "llm_base_url", "llm_model", "llm_api_key", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -102,6 +106,9 @@ class Settings(BaseSettings):
     def _derive_paths(self) -> "Settings":
         if self.chroma_path is None:
             self.chroma_path = self.data_dir / "chroma"
+        if self.database_url and self.audit_url and self.audit_url != self.database_url:
+            raise ValueError("ADVISOR_AUDIT_URL and ADVISOR_DATABASE_URL name different databases; ADVISOR_DATABASE_URL "
+                             "now holds every store, the audit trail included: unset ADVISOR_AUDIT_URL")
         return self
 
     @property
@@ -128,6 +135,14 @@ class Settings(BaseSettings):
     @property
     def audit_path(self) -> Path:
         return self.audit_db or self.data_dir / "audit.sqlite3"
+
+    def store_url(self, store: str) -> str:
+        """Where a store keeps its rows: the shared database, else its SQLite file in DATA_DIR."""
+        if self.database_url:
+            return self.database_url
+        if store == "audit":
+            return self.audit_url or f"sqlite:///{self.audit_path.resolve()}"
+        return f"sqlite:///{(self.data_dir / f'{store}.sqlite3').resolve()}"
 
     @property
     def uploads_dir(self) -> Path:

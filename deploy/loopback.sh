@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A whole multi-process deployment on loopback: PostgreSQL (audit trail), a Chroma server, two app
+# A whole multi-process deployment on loopback: PostgreSQL (every store), a Chroma server, two app
 # processes sharing one data folder, and nginx in front of them with sticky sessions.
 #
 #   deploy/loopback.sh start  [--base DIR] [--knowledge DIR] [--proxy-port N] [--apps N]
@@ -124,7 +124,7 @@ start_chroma() {
 start_apps() {
   # the settings every app process (and the ingest) shares; each app adds its own ADVISOR_PORT
   local shared=(ADVISOR_HOST=127.0.0.1 ADVISOR_CHROMA_HOST=127.0.0.1 "ADVISOR_CHROMA_PORT=$CHROMA_PORT"
-                "ADVISOR_AUDIT_URL=$AUDIT_URL" "ADVISOR_DATA_DIR=$BASE/data" "ADVISOR_KNOWLEDGE_DIR=$KNOWLEDGE"
+                "ADVISOR_DATABASE_URL=$DATABASE_URL" "ADVISOR_DATA_DIR=$BASE/data" "ADVISOR_KNOWLEDGE_DIR=$KNOWLEDGE"
                 GRADIO_ANALYTICS_ENABLED=False ANONYMIZED_TELEMETRY=False HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1)
   say "ingest: one run against the Chroma server before any app starts (log: $LOGS/ingest.log)"
   (cd "$REPO" && env "${shared[@]}" "$PYTHON" ingest.py >"$LOGS/ingest.log" 2>&1) || die "ingest failed; see $LOGS/ingest.log"
@@ -157,7 +157,7 @@ start_nginx() {
 write_env() {
   {
     echo "BASE=$BASE"; echo "PROXY_URL=http://127.0.0.1:$PROXY_PORT/"; echo "PROXY_PORT=$PROXY_PORT"
-    echo "CHROMA_PORT=$CHROMA_PORT"; echo "PG_PORT=$PG_PORT"; echo "AUDIT_URL=$AUDIT_URL"; echo "APPS=$APPS"
+    echo "CHROMA_PORT=$CHROMA_PORT"; echo "PG_PORT=$PG_PORT"; echo "DATABASE_URL=$DATABASE_URL"; echo "APPS=$APPS"
     echo "APP_PORTS=\"${APP_PORTS[*]}\""
     echo "DATA_DIR=$BASE/data"; echo "KNOWLEDGE_DIR=$KNOWLEDGE"; echo "LOGS=$LOGS"; echo "RUN=$RUN"
   } > "$BASE/deploy.env"
@@ -176,7 +176,7 @@ cmd_start() {
   PG_PORT="$(free_port)"; CHROMA_PORT="$(free_port)"
   APP_PORTS=()
   for _ in $(seq 1 "$APPS"); do APP_PORTS+=("$(free_port)"); done
-  AUDIT_URL="postgresql://postgres@127.0.0.1:$PG_PORT/advisor"
+  DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/advisor"
   write_env
   trap 'echo "error: start failed; stopping what was started" >&2; cmd_stop >&2 || true' EXIT
   start_postgres

@@ -8,7 +8,7 @@ Floors (a package may import its own floor's package and anything below it, neve
     answers                         3
     search                          2
     knowledge                       1
-    config, errors, text, sqlite, plugins   0
+    config, errors, text, database, plugins   0
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "assistant"
 FLOORS = {
-    "config": 0, "errors": 0, "text": 0, "sqlite": 0, "plugins": 0,
+    "config": 0, "errors": 0, "text": 0, "database": 0, "plugins": 0,
     "knowledge": 1, "search": 2, "answers": 3, "clients": 4, "evaluation": 4,
     "training": 5, "governance": 5, "interfaces": 6,
 }

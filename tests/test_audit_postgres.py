@@ -6,8 +6,7 @@ import psycopg
 import pytest
 
 from assistant.answers.advisor import Advisor, AskRequest
-from assistant.governance.audit import AuditRecord, AuditUnavailable, ChunkRef, PostgresAuditStore
-from assistant.errors import InputError
+from assistant.governance.audit import AuditRecord, AuditUnavailable, ChunkRef, AuditStore
 from assistant.governance.service import Governance
 from assistant.clients.profiles import load_profiles
 
@@ -33,7 +32,7 @@ def test_answers_and_plans_are_audited_in_postgres_and_replay(pg_url, make_setti
                              audit_url=pg_url)
     governance = Governance(Advisor(settings))
     governance.advisor.ingest()
-    assert isinstance(governance.audit, PostgresAuditStore)
+    assert isinstance(governance.audit, AuditStore)
     answer = governance.ask(AskRequest(question="What does one client, one policy mean?"), user="li")
     plan = governance.plan(load_profiles(KNOWLEDGE / "profiles" / "p10-affluent-family.json")[0], user="rm")
     assert governance.show(answer.audit_id).user == "li"
@@ -54,7 +53,7 @@ def test_answers_and_plans_are_audited_in_postgres_and_replay(pg_url, make_setti
 
 
 def test_postgres_trail_is_append_only(pg_url):
-    store = PostgresAuditStore(pg_url)
+    store = AuditStore(pg_url)
     audit_id = store.add(record(0).model_copy(update={"status": "started"}))
     store.complete(store.get(audit_id).model_copy(update={"status": "completed"}))
     for table in ("audit", "audit_completion"):
@@ -70,10 +69,10 @@ def test_postgres_trail_is_append_only(pg_url):
 
 
 def test_concurrent_writers_and_starters_lose_nothing(pg_url):
-    before = PostgresAuditStore(pg_url).count()
+    before = AuditStore(pg_url).count()
 
     def work(n: int) -> None:
-        store = PostgresAuditStore(pg_url)  # every "process" runs the schema set-up at start
+        store = AuditStore(pg_url)  # every "process" runs the schema set-up at start
         for i in range(10):
             store.add(record(n * 100 + i))
 
@@ -82,9 +81,9 @@ def test_concurrent_writers_and_starters_lose_nothing(pg_url):
         t.start()
     for t in threads:
         t.join()
-    assert PostgresAuditStore(pg_url).count() == before + 200
+    assert AuditStore(pg_url).count() == before + 200
 
 
 def test_unreachable_database_is_a_clear_error():
-    with pytest.raises(InputError, match="cannot reach the audit database"):
-        PostgresAuditStore("postgresql://nobody@127.0.0.1:1/none")
+    with pytest.raises(AuditUnavailable, match="cannot open the audit trail .*127.0.0.1:1"):
+        AuditStore("postgresql://nobody@127.0.0.1:1/none")

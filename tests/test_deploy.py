@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.governance.audit import PostgresAuditStore
+from assistant.governance.audit import AuditStore
 
 from .conftest import ROOT, make_knowledge
 from .pgserver import pg_bin
@@ -60,7 +60,7 @@ class Deployment:
         self.env = read_env(base)
         self.url = self.env["PROXY_URL"]
         self.ports = self.env["APP_PORTS"].split()
-        self.audit = PostgresAuditStore(self.env["AUDIT_URL"])
+        self.audit = AuditStore(self.env["DATABASE_URL"])
 
     def pid(self, name: str) -> int:
         return int((self.base / "run" / f"{name}.pid").read_text())
@@ -139,6 +139,11 @@ def test_both_app_processes_answer_through_the_proxy_and_every_answer_is_audited
         assert any(f"upstream=127.0.0.1:{port} " in line for line in joins), f"no question reached app port {port}"
     assert len({a["audit_id"] for a in answers}) == len(answers)
     assert_audited(dep, answers)
+    from assistant.database import migrate
+    from assistant.database.engine import Database
+
+    shared = Database(dep.env["DATABASE_URL"])   # both processes set up every store in the one server database
+    assert [migrate.version(shared, s).version for s in migrate.STORES] == [migrate.HEADS[s] for s in migrate.STORES]
 
 
 def test_killing_one_app_mid_request_loses_nothing_and_the_other_keeps_answering(deployment):

@@ -7,56 +7,37 @@ of the output; replay re-runs the same inputs and reports what changed.
 
 An answer is recorded before any of it is shown (status "started") and completed when it ends. The
 completion is a second row in its own append-only table, never an update, so the trail still
-refuses every UPDATE and DELETE; reading a record joins the two.
+refuses every UPDATE and DELETE (triggers on both engines, made by the store's migration); reading a
+record joins the two. It lives in the state database: a SQLite file beside the other state, or the
+PostgreSQL database app processes on several machines share.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+from sqlalchemy import func, select, text
 
+from assistant.database.engine import Database, DatabaseUnavailable
+from assistant.database.migrate import open_store
+from assistant.database.tables import audit
 from assistant.errors import AdvisorError, InputError
-from assistant.sqlite import BUSY_TIMEOUT_S, ThreadConnections, initialise
 
 Status = Literal["started", "completed", "interrupted"]
-SCHEMA = [
-    """create table if not exists audit (
-        seq integer primary key autoincrement,
-        id text unique not null,
-        created_at text not null,
-        kind text not null,
-        user text,
-        record text not null
-    )""",
-    """create trigger if not exists audit_no_update before update on audit
-       begin select raise(abort, 'the audit trail is append-only'); end""",
-    """create trigger if not exists audit_no_delete before delete on audit
-       begin select raise(abort, 'the audit trail is append-only'); end""",
-    """create table if not exists audit_completion (
-        seq integer primary key autoincrement,
-        id text unique not null,
-        completed_at text not null,
-        status text not null,
-        record text not null
-    )""",
-    """create trigger if not exists audit_completion_no_update before update on audit_completion
-       begin select raise(abort, 'the audit trail is append-only'); end""",
-    """create trigger if not exists audit_completion_no_delete before delete on audit_completion
-       begin select raise(abort, 'the audit trail is append-only'); end""",
-]
-COMPLETE_SQL = ("insert into audit_completion (id, completed_at, status, record) select {p}, {p}, {p}, {p} "
-                "where exists (select 1 from audit where id = {p})")
-GET_SQL = ("select a.record, c.record from audit a left join audit_completion c on c.id = a.id "
-           "where a.id = {p}")
-RECENT_SQL = ("select a.record, c.record from audit a left join audit_completion c on c.id = a.id "
-              "order by a.seq desc limit {p}")
+# Portable SQL: the completion is appended only when its started record exists (one statement, so
+# no other writer can come between the check and the insert).
+COMPLETE = text("insert into audit_completion (id, completed_at, status, record) "
+                "select cast(:id as text), cast(:at as text), cast(:status as text), cast(:record as text) "
+                "where exists (select 1 from audit where id = :id)")
+JOINED = ("select a.record, c.record from audit a left join audit_completion c on c.id = a.id ")
+GET = text(JOINED + "where a.id = :id")
+RECENT = text(JOINED + "order by a.seq desc limit :limit")
 
 
 class AuditUnavailable(AdvisorError, RuntimeError):
@@ -110,145 +91,62 @@ def _no_start(audit_id: str) -> AuditUnavailable:
 
 
 class AuditStore:
-    """The trail in SQLite beside the other state.
+    """The trail in the state database: a SQLite file beside the other state, or PostgreSQL.
 
-    >>> store = AuditStore(settings.audit_path)
+    >>> store = AuditStore(settings.audit_path)          # or audit_store(settings), or AuditStore("postgresql://...")
     >>> store.add(started); store.complete(done); store.get(started.id).status
     'completed'
     """
 
-    def __init__(self, path: Path, timeout: float | None = None) -> None:
-        self.path = path
-        wait = timeout or BUSY_TIMEOUT_S
+    def __init__(self, target: Database | Path | str, timeout: float | None = None) -> None:
         try:
-            initialise(path, SCHEMA, wait)
-        except (sqlite3.Error, OSError) as exc:
-            raise AuditUnavailable(f"cannot open the audit trail {path}: {exc}") from exc
-        self._connections = ThreadConnections(path, wait)
+            self.db = open_store(target, "audit", timeout)
+        except DatabaseUnavailable as exc:
+            raise AuditUnavailable(f"cannot open the audit trail {exc}") from exc
+        self.path = self.db.path
 
     def add(self, record: AuditRecord) -> str:
         try:
-            with self._connections.use() as conn:
-                conn.execute("insert into audit (id, created_at, kind, user, record) values (?,?,?,?,?)",
-                             (record.id, record.created_at, record.kind, record.user, record.model_dump_json()))
-        except (sqlite3.Error, OSError) as exc:
-            raise AuditUnavailable(f"cannot write to the audit trail {self.path}: {exc}") from exc
+            with self.db.write() as conn:
+                conn.execute(audit.insert().values(id=record.id, created_at=record.created_at, kind=record.kind,
+                                                   user=record.user, record=record.model_dump_json()))
+        except DatabaseUnavailable as exc:
+            raise AuditUnavailable(f"cannot write to the audit trail {exc}") from exc
         return record.id
 
     def complete(self, record: AuditRecord) -> str:
         """Append the completing row of a started record (never an update of it)."""
         try:
-            with self._connections.use() as conn:
-                cursor = conn.execute(COMPLETE_SQL.format(p="?"), (record.id, record.completed_at or _now(), record.status,
-                                                                  record.model_dump_json(), record.id))
-        except (sqlite3.Error, OSError) as exc:
-            raise AuditUnavailable(f"cannot write to the audit trail {self.path}: {exc}") from exc
-        if cursor.rowcount != 1:
+            with self.db.write() as conn:
+                written = conn.execute(COMPLETE, {"id": record.id, "at": record.completed_at or _now(), "status": record.status,
+                                                  "record": record.model_dump_json()}).rowcount
+        except DatabaseUnavailable as exc:
+            raise AuditUnavailable(f"cannot write to the audit trail {exc}") from exc
+        if written != 1:
             raise _no_start(record.id)
         return record.id
 
     def get(self, audit_id: str) -> AuditRecord:
-        with self._connections.use() as conn:
-            row = conn.execute(GET_SQL.format(p="?"), (audit_id,)).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(GET, {"id": audit_id}).first()
         if row is None:
             raise _missing(audit_id)
         return _merged(row)
 
     def recent(self, limit: int = 20) -> list[AuditRecord]:
-        with self._connections.use() as conn:
-            rows = conn.execute(RECENT_SQL.format(p="?"), (limit,)).fetchall()
+        with self.db.read() as conn:
+            rows = conn.execute(RECENT, {"limit": limit}).all()
         return [_merged(r) for r in rows]
 
     def count(self) -> int:
-        with self._connections.use() as conn:
-            return int(conn.execute("select count(*) from audit").fetchone()[0])
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(audit)).scalar_one())
 
 
-PG_SCHEMA = [
-    """create table if not exists audit (
-        seq bigserial primary key, id text unique not null, created_at text not null, kind text not null,
-        "user" text, record text not null)""",
-    """create or replace function audit_append_only() returns trigger language plpgsql as $$
-       begin raise exception 'the audit trail is append-only'; end $$""",
-    "drop trigger if exists audit_no_change on audit",
-    """create trigger audit_no_change before update or delete on audit
-       for each row execute function audit_append_only()""",
-    """create table if not exists audit_completion (
-        seq bigserial primary key, id text unique not null, completed_at text not null, status text not null,
-        record text not null)""",
-    "drop trigger if exists audit_completion_no_change on audit_completion",
-    """create trigger audit_completion_no_change before update or delete on audit_completion
-       for each row execute function audit_append_only()""",
-]
-
-
-class PostgresAuditStore:
-    """The same append-only trail in PostgreSQL, for app processes on several machines.
-
-    >>> store = PostgresAuditStore("postgresql://user:password@host:5432/db")   # ADVISOR_AUDIT_URL
-    >>> store.add(started); store.complete(done); store.get(started.id).status
-    'completed'
-
-    The table refuses updates and deletes through a trigger, as the SQLite one does; the schema is
-    created under an advisory lock so several processes starting at once do not race.
-    """
-
-    def __init__(self, url: str) -> None:
-        import psycopg
-
-        self.url = url
-        self._psycopg = psycopg
-        try:
-            with psycopg.connect(url, autocommit=False, connect_timeout=10) as conn:
-                conn.execute("select pg_advisory_xact_lock(7741201)")
-                for statement in PG_SCHEMA:
-                    conn.execute(statement)
-        except psycopg.OperationalError as exc:
-            raise InputError(f"cannot reach the audit database (ADVISOR_AUDIT_URL): {str(exc).splitlines()[0]}") from exc
-
-    def _connect(self):
-        return self._psycopg.connect(self.url, connect_timeout=10)
-
-    def add(self, record: AuditRecord) -> str:
-        try:
-            with self._connect() as conn:
-                conn.execute('insert into audit (id, created_at, kind, "user", record) values (%s, %s, %s, %s, %s)',
-                             (record.id, record.created_at, record.kind, record.user, record.model_dump_json()))
-        except self._psycopg.Error as exc:
-            raise AuditUnavailable(f"cannot write to the audit database: {str(exc).splitlines()[0]}") from exc
-        return record.id
-
-    def complete(self, record: AuditRecord) -> str:
-        try:
-            with self._connect() as conn:
-                cursor = conn.execute(COMPLETE_SQL.format(p="%s"), (record.id, record.completed_at or _now(), record.status,
-                                                                   record.model_dump_json(), record.id))
-        except self._psycopg.Error as exc:
-            raise AuditUnavailable(f"cannot write to the audit database: {str(exc).splitlines()[0]}") from exc
-        if cursor.rowcount != 1:
-            raise _no_start(record.id)
-        return record.id
-
-    def get(self, audit_id: str) -> AuditRecord:
-        with self._connect() as conn:
-            row = conn.execute(GET_SQL.format(p="%s"), (audit_id,)).fetchone()
-        if row is None:
-            raise _missing(audit_id)
-        return _merged(row)
-
-    def recent(self, limit: int = 20) -> list[AuditRecord]:
-        with self._connect() as conn:
-            rows = conn.execute(RECENT_SQL.format(p="%s"), (limit,)).fetchall()
-        return [_merged(r) for r in rows]
-
-    def count(self) -> int:
-        with self._connect() as conn:
-            return int(conn.execute("select count(*) from audit").fetchone()[0])
-
-
-def audit_store(settings) -> AuditStore | PostgresAuditStore:
-    """SQLite beside the other state by default; PostgreSQL when ADVISOR_AUDIT_URL is set."""
-    return PostgresAuditStore(settings.audit_url) if settings.audit_url else AuditStore(settings.audit_path)
+def audit_store(settings) -> AuditStore:
+    """SQLite beside the other state by default; the shared database when ADVISOR_DATABASE_URL (or its
+    older name for the trail alone, ADVISOR_AUDIT_URL) is set."""
+    return AuditStore(settings.store_url("audit"))
 
 
 class ReplayReport(BaseModel):

@@ -1,34 +1,23 @@
-"""Thumbs up/down on answers, kept on disk for review.
+"""Thumbs up/down on answers, kept for review.
 
-SQLite in WAL mode with a busy timeout: several app processes on one machine can write at once
-without losing a vote. (For app processes on several machines, point the data dir at shared storage
-or use a server database; see the README.)
+In the state database (``assistant.database``): a SQLite file that several app processes on one
+machine write at once without losing a vote, or the PostgreSQL database every machine shares
+(``ADVISOR_DATABASE_URL``).
 """
 
 from __future__ import annotations
 
 import json
-from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from sqlalchemy import func, select
 
-from assistant.sqlite import connect, initialise
-
-SCHEMA = """
-create table if not exists feedback (
-    id integer primary key autoincrement,
-    created_at text not null,
-    user text,
-    rating integer not null check (rating in (-1, 1)),
-    comment text,
-    question text not null,
-    answer text not null,
-    citations text not null
-)
-"""
+from assistant.database.engine import Database
+from assistant.database.migrate import open_store
+from assistant.database.tables import feedback
 
 
 class FeedbackIn(BaseModel):
@@ -43,7 +32,7 @@ class FeedbackIn(BaseModel):
 class FeedbackRow(FeedbackIn):
     """A vote as stored: what was sent, with its row id and the UTC time it arrived.
 
-    >>> row = FeedbackStore(settings.data_dir / "feedback.sqlite3").list(limit=1)[0]
+    >>> row = feedback_store(settings).list(limit=1)[0]
     >>> row.id, row.created_at, row.rating
     """
 
@@ -52,33 +41,35 @@ class FeedbackRow(FeedbackIn):
 
 
 class FeedbackStore:
-    """Thumbs up/down on answers in one SQLite file that several app processes may write at once.
+    """Thumbs up/down on answers, in a SQLite file or the shared server database.
 
-    >>> store = FeedbackStore(settings.data_dir / "feedback.sqlite3")
+    >>> store = feedback_store(settings)          # or FeedbackStore(Path("data/feedback.sqlite3")), or a URL
     >>> store.add(FeedbackIn(rating=1, question="What is RAROC?", answer=answer.answer, user="li.wei"))
     1
     >>> store.list(limit=10)[0].rating
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        initialise(path, [SCHEMA])
+    def __init__(self, target: Database | Path | str) -> None:
+        self.db = open_store(target, "feedback")
 
     def add(self, item: FeedbackIn) -> int:
-        with closing(connect(self.path)) as conn:
-            cursor = conn.execute(
-                "insert into feedback (created_at, user, rating, comment, question, answer, citations) values (?,?,?,?,?,?,?)",
-                (datetime.now(timezone.utc).isoformat(timespec="seconds"), item.user, item.rating, item.comment,
-                 item.question, item.answer, json.dumps(item.citations, ensure_ascii=False)))
-            return int(cursor.lastrowid)
+        with self.db.write() as conn:
+            result = conn.execute(feedback.insert().values(
+                created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), user=item.user, rating=item.rating,
+                comment=item.comment, question=item.question, answer=item.answer,
+                citations=json.dumps(item.citations, ensure_ascii=False)))
+            return int(result.inserted_primary_key[0])
 
     def list(self, limit: int = 100) -> list[FeedbackRow]:
-        with closing(connect(self.path)) as conn:
-            rows = conn.execute("select id, created_at, user, rating, comment, question, answer, citations from feedback "
-                                "order by id desc limit ?", (limit,)).fetchall()
-        return [FeedbackRow(id=r[0], created_at=r[1], user=r[2], rating=r[3], comment=r[4], question=r[5], answer=r[6],
-                            citations=json.loads(r[7])) for r in rows]
+        with self.db.read() as conn:
+            rows = conn.execute(select(feedback).order_by(feedback.c.id.desc()).limit(limit)).mappings().all()
+        return [FeedbackRow(**{**row, "citations": json.loads(row["citations"])}) for row in rows]
 
     def count(self) -> int:
-        with closing(connect(self.path)) as conn:
-            return int(conn.execute("select count(*) from feedback").fetchone()[0])
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(feedback)).scalar_one())
+
+
+def feedback_store(settings) -> FeedbackStore:
+    """DATA_DIR/feedback.sqlite3, or the shared database when ADVISOR_DATABASE_URL is set."""
+    return FeedbackStore(settings.store_url("feedback"))

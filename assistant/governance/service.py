@@ -34,7 +34,6 @@ from assistant.governance.audit import (
     AuditStore,
     AuditUnavailable,
     ChunkRef,
-    PostgresAuditStore,
     ReplayReport,
     Status,
     audit_store,
@@ -81,7 +80,7 @@ class Governance:
         self.settings = advisor.settings
 
     @cached_property
-    def audit(self) -> AuditStore | PostgresAuditStore:
+    def audit(self) -> AuditStore:
         return audit_store(self.settings)
 
     @cached_property
@@ -101,7 +100,7 @@ class Governance:
             return store.complete(record) if complete else store.add(record)
         except AuditUnavailable as exc:
             raise AuditUnavailable(f"{WITHHELD[record.kind]} ({exc}); ask an administrator to check the audit "
-                                   "database (ADVISOR_AUDIT_DB or ADVISOR_AUDIT_URL)") from exc
+                                   "database (ADVISOR_DATABASE_URL, ADVISOR_AUDIT_URL or ADVISOR_AUDIT_DB)") from exc
 
     # ------------------------------------------------------------------ answers
     def disclaimer(self, kind: str, text: str = "", language: str | None = None) -> str | None:

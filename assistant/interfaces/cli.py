@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from assistant.interfaces.db_cli import db_app
 from assistant.interfaces.eval_cli import eval_app
 from assistant.interfaces.cli_common import emit_json, fail, friendly, settings
 from assistant.interfaces.client_cli import client_state, described_profile
@@ -28,6 +29,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(quiz_app, name="quiz")
 app.add_typer(train_app, name="training")
+app.add_typer(db_app, name="db")
 
 
 def parse_filters(values: list[str] | None) -> dict[str, str]:

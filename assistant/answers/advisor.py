@@ -17,6 +17,7 @@ from assistant.plugins import PluginError, Registry, default_registry
 from assistant.search.embeddings import Embedder
 from assistant.search.sources import IngestLock
 from assistant.search.ingest import Ingestor, IngestReport, IngestRequest, Notice, Progress
+from assistant.search.keyword_file import KeywordIndexFile
 from assistant.search.retrieval import (
     HybridRetriever,
     Mode,
@@ -136,7 +137,15 @@ class Advisor:
     def retriever(self) -> HybridRetriever:
         return self._part("retriever", lambda: HybridRetriever(
             self.settings, self.store, self.embedder,
-            ml_store=self.multilingual_store, ml_embedder=self.multilingual_embedder))
+            ml_store=self.multilingual_store, ml_embedder=self.multilingual_embedder, keyword_files=self.keyword_files))
+
+    @property
+    def keyword_files(self) -> KeywordIndexFile | None:
+        """Where the keyword index is saved per revision (beside the other state, so app processes
+        sharing the data folder share it); None with ADVISOR_KEYWORD_INDEX_FILE=false."""
+        if not self.settings.keyword_index_file:
+            return None
+        return KeywordIndexFile(self.settings.data_dir / "keywords" / self.settings.collection)
 
     @property
     def composer(self) -> Composer:
@@ -155,7 +164,7 @@ class Advisor:
         which follow every ingest."""
         bind = getattr(composer, "bind_corpus", None)
         if callable(bind):
-            bind(lambda: self.retriever.keyword_index().chunks)
+            bind(lambda: self.retriever.keyword_index())
         multilingual = getattr(composer, "bind_multilingual", None)
         if callable(multilingual):
             multilingual(self.multilingual_embedder)
@@ -207,6 +216,11 @@ class Advisor:
         if self.store.count() == 0 or (ml_store is not None and ml_store.count() == 0):
             return self.ingest()  # a store from before the multilingual list fills just that list
         return None
+
+    def keyword_index(self) -> int:
+        """Build (or load) the keyword index for the store as it stands, saving it for other processes;
+        returns how many passages it holds."""
+        return len(self.retriever.keyword_index().chunks)
 
     def warm_up(self) -> int:
         """Load the model, build the keyword index and embed once what answers read: the passages'

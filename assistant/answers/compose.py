@@ -21,7 +21,7 @@ from assistant.answers.blocks import MARKUP, answer_words, clean_sentence, parse
 from assistant.answers.faq import FaqMatch, match_faq
 from assistant.answers.gate import Evidence, answerable, relevance
 from assistant.answers.kinds import Kind, question_kind
-from assistant.answers.sections import ChunkSource, Library, LibraryCache, Passage, section_passages
+from assistant.answers.sections import CorpusSource, Library, LibraryCache, Passage, section_passages
 from assistant.answers.trimming import MAX_WORDS, MIN_WORDS, prefers, render, select_units, usable
 from assistant.config import Settings
 from assistant.search.embeddings import Embedder
@@ -135,23 +135,23 @@ class Draft(BaseModel):
 class ExtractiveComposer:
     """Answers from the retrieved sections alone, quoting and citing every sentence.
 
-    >>> composer = ExtractiveComposer(settings, embedder, chunks=lambda: store.all_chunks())
+    >>> composer = ExtractiveComposer(settings, embedder, chunks=retriever.keyword_index)
     >>> composer.compose("How should a city bank tier its retail clients?", hits).answer
 
-    ``chunks`` gives the library its sections (the advisor passes its keyword index); without it a
+    ``chunks`` gives the library its sections and word counts (the advisor passes its keyword index); without it a
     section is rebuilt from the retrieved chunks alone.
     """
 
     name = "extractive"
 
-    def __init__(self, settings: Settings, embedder: Embedder, chunks: ChunkSource | None = None,
+    def __init__(self, settings: Settings, embedder: Embedder, chunks: CorpusSource | None = None,
                  multilingual: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
         self.multilingual = multilingual
         self._library = LibraryCache(chunks) if chunks is not None else None
 
-    def bind_corpus(self, chunks: ChunkSource) -> None:
+    def bind_corpus(self, chunks: CorpusSource) -> None:
         """Give the composer the store's chunks (the advisor does this when it builds the composer)."""
         self._library = LibraryCache(chunks)
 

@@ -48,7 +48,7 @@ from assistant.answers.prompting import (
     prompt_secrets,
     prompt_version,
 )
-from assistant.answers.sections import ChunkSource, shaped_hits
+from assistant.answers.sections import CorpusSource, shaped_hits
 from assistant.config import Settings
 from assistant.errors import AdvisorError, InputError
 from assistant.plugins import PluginError, Registry, default_registry
@@ -194,7 +194,7 @@ class LLMComposer:
         self.extractive = ExtractiveComposer(settings, embedder)
         self.checker = GroundingChecker(embedder, threshold, secrets=prompt_secrets())
 
-    def bind_corpus(self, chunks: ChunkSource) -> None:
+    def bind_corpus(self, chunks: CorpusSource) -> None:
         """Whole sections for the model and for the fallback, read from the store's chunks."""
         self.extractive.bind_corpus(chunks)
 

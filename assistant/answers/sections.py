@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from assistant.answers.blocks import Block, parse_blocks
 from assistant.knowledge.chunking import Chunk
@@ -28,8 +29,21 @@ from assistant.search.retrieval import ScoredChunk
 from assistant.search.keywords import token_set
 from assistant.text import label
 
-ChunkSource = Callable[[], list[Chunk]]
-"""Where the library reads the current chunks from (the retriever's keyword index, which follows ingests)."""
+class Corpus(Protocol):
+    """The store's chunks and how many of them hold each keyword: the retriever's keyword index
+    (``BM25Index``) is one, and follows every ingest.
+
+    >>> corpus = advisor.retriever.keyword_index()
+    >>> Library(corpus.chunks, corpus.keyword_counts()).idf("raroc")
+    """
+
+    chunks: list[Chunk]
+
+    def keyword_counts(self) -> Mapping[str, int]: ...
+
+
+CorpusSource = Callable[[], Corpus]
+"""Where the library reads the current corpus from (the advisor passes its retriever's keyword index)."""
 
 
 @dataclass
@@ -85,12 +99,15 @@ class Library:
     >>> library.knows("raroc"), library.idf("raroc") > library.idf("bank")
     """
 
-    def __init__(self, chunks: list[Chunk]) -> None:
+    def __init__(self, chunks: list[Chunk], counts: Mapping[str, int] | None = None) -> None:
+        """``counts``: in how many chunks each keyword occurs, when the keyword index already knows
+        (counting again means cutting every chunk's text, jieba included: about 1.3 s at start)."""
         groups: dict[tuple[str, str], list[Chunk]] = {}
-        self.frequency: Counter[str] = Counter()
         for chunk in chunks:
             groups.setdefault((chunk.doc_id, chunk.section), []).append(chunk)
-            self.frequency.update(token_set(chunk.embedding_text))
+        if counts is None:
+            counts = Counter(token for chunk in chunks for token in token_set(chunk.embedding_text))
+        self.frequency: Mapping[str, int] = counts
         self.sections = {key: section_from_chunks(group) for key, group in groups.items()}
         self.size = max(len(chunks), 1)
 
@@ -107,23 +124,24 @@ class Library:
 class LibraryCache:
     """One Library per version of the chunk list: rebuilt only when an ingest changed the store.
 
-    >>> cache = LibraryCache(lambda: advisor.retriever.keyword_index().chunks)
+    >>> cache = LibraryCache(advisor.retriever.keyword_index)
     >>> cache.get() is cache.get()   # the same Library until an ingest changes the chunks
     True
     """
 
-    def __init__(self, source: ChunkSource) -> None:
+    def __init__(self, source: CorpusSource) -> None:
         self.source = source
         self._key: tuple[int, int] | None = None
         self._library: Library | None = None
         self._lock = threading.Lock()
 
     def get(self) -> Library:
-        chunks = self.source()
+        corpus = self.source()
+        chunks = corpus.chunks
         key = (id(chunks), len(chunks))
         with self._lock:
             if self._library is None or key != self._key:
-                self._library, self._key = Library(chunks), key
+                self._library, self._key = Library(chunks, corpus.keyword_counts()), key
             return self._library
 
 

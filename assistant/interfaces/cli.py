@@ -62,6 +62,7 @@ def ingest(
     for error in report.errors:
         typer.echo(f"rejected {error.path}: {error.message}", err=True)
     typer.echo(report.summary())
+    advisor.keyword_index()   # built and saved once here, so app processes and one-shot asks load it
 
 
 def cli_user() -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from typing import Any, Literal
 
 import numpy as np
@@ -21,6 +22,7 @@ from assistant.config import Settings
 from assistant.knowledge.chunking import Chunk
 from assistant.knowledge.documents import FILTER_KEYS
 from assistant.search.embeddings import Embedder
+from assistant.search.keyword_file import KeywordIndexFile
 # tokenize and coverage are imported from here by the composer too: it scores keywords as the index does
 from assistant.search.keywords import add_keywords, coverage, glossary_keywords, tokenize
 from assistant.search.languages import Editions, for_reach, list_weights, question_language
@@ -66,6 +68,9 @@ class ScoredChunk(BaseModel):
     ml_rank: int | None = None
 
 
+EMPTY = "∅"   # the one keyword of a passage that has none (bm25s needs one per passage)
+
+
 class BM25Index:
     """A keyword index over the store's chunks, rebuilt when the store's revision changes.
 
@@ -73,16 +78,34 @@ class BM25Index:
     >>> index.search("RAROC hurdle rate", n=5, filters={"audience": "manager"})   # [(chunk, bm25 score), ...]
     """
 
-    def __init__(self, chunks: list[Chunk]) -> None:
+    def __init__(self, chunks: list[Chunk], bm25=None) -> None:
+        """``bm25``: an index already built over these chunks, in this order (a saved one, loaded)."""
         import bm25s
 
         self.chunks = chunks
         self.by_id: dict[str, Chunk] = {c.id: c for c in chunks}
         self.editions = Editions(chunks)
         self._masks: dict[tuple[tuple[str, str], ...], np.ndarray] = {}
-        self._bm25 = bm25s.BM25()
-        if chunks:
-            self._bm25.index([tokenize(c.embedding_text) or ["∅"] for c in chunks], show_progress=False)
+        self._bm25 = bm25
+        if bm25 is None:
+            self._bm25 = bm25s.BM25()
+            if chunks:
+                self._bm25.index([tokenize(c.embedding_text) or [EMPTY] for c in chunks], show_progress=False)
+        self._counts: Counter[str] | None = None
+
+    def keyword_counts(self) -> Counter[str]:
+        """In how many passages each keyword occurs, read off the index (a keyword's postings are its
+        passages), so the composer's word weights need not cut every passage again, and a process that
+        loaded a saved index reads English without ever loading jieba."""
+        if self._counts is None:
+            counts: Counter[str] = Counter()
+            if self.chunks:
+                postings = np.diff(np.asarray(self._bm25.scores["indptr"]))
+                for token, column in self._bm25.vocab_dict.items():
+                    if token != EMPTY and column < len(postings) and postings[column]:
+                        counts[token] = int(postings[column])
+            self._counts = counts
+        return self._counts
 
     def search(self, query: str, n: int, filters: dict[str, str] | None = None) -> list[tuple[Chunk, float]]:
         if not self.chunks:
@@ -154,8 +177,10 @@ class HybridRetriever:
     """
 
     def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder, refresh_seconds: float = 1.0,
-                 ml_store: ChromaStore | None = None, ml_embedder: Embedder | None = None) -> None:
+                 ml_store: ChromaStore | None = None, ml_embedder: Embedder | None = None,
+                 keyword_files: KeywordIndexFile | None = None) -> None:
         self.settings = settings
+        self.keyword_files = keyword_files
         self.store = store
         self.embedder = embedder
         self.ml_store = ml_store if ml_embedder is not None else None
@@ -181,9 +206,20 @@ class HybridRetriever:
                 if not self._glossary_loaded:  # before the first index: the words decide how text is cut
                     add_keywords(glossary_keywords(self.settings.rules_dir))
                     self._glossary_loaded = True
-                self._index = BM25Index(self.store.all_chunks())
+                self._index = self._saved_or_built(revision)
                 self._revision, self._writes_seen = revision, writes
             return self._index
+
+    def _saved_or_built(self, revision: str) -> BM25Index:
+        """The index saved for this revision (memory-mapped), else built from the store and saved."""
+        files = self.keyword_files
+        saved = files.load(revision) if files is not None else None
+        if saved is not None:
+            return BM25Index(*saved)
+        index = BM25Index(self.store.all_chunks())
+        if files is not None and index.chunks and self.store.revision() == revision:   # nothing written meanwhile
+            files.save(revision, index.chunks, index._bm25)
+        return index
 
     def _depth(self, query: RetrievalQuery) -> int:
         return max(self.settings.candidates, query.k * 3)

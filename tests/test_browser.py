@@ -258,7 +258,7 @@ def test_a_chinese_browser_gets_the_app_in_chinese_and_its_uploaded_chinese_file
     page.click("#example input")
     page.get_by_role("option", name="p05-large-soe").click()
     page.get_by_role("button", name="载入示例").click()
-    page.wait_for_selector("#form-note :text('Loaded example')")
+    page.wait_for_selector("#form-note :text('已载入示例')")   # a message built at run time, in the page's language
     page.get_by_role("button", name="起草方案").click()
     expect(page.locator("#plan-preview")).to_contain_text("客户服务方案")
     preview = page.inner_text("#plan-preview")
@@ -293,3 +293,22 @@ def test_a_chinese_browser_gets_the_app_in_chinese_and_its_uploaded_chinese_file
     page.wait_for_selector("#question textarea")
     assert page.get_by_role("tab").all_inner_texts()[:5] == ["提问", "方案", "培训", "客户名单", "知识库"]
     page.context.close()
+
+
+def test_run_time_messages_and_drop_down_values_follow_the_browsers_language(session):
+    """Messages built on the server and drop-down values read in the page's language, while the values
+    stay the codes the form and the API read."""
+    from playwright.sync_api import expect
+
+    for locale, empty, loaded, ownership in (("zh-CN", "请先选择一个示例客户档案", "已载入示例", "国有企业"),
+                                             ("en-US", "Pick an example profile first", "Loaded example", "State-owned")):
+        page = open_page(session, locale=locale)
+        page.get_by_role("tab", name="方案" if locale == "zh-CN" else "Plan").click()
+        page.click("#load-example")
+        expect(page.locator("#form-note")).to_contain_text(empty)
+        page.click("#example input")
+        page.get_by_role("option", name="p05-large-soe").click()
+        page.click("#load-example")
+        expect(page.locator("#form-note")).to_contain_text(loaded)
+        expect(page.locator("#ownership input")).to_have_value(ownership)
+        page.context.close()

@@ -35,13 +35,17 @@ def keys_in(node, found: set[str]) -> set[str]:
 
 
 def literal_tr_calls() -> set[str]:
-    """Every tr("...") with a literal argument in the app's modules, including callbacks' fixed messages."""
+    """Every tr("...") and say(language, "...") with a literal text in the app's modules, including
+    callbacks' messages."""
     found = set()
     for path in APP.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr" and node.args
                     and isinstance(node.args[0], ast.Constant)):
                 found.add(node.args[0].value)
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "say" and len(node.args) > 1
+                    and isinstance(node.args[1], ast.Constant)):
+                found.add(node.args[1].value)   # a run-time message's template, translated on the server
     return found
 
 
@@ -100,3 +104,50 @@ def test_a_broken_wording_file_is_named_with_what_is_wrong(tmp_path):
         wording.load_table(bad)
     with pytest.raises(ValueError, match="empty"):
         wording.tr("  ")
+
+
+def test_drop_down_values_read_in_the_browsers_language_and_stay_codes(config, advisor):
+    """A banker in a Chinese browser picks 国有企业, not 'state-owned'; the value the form, the API and the
+    audit read is still the code. The industries read as the bank's SME table names them."""
+    from assistant.clients.rules import rules_for
+
+    table = wording.load_table()
+    for bounds in rules_for(advisor.settings.rules_dir).sme.industries.values():
+        assert table[bounds.label] == bounds.label_zh
+    fixed = set(wording.CHOICE_LABELS) | set(rules_for(advisor.settings.rules_dir).sme.industries)
+    seen = {}
+    for component in config["components"]:
+        if component["type"] not in ("dropdown", "radio"):
+            continue
+        for label, value in component["props"].get("choices") or []:
+            if value in fixed:
+                keys = keys_in(label, set())
+                assert keys, f"{component['type']} value {value!r} shows as plain {label!r}"
+                seen[value] = table[keys.pop()]
+    assert seen["state-owned"] == "国有企业" and seen["C3"] == "C3 平衡型" and seen["wholesale"] == "批发业"
+    assert seen["private-banking"] == "私人银行客户" and seen["any"] == "不限"
+
+
+def test_run_time_messages_keep_their_values_in_chinese_and_follow_the_page_language():
+    """A message with a name or a count in it must show the same values in Chinese; the page's language
+    is the browser's, as Gradio's I18n reads it."""
+    import re
+    from types import SimpleNamespace
+
+    from starlette.datastructures import Headers
+
+    table = wording.load_table()
+    for english in literal_tr_calls():
+        wanted = set(re.findall(r"\{(\w+)\}", english))
+        assert set(re.findall(r"\{(\w+)\}", table[english])) == wanted, english
+    assert wording.say("zh", "Plan `{plan_id}` submitted for review.", plan_id="p-1") == "方案 `p-1` 已提交审核。"
+    assert wording.say("en", "Plan `{plan_id}` submitted for review.", plan_id="p-1") == "Plan `p-1` submitted for review."
+
+    def request(**headers):
+        return SimpleNamespace(headers=Headers(headers))
+
+    assert wording.page_language(request(**{"accept-language": "zh-CN,zh;q=0.9"})) == "zh"
+    assert wording.page_language(request(**{"accept-language": "zh-TW"})) == "zh"
+    assert wording.page_language(request(**{"accept-language": "en-US,zh;q=0.5"})) == "en"
+    assert wording.page_language(request()) == "en"
+    assert wording.page_language(None) == "en"

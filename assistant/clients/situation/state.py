@@ -36,11 +36,12 @@ class ClientState(BaseModel):
     language: Literal["en", "zh"] = "en"
 
     @classmethod
-    def from_profile(cls, profile: EnterpriseProfile | IndividualProfile, source: Source, rules: RuleBook) -> "ClientState":
+    def from_profile(cls, profile: EnterpriseProfile | IndividualProfile, source: Source, rules: RuleBook,
+                     language: Literal["en", "zh"] = "en") -> "ClientState":
         mapped = map_needs(profile.stated_needs, rules.needs, profile.client_type)
         need_ids = list(dict.fromkeys(n.id for needs in mapped.values() for n in needs))
         return cls(facts=ClientFacts.from_profile(profile, need_ids), profile=profile.model_dump(mode="json", exclude_none=True),
-                   source=source)
+                   source=source, language=language)
 
 
 class ClientReply(BaseModel):

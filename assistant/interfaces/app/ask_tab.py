@@ -21,12 +21,13 @@ from assistant.interfaces.app.common import (
     AppContext,
     answer_markdown,
     filters_of,
+    industry_labels,
     render_sources,
     user_message,
 )
 from assistant.interfaces.app.client_panel import ClientPanel, state_of
 from assistant.interfaces.chat import ChatRequest, Turn
-from assistant.interfaces.app.wording import tr
+from assistant.interfaces.app.wording import choices, page_language, say, tr
 
 NO_SOURCES = tr("_Ask a question to see the passages behind the answer._")
 
@@ -40,7 +41,7 @@ class AskTab:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        self.panel = ClientPanel()
+        self.panel = ClientPanel(industry_labels(ctx.settings))
 
     def ask_stream(self, question: str, messages: list, turns: list, client: dict | None, source: str, audience: str, segment: str,
                    request: gr.Request):
@@ -66,7 +67,7 @@ class AskTab:
                 final = update if update.done else final
                 yield shown, turns, gr.update(), "", "", None, client, *hold
         except AdvisorError as exc:
-            withdrawn = shown[:-1] + [{"role": "assistant", "content": f"⚠️ Answer withdrawn: {exc}"}]
+            withdrawn = shown[:-1] + [{"role": "assistant", "content": "⚠️ " + say(page_language(request), "Answer withdrawn:") + f" {exc}"}]
             yield withdrawn, turns, gr.update(), f"⚠️ {user_message(exc)}", question, None, client, *hold
             return
         answer = final.answer
@@ -74,16 +75,17 @@ class AskTab:
                     Turn(role="assistant", content=answer.answer)]
         turn = final.client_turn
         panel = self.panel.values(final.client, turn.read_as) if turn else hold
-        yield (shown, [t.model_dump() for t in history], self._sources(answer, turn), "", "", answer.model_dump(mode="json"),
+        yield (shown, [t.model_dump() for t in history], self._sources(answer, turn, page_language(request)), "", "",
+               answer.model_dump(mode="json"),
                final.client.model_dump(mode="json") if final.client else None, *panel)
 
     @staticmethod
-    def _sources(answer, turn) -> str:
+    def _sources(answer, turn, language: str = "en") -> str:
         if turn is not None and turn.kind == "question":
-            return "_One fact that decides the segment is missing; the answer will cite the passages once it is known._"
+            return say(language, "_One fact that decides the segment is missing; the answer will cite the passages once it is known._")
         if turn is not None and turn.kind == "cleared":
             return NO_SOURCES
-        return render_sources(answer)
+        return render_sources(answer, language)
 
     # ------------------------------------------------------------------ the client panel
     def _start(self, state: ClientState, said: str, messages: list, turns: list, request: gr.Request | None):
@@ -91,7 +93,7 @@ class AskTab:
         messages = list(messages or [])
         turn = self.ctx.governance.advise_start(state, self.ctx.user(request))
         messages += [{"role": "user", "content": said}, {"role": "assistant", "content": answer_markdown(turn.answer)}]
-        return (messages, turns, self._sources(turn.answer, turn), "", turn.answer.model_dump(mode="json"),
+        return (messages, turns, self._sources(turn.answer, turn, page_language(request)), "", turn.answer.model_dump(mode="json"),
                 turn.state.model_dump(mode="json") if turn.state else None, *self.panel.values(turn.state, turn.read_as))
 
     def _refused(self, exc: Exception, messages, turns, client):
@@ -100,8 +102,9 @@ class AskTab:
     def update_client(self, client: dict | None, *values_and_chat, request: gr.Request = None):
         *values, messages, turns = values_and_chat
         try:
-            state = self.ctx.governance.clients.edit(state_of(client), list(values))
-            return self._start(state, "✎ Edited the client in the panel.", messages, turns, request)
+            language = page_language(request)
+            state = self.ctx.governance.clients.edit(state_of(client), list(values), language)
+            return self._start(state, say(language, "✎ Edited the client in the panel."), messages, turns, request)
         except (AdvisorError, ValidationError, ValueError) as exc:
             return self._refused(exc, messages, turns, client)
 
@@ -109,22 +112,25 @@ class AskTab:
         profile = example_profiles(self.ctx.settings.profiles_dir).get(key or "")
         if profile is None:
             return self._refused(ValueError("pick an example client first"), messages, turns, client)
-        state = ClientState.from_profile(profile, "example", self.ctx.governance.clients.rules)
-        return self._start(state, f"Use the example client **{key}**.", messages, turns, request)
+        language = page_language(request)
+        state = ClientState.from_profile(profile, "example", self.ctx.governance.clients.rules, language)
+        return self._start(state, say(language, "Use the example client **{key}**.", key=key), messages, turns, request)
 
     def load_file(self, path: str | None, messages: list, turns: list, client: dict | None, request: gr.Request = None):
         if not path:
             return self._refused(ValueError("choose a JSON or YAML profile file"), messages, turns, client)
         try:
             profile = load_profiles(Path(path))[0]
-            state = ClientState.from_profile(profile, "file", self.ctx.governance.clients.rules)
-            return self._start(state, f"Load the client **{profile.name}** from a file.", messages, turns, request)
+            language = page_language(request)
+            state = ClientState.from_profile(profile, "file", self.ctx.governance.clients.rules, language)
+            return self._start(state, say(language, "Load the client **{name}** from a file.", name=profile.name),
+                               messages, turns, request)
         except (AdvisorError, ValidationError, ValueError) as exc:
             return self._refused(exc, messages, turns, client)
 
-    def forget(self, messages: list, turns: list):
-        messages = list(messages or []) + [{"role": "assistant", "content": "Forgot the client: the next questions are "
-                                                                         "answered in general, not for a client."}]
+    def forget(self, messages: list, turns: list, request: gr.Request = None):
+        said = say(page_language(request), "Forgot the client: the next questions are answered in general, not for a client.")
+        messages = list(messages or []) + [{"role": "assistant", "content": said}]
         return messages, turns, NO_SOURCES, "", None, None, *self.panel.values(None)
 
     def from_plan_tab(self, *form_and_chat, request: gr.Request = None):
@@ -132,8 +138,10 @@ class AskTab:
         *form_values, messages, turns, client = form_and_chat
         try:
             profile = self.ctx.form_profile(form_values)
-            state = ClientState.from_profile(profile, "plan", self.ctx.governance.clients.rules)
-            return (*self._start(state, f"Discuss **{profile.name}** (sent from the Plan tab).", messages, turns, request),
+            language = page_language(request)
+            state = ClientState.from_profile(profile, "plan", self.ctx.governance.clients.rules, language)
+            said = say(language, "Discuss **{name}** (sent from the Plan tab).", name=profile.name)
+            return (*self._start(state, said, messages, turns, request),
                     gr.Tabs(selected="ask"))
         except (AdvisorError, ValidationError, ValueError) as exc:
             return (*self._refused(exc, messages, turns, client), gr.Tabs(selected="ask"))
@@ -146,7 +154,7 @@ class AskTab:
 
     def send_feedback(self, rating: int, comment: str, last: dict | None, request: gr.Request | None):
         if not last:
-            return "⚠️ Ask a question first; feedback is about the latest answer."
+            return "⚠️ " + say(page_language(request), "Ask a question first; feedback is about the latest answer.")
         try:
             self.ctx.feedback.add(FeedbackIn(rating=rating, question=last["question"], answer=last["answer"],
                                          citations=last.get("citations", []), comment=(comment or None),
@@ -172,9 +180,9 @@ class AskTab:
                         clear = gr.Button(tr("New conversation"))
                     with gr.Accordion(tr("Filters"), open=False):
                         with gr.Row():
-                            source = gr.Dropdown(SOURCES, value=ANY, label=tr("Source"))
-                            audience = gr.Dropdown(AUDIENCES, value=ANY, label=tr("Audience"))
-                            segment = gr.Dropdown(SEGMENTS, value=ANY, label=tr("Segment"))
+                            source = gr.Dropdown(choices(SOURCES), value=ANY, label=tr("Source"))
+                            audience = gr.Dropdown(choices(AUDIENCES), value=ANY, label=tr("Audience"))
+                            segment = gr.Dropdown(choices(SEGMENTS), value=ANY, label=tr("Segment"))
                     with gr.Row():
                         up = gr.Button(tr("Helpful"), size="sm", elem_id="thumbs-up")
                         down = gr.Button(tr("Not helpful"), size="sm", elem_id="thumbs-down")

@@ -14,7 +14,7 @@ from assistant.clients.rules import INDUSTRIES
 from assistant.clients.situation.facts import ClientFacts
 from assistant.clients.situation.panel import PANEL_FIELDS, facts_to_panel
 from assistant.clients.situation.state import ClientState
-from assistant.interfaces.app.wording import I18nData, tr
+from assistant.interfaces.app.wording import I18nData, choices, say, tr
 
 NO_CLIENT = "_No client in this conversation. Describe one in the chat (e.g. \"a noodle restaurant with 6 employees and " \
             "RMB 900,000 revenue wants a renovation loan\"), or pick an example below._"
@@ -25,12 +25,12 @@ INDIVIDUAL_PANEL = ("age", "aum_rmb", "annual_income_rmb", "family_situation", "
 def read_as_markdown(state: ClientState | None, read_as: str = "") -> str | I18nData:
     if state is None:
         return tr(NO_CLIENT)
-    status = ""
+    lang, status = state.language, ""
     if state.pending_question:
-        status = f"\n\n**Missing:** {state.pending_question}"
+        status = "\n\n" + say(lang, "**Missing:** {question}", question=state.pending_question)
     elif state.profile:
-        status = "\n\n_This client shapes the answers below until you forget it or start a new conversation._"
-    return f"**Read as:** {read_as or '(nothing yet)'} — edit{status}"
+        status = "\n\n" + say(lang, "_This client shapes the answers below until you forget it or start a new conversation._")
+    return say(lang, "**Read as:** {read_as} — edit", read_as=read_as or say(lang, "(nothing yet)")) + status
 
 
 def panel_values(state: ClientState | None) -> list:
@@ -40,13 +40,14 @@ def panel_values(state: ClientState | None) -> list:
 class ClientPanel:
     """The panel's components, built inside the Ask tab's side column.
 
-    >>> panel = ClientPanel()
+    >>> panel = ClientPanel(industry_labels(settings))
     >>> with gr.Blocks():
     ...     panel.build(list(example_profiles(settings.profiles_dir)))
     >>> panel.values(state)   # the read-as text, then the field values, in ``panel.outputs`` order
     """
 
-    def __init__(self) -> None:
+    def __init__(self, industry_labels: dict[str, str] | None = None) -> None:
+        self.industry_labels = industry_labels or {}
         self.fields: dict[str, gr.components.Component] = {}
 
     def build(self, examples: list[str]) -> None:
@@ -57,22 +58,22 @@ class ClientPanel:
             self.draft = gr.Button(tr("Draft full plan"), size="sm", variant="primary", elem_id="draft-full-plan")
         with gr.Accordion(tr("Client (what was read; correct any field)"), open=False, elem_id="client-panel") as self.box:
             f = self.fields
-            f["client_type"] = gr.Radio(["enterprise", "individual"], value=None, label=tr("Client type"), elem_id="client-panel-type")
+            f["client_type"] = gr.Radio(choices(["enterprise", "individual"]), value=None, label=tr("Client type"), elem_id="client-panel-type")
             with gr.Group(visible=True) as enterprise:
-                f["industry"] = gr.Dropdown(list(INDUSTRIES), value=None, label=tr("Industry (2011 SME standard)"), elem_id="client-panel-industry")
-                f["ownership"] = gr.Dropdown(list(get_args(Ownership)), value=None, label=tr("Ownership"))
+                f["industry"] = gr.Dropdown(choices(INDUSTRIES, self.industry_labels), value=None, label=tr("Industry (2011 SME standard)"), elem_id="client-panel-industry")
+                f["ownership"] = gr.Dropdown(choices(get_args(Ownership)), value=None, label=tr("Ownership"))
                 f["employees"] = gr.Number(value=None, label=tr("Employees"), elem_id="client-panel-employees")
                 f["operating_revenue_rmb"] = gr.Number(value=None, label=tr("Operating revenue (RMB yuan)"), elem_id="client-panel-revenue")
                 f["total_assets_rmb"] = gr.Number(value=None, label=tr("Total assets (RMB yuan)"), elem_id="client-panel-assets")
-                f["supply_chain_role"] = gr.Dropdown(list(get_args(SupplyChainRole)), value=None, label=tr("Supply-chain role"))
+                f["supply_chain_role"] = gr.Dropdown(choices(get_args(SupplyChainRole)), value=None, label=tr("Supply-chain role"))
                 f["anchor_firm"] = gr.Textbox(label=tr("Anchor firm"))
             with gr.Group(visible=False) as individual:
                 f["age"] = gr.Number(value=None, label=tr("Age"), elem_id="client-panel-age")
                 f["aum_rmb"] = gr.Number(value=None, label=tr("AUM at the bank (RMB yuan)"), elem_id="client-panel-aum")
                 f["annual_income_rmb"] = gr.Number(value=None, label=tr("Annual income (RMB yuan)"))
-                f["family_situation"] = gr.Dropdown(list(get_args(FamilySituation)), value=None, label=tr("Family situation"))
+                f["family_situation"] = gr.Dropdown(choices(get_args(FamilySituation)), value=None, label=tr("Family situation"))
                 f["dependents"] = gr.Number(value=None, label=tr("Dependents"))
-                f["risk_appetite"] = gr.Dropdown(list(get_args(RiskAppetite)), value=None, label=tr("Risk appetite (C1-C5)"))
+                f["risk_appetite"] = gr.Dropdown(choices(get_args(RiskAppetite)), value=None, label=tr("Risk appetite (C1-C5)"))
             f["stated_needs"] = gr.Textbox(label=tr("Stated needs (one per line)"), lines=2, elem_id="client-panel-needs")
             self.update = gr.Button(tr("Update client"), variant="primary", elem_id="update-client")
             with gr.Row():

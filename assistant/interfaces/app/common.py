@@ -16,11 +16,14 @@ from pydantic import ValidationError
 from assistant.answers.advisor import Advisor
 from assistant.answers.compose import Answer
 from assistant.clients.forms import ProfileForm, form_to_profile
+from assistant.clients.rules import rules_for
+from assistant.errors import AdvisorError
 from assistant.governance.feedback import feedback_store
 from assistant.governance.reviews import review_store
 from assistant.governance.service import Governance
 from assistant.interfaces.chat import ChatService
 from assistant.interfaces.downloads import Downloads
+from assistant.interfaces.app.wording import say
 from assistant.knowledge.documents import Audience, Segment, Source
 
 ANY = "any"
@@ -28,6 +31,15 @@ SOURCES = [ANY, *get_args(Source)]
 AUDIENCES = [ANY, *get_args(Audience)]
 SEGMENTS = [ANY, *(s for s in get_args(Segment) if s != "all")]
 FORM_KEYS = list(ProfileForm.model_fields)
+
+
+def industry_labels(settings) -> dict[str, str]:
+    """The SME table's English industry names (the bank's rules folder), for the industry drop-downs;
+    a table that cannot be read leaves the codes, and the plan itself reports the broken table."""
+    try:
+        return {key: bounds.label for key, bounds in rules_for(settings.rules_dir).sme.industries.items()}
+    except (AdvisorError, OSError, ValueError):
+        return {}
 CSS = ".cited {font-size: 0.92em} .error-box {color: #b00020}"
 
 
@@ -37,20 +49,23 @@ def user_message(exc: Exception) -> str:
     return str(exc)
 
 
-def render_sources(answer: Answer) -> str:
+def render_sources(answer: Answer, language: str = "en") -> str:
+    """The passages behind an answer, labelled in the page's language (the passages are as written)."""
     if not answer.citations:
-        hint = ("\n\nNearest topics: " + "; ".join(answer.suggestions)) if answer.suggestions else ""
-        return "_No passage in the knowledge base answers this question._" + hint
+        hint = ("\n\n" + say(language, "Nearest topics:") + " " + "; ".join(answer.suggestions)) if answer.suggestions else ""
+        return say(language, "_No passage in the knowledge base answers this question._") + hint
     parts = []
     if answer.retrieval_query:
-        parts.append(f"_Searched as:_ {answer.retrieval_query}")
+        parts.append(say(language, "_Searched as:_ {query}", query=answer.retrieval_query))
     for warning in answer.warnings:
         parts.append(f"⚠️ {warning}")
+    similarity = say(language, "similarity")
     for c in answer.citations:
         where = f"{c.title} › {c.section}" if c.section else c.title
-        parts.append(f"**[{c.n}] {where}**  \n`{c.doc_id}` · {c.source} · similarity {c.score:.2f}\n\n> "
+        parts.append(f"**[{c.n}] {where}**  \n`{c.doc_id}` · {c.source} · {similarity} {c.score:.2f}\n\n> "
                      + c.text.replace("\n", "\n> "))
-    footer = " · ".join(x for x in (f"composer: {answer.composer}", f"audit id: `{answer.audit_id}`" if answer.audit_id else "") if x)
+    composer, audit = say(language, "composer"), say(language, "audit id")
+    footer = " · ".join(x for x in (f"{composer}: {answer.composer}", f"{audit}: `{answer.audit_id}`" if answer.audit_id else "") if x)
     parts.append(f"<small>{footer}<br>{answer.disclaimer or ''}</small>")
     return "\n\n".join(parts)
 

@@ -13,7 +13,7 @@ from assistant.errors import AdvisorError
 from assistant.interfaces.app.common import ANY, AppContext
 from assistant.interfaces.library import list_documents, read_document, topics
 from assistant.interfaces.uploads import publish_uploads
-from assistant.interfaces.app.wording import tr
+from assistant.interfaces.app.wording import choices, page_language, say, tr
 
 
 class KnowledgeTab:
@@ -26,13 +26,14 @@ class KnowledgeTab:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
-    def stats_markdown(self) -> str:
+    def stats_markdown(self, request: gr.Request = None) -> str:
         try:
             s = self.ctx.advisor.stats()
         except AdvisorError as exc:
             return f"⚠️ {exc}"
-        return (f"**{s.documents}** documents · **{s.chunks}** chunks · knowledge version `{s.knowledge_version}` · "
-                f"last ingest {s.last_ingest} · {s.location}")
+        return say(page_language(request), "**{documents}** documents · **{chunks}** chunks · knowledge version `{version}` · "
+                   "last ingest {last} · {location}", documents=s.documents, chunks=s.chunks, version=s.knowledge_version,
+                   last=s.last_ingest, location=s.location)
 
     def topic_docs(self, topic: str):
         docs = [d for d in list_documents(self.ctx.advisor) if topic in (None, "", ANY) or topic in d.topics]
@@ -44,8 +45,9 @@ class KnowledgeTab:
 
     def upload(self, files: list | None, request: gr.Request = None, progress=gr.Progress()):
         """Only a publishing role may upload when login is on; every upload is audited with its user."""
+        lang = page_language(request)
         if not files:
-            return "⚠️ Choose one or more files (md, txt, pdf, docx) first.", self.stats_markdown()
+            return "⚠️ " + say(lang, "Choose one or more files (md, txt, pdf, docx) first."), self.stats_markdown(request)
         pairs = [(Path(f), Path(getattr(f, "orig_name", None) or f).name) for f in files]
         progress(0, desc="checking files")
         try:
@@ -53,12 +55,12 @@ class KnowledgeTab:
                                      role=self.ctx.role(request),
                                      progress=lambda done, total, doc: progress(done / max(total, 1), desc=f"embedding {doc}"))
         except AdvisorError as exc:
-            return f"⚠️ {exc}", self.stats_markdown()
-        lines = [f"✅ added: {name}" for name in report.accepted]
-        lines += [f"❌ rejected {r.name}: {r.reason}" for r in report.rejected]
+            return f"⚠️ {exc}", self.stats_markdown(request)
+        lines = ["✅ " + say(lang, "added: {name}", name=name) for name in report.accepted]
+        lines += ["❌ " + say(lang, "rejected {name}: {reason}", name=r.name, reason=r.reason) for r in report.rejected]
         if report.ingest:
             lines.append(report.ingest.summary())
-        return "\n\n".join(lines), self.stats_markdown()
+        return "\n\n".join(lines), self.stats_markdown(request)
 
     def build(self) -> None:
         ui = self
@@ -68,7 +70,7 @@ class KnowledgeTab:
             with gr.Row():
                 with gr.Column(scale=1):
                     docs = list_documents(advisor)
-                    topic = gr.Dropdown([ANY] + topics(docs), value=ANY, label=tr("Topic"))
+                    topic = gr.Dropdown(choices([ANY] + topics(docs)), value=ANY, label=tr("Topic"))
                     doc = gr.Dropdown([(f"{d.title} ({d.source})", d.id) for d in docs], label=tr("Document"),
                                       value=docs[0].id if docs else None)
                     gr.Markdown(tr("### Add the bank's own documents"))

@@ -31,8 +31,8 @@ from assistant.clients.profiles import (
 )
 from assistant.clients.rules import INDUSTRIES, rules_for
 from assistant.errors import AdvisorError
-from assistant.interfaces.app.common import FORM_KEYS, AppContext, user_message
-from assistant.interfaces.app.wording import tr
+from assistant.interfaces.app.common import FORM_KEYS, AppContext, industry_labels, user_message
+from assistant.interfaces.app.wording import choices, page_language, say, tr
 
 
 class PlanTab:
@@ -49,30 +49,34 @@ class PlanTab:
     def examples(self) -> dict:
         return example_profiles(self.ctx.settings.profiles_dir)
 
-    def load_example(self, key: str):
+    def load_example(self, key: str, request: gr.Request = None):
+        lang = page_language(request)
         profile = self.examples().get(key)
         if profile is None:
-            return [gr.update() for _ in FORM_KEYS] + ["⚠️ Pick an example profile first."]
-        return self._fill(profile_to_form(profile)) + [f"Loaded example **{key}**. Edit the fields, then draft the plan."]
+            return [gr.update() for _ in FORM_KEYS] + ["⚠️ " + say(lang, "Pick an example profile first.")]
+        return self._fill(profile_to_form(profile)) + [say(lang, "Loaded example **{key}**. Edit the fields, then draft the plan.", key=key)]
 
-    def load_upload(self, path: str | None):
+    def load_upload(self, path: str | None, request: gr.Request = None):
         if not path:
             return [gr.update() for _ in FORM_KEYS] + [""]
         try:
             profiles = load_profiles(Path(path))
         except (AdvisorError, ValueError) as exc:
             return [gr.update() for _ in FORM_KEYS] + [f"⚠️ {user_message(exc)}"]
-        note = f" (the file holds {len(profiles)} profiles; the first is loaded)" if len(profiles) > 1 else ""
-        return self._fill(profile_to_form(profiles[0])) + [f"Loaded **{profiles[0].name}** from the file{note}."]
+        lang = page_language(request)
+        note = say(lang, " (the file holds {count} profiles; the first is loaded)", count=len(profiles)) if len(profiles) > 1 else ""
+        return self._fill(profile_to_form(profiles[0])) + [say(lang, "Loaded **{name}** from the file{note}.", name=profiles[0].name, note=note)]
 
     def draft_for_client(self, client: dict | None, language: str = "en", request: gr.Request = None):
         """The Ask tab's "Draft full plan": the conversation's client fills this form and the plan is drafted."""
         profile = (client or {}).get("profile")
         if not profile:
             return ([gr.update() for _ in FORM_KEYS] + [gr.update()] * 6
-                    + ["", "⚠️ No client with a decided segment yet: describe one in the chat or fill the client panel.", gr.Tabs()])
+                    + ["", "⚠️ " + say(page_language(request), "No client with a decided segment yet: describe one in the chat or "
+                                                               "fill the client panel."), gr.Tabs()])
         values = self._fill(profile_to_form(validate_profile(profile)))
-        return values + list(self.draft(request, language, *values)) + [f"Drafted from the client in the Ask tab ({profile.get('name')}).",
+        said = say(page_language(request), "Drafted from the client in the Ask tab ({name}).", name=profile.get("name"))
+        return values + list(self.draft(request, language, *values)) + [said,
                                                                      "", gr.Tabs(selected="plan")]
 
     def _fill(self, form: ProfileForm) -> list:
@@ -80,9 +84,8 @@ class PlanTab:
 
     @staticmethod
     def browser_language(request: gr.Request = None) -> str:
-        """The plan language a new page starts with: Chinese for a browser that asks for Chinese first."""
-        accept = (request.headers.get("accept-language", "") if request is not None else "").strip().lower()
-        return "zh" if accept.startswith("zh") else "en"
+        """The plan language a new page starts with: the page's language (Chinese for a Chinese browser)."""
+        return page_language(request)
 
     def draft(self, request: gr.Request, language: str, *values):
         """``request`` comes first: Gradio fills in only positional ``gr.Request`` parameters (a keyword-only one
@@ -123,13 +126,14 @@ class PlanTab:
 
     # ------------------------------------------------------------------ Review
     def submit(self, plan_id: str | None, request: gr.Request = None):
+        lang = page_language(request)
         if not plan_id:
-            return "⚠️ Draft a plan first."
+            return "⚠️ " + say(lang, "Draft a plan first.")
         try:
             stored = self.ctx.reviews.transition(plan_id, "submit", self.ctx.user(request), self.ctx.role(request))
         except AdvisorError as exc:
             return f"⚠️ {exc}"
-        return f"Plan `{stored.plan_id}` submitted for review."
+        return say(lang, "Plan `{plan_id}` submitted for review.", plan_id=stored.plan_id)
 
     def review_queue(self):
         plans = self.ctx.reviews.list("submitted")
@@ -145,8 +149,9 @@ class PlanTab:
 
     def review_act(self, plan_id: str | None, action: str, comment: str, request: gr.Request = None):
         hidden = gr.update(value=None, visible=False)
+        lang = page_language(request)
         if not plan_id:
-            return "⚠️ Pick a submitted plan first.", hidden
+            return "⚠️ " + say(lang, "Pick a submitted plan first."), hidden
         try:
             stored = self.ctx.reviews.transition(plan_id, action, self.ctx.user(request), self.ctx.role(request), comment or None)
         except AdvisorError as exc:
@@ -155,9 +160,11 @@ class PlanTab:
             path = self.ctx.downloads.folder() / f"approved-plan-{plan_id}.docx"
             path.write_bytes(to_docx(stored.plan))
             p = stored.plan
-            return (f"Plan `{plan_id}` approved by {p.approved_by} (drafted by {p.drafted_by or 'unknown'}, submitted by "
-                    f"{p.submitted_by or 'unknown'}); it is now frozen.", gr.update(value=str(path), visible=True))
-        return f"Plan `{plan_id}` returned to the relationship manager with your comment.", hidden
+            unknown = say(lang, "unknown")
+            return (say(lang, "Plan `{plan_id}` approved by {approver} (drafted by {drafter}, submitted by {submitter}); it is now frozen.",
+                        plan_id=plan_id, approver=p.approved_by, drafter=p.drafted_by or unknown, submitter=p.submitted_by or unknown),
+                    gr.update(value=str(path), visible=True))
+        return say(lang, "Plan `{plan_id}` returned to the relationship manager with your comment.", plan_id=plan_id), hidden
 
     def approve(self, plan_id, comment, request: gr.Request = None):
         return self.review_act(plan_id, "approve", comment, request)
@@ -203,27 +210,27 @@ class PlanTab:
 
     def _profile_fields(self) -> dict:
         """One widget per ProfileForm field; the enterprise or individual group shows as the type asks."""
-        f = {"client_type": gr.Radio(["enterprise", "individual"], value="enterprise", label=tr("Client type"), elem_id="client-type"),
+        f = {"client_type": gr.Radio(choices(["enterprise", "individual"]), value="enterprise", label=tr("Client type"), elem_id="client-type"),
              "name": gr.Textbox(label=tr("Name"), elem_id="name"), "region": gr.Textbox(label=tr("Region")),
              "relationship_years": gr.Number(label=tr("Years with the bank"), value=None)}
         with gr.Group(visible=True) as enterprise_box:
-            f["industry"] = gr.Dropdown(list(INDUSTRIES), label=tr("Industry (2011 SME standard)"), value=None)
-            f["ownership"] = gr.Dropdown(list(get_args(Ownership)), label=tr("Ownership"), value=None)
+            f["industry"] = gr.Dropdown(choices(INDUSTRIES, industry_labels(self.ctx.settings)), label=tr("Industry (2011 SME standard)"), value=None)
+            f["ownership"] = gr.Dropdown(choices(get_args(Ownership)), label=tr("Ownership"), value=None, elem_id="ownership")
             f["employees"] = gr.Number(label=tr("Employees"), value=None)
             f["operating_revenue_rmb"] = gr.Number(label=tr("Operating revenue (RMB yuan)"), value=None)
             f["total_assets_rmb"] = gr.Number(label=tr("Total assets (RMB yuan)"), value=None)
             f["credit_rating"] = gr.Textbox(label=tr("Credit rating"))
-            f["supply_chain_role"] = gr.Dropdown(list(get_args(SupplyChainRole)), label=tr("Supply-chain role"), value=None)
+            f["supply_chain_role"] = gr.Dropdown(choices(get_args(SupplyChainRole)), label=tr("Supply-chain role"), value=None)
             f["anchor_firm"] = gr.Textbox(label=tr("Anchor firm"))
         with gr.Group(visible=False) as individual_box:
             f["age"] = gr.Number(label=tr("Age"), value=None)
             f["occupation"] = gr.Textbox(label=tr("Occupation"))
             f["aum_rmb"] = gr.Number(label=tr("AUM at the bank (RMB yuan)"), value=None)
             f["annual_income_rmb"] = gr.Number(label=tr("Annual income (RMB yuan)"), value=None)
-            f["family_situation"] = gr.Dropdown(list(get_args(FamilySituation)), label=tr("Family situation (or describe it: "
+            f["family_situation"] = gr.Dropdown(choices(get_args(FamilySituation)), label=tr("Family situation (or describe it: "
                                                    "'married, two children aged 5 and 8')"), value=None, allow_custom_value=True)
             f["dependents"] = gr.Number(label=tr("Dependents"), value=None)
-            f["risk_appetite"] = gr.Dropdown(list(get_args(RiskAppetite)), label=tr("Risk appetite (C1-C5, or e.g. 'balanced', '稳健型')"),
+            f["risk_appetite"] = gr.Dropdown(choices(get_args(RiskAppetite)), label=tr("Risk appetite (C1-C5, or e.g. 'balanced', '稳健型')"),
                                              value=None, allow_custom_value=True)
             f["goals"] = gr.Textbox(label=tr("Goals (one per line)"), lines=2)
             f["business_owner"] = gr.Checkbox(label=tr("Business owner"))

@@ -16,7 +16,7 @@ from assistant.training.glossary import search_glossary
 from assistant.training.models import LETTERS, Quiz, QuizRequest
 from assistant.training.progress import progress_report
 from assistant.training.quizzes import grade, make_quiz, quiz_topics, record_result
-from assistant.interfaces.app.wording import tr
+from assistant.interfaces.app.wording import choices, tr
 
 MAX_QUESTIONS = 10
 
@@ -144,7 +144,7 @@ class TrainingTab:
                 known = [t.topic for t in quiz_topics(self.settings)]
             except (AdvisorError, ValidationError, ValueError):
                 known = []
-            topic = gr.Dropdown(["any"] + known, value="any", label=tr("Topic"))
+            topic = gr.Dropdown(choices(["any"] + known), value="any", label=tr("Topic"))
             count = gr.Slider(1, MAX_QUESTIONS, value=5, step=1, label=tr("Questions"))
             seed = gr.Number(label=tr("Seed (same seed, same quiz)"), value=1, precision=0)
             trainee = gr.Textbox(label=tr("Trainee name (to keep results)"), visible=self.auth is None)

@@ -142,7 +142,9 @@ def test_client_typed_in_the_chat_edited_asked_about_and_planned(page):
     employees, revenue = page.locator("#client-panel-employees input"), page.locator("#client-panel-revenue input")
     expect(employees).to_have_value("6")  # the panel holds what was read before anyone types over it
     employees.fill("150")
+    employees.press("Tab")   # leave each field, so its value is committed before the button reads the panel
     revenue.fill("30000000")
+    revenue.press("Tab")
     expect(employees).to_have_value("150")
     expect(revenue).to_have_value("30000000")
     page.click("#update-client")

@@ -21,6 +21,8 @@ import shutil
 import uuid
 from pathlib import Path
 
+import numpy as np
+
 from assistant.knowledge.chunking import Chunk
 from assistant.search.keywords import vocabulary
 
@@ -58,6 +60,10 @@ class KeywordIndexFile:
             bm25 = bm25s.BM25.load(str(folder), mmap=True)
             if bm25.scores["num_docs"] != len(chunks):
                 raise ValueError(f"{bm25.scores['num_docs']} documents in the index, {len(chunks)} chunks beside it")
+            for key in ("data", "indices", "indptr"):
+                # Plain views of the same mapped pages: numpy.memmap's subclass costs ~3 us on every slice,
+                # and a query slices once per keyword (a plan makes ~500 queries).
+                bm25.scores[key] = np.asarray(bm25.scores[key])
         except (OSError, ValueError, KeyError) as exc:
             log.warning("keyword index %s not read (%s); building it in memory", folder, str(exc).splitlines()[0])
             return None

@@ -7,6 +7,7 @@ own, so a test can run two differently configured advisors in one process.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50)
     candidates: int = Field(30, ge=5, le=500, description="Depth of each list before fusion.")
     rrf_k: int = Field(60, ge=1)
+    fusion: Literal["rrf", "minmax"] = Field("minmax", description="How the ranked lists are fused: reciprocal rank "
+                                             "fusion (ranks only) or a weighted sum of each list's min-max scaled scores.")
     mmr: bool = Field(False, description="Diversify the fused list with maximal marginal relevance.")
     mmr_lambda: float = Field(0.7, ge=0.0, le=1.0)
     min_relevance: float = Field(

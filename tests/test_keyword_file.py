@@ -8,7 +8,6 @@ import logging
 import mmap
 import shutil
 
-
 from assistant.answers.advisor import Advisor, AskRequest
 from assistant.search import keywords
 from assistant.search.keyword_file import KeywordIndexFile

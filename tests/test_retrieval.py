@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answers.advisor import AskRequest
 from assistant.errors import InputError
-from assistant.search.retrieval import AdvisorRetriever, RetrievalQuery, rrf
+from assistant.search.retrieval import AdvisorRetriever, RetrievalQuery, minmax_fusion, rrf
 from assistant.search.keywords import tokenize
 
 
@@ -14,6 +14,38 @@ def test_rrf_rewards_agreement_between_lists():
     fused = rrf([["a", "b", "c"], ["b", "d"]], k=60)
     assert max(fused, key=fused.get) == "b"
     assert fused["a"] > fused["d"]
+
+
+def test_minmax_fusion_keeps_how_far_ahead_a_list_s_best_passage_is():
+    """Ranks alone call a clear winner and a near tie the same; scaled scores do not. Dense says 'a' by
+    far, keywords mildly prefer 'b': min-max fusion picks 'a', RRF cannot tell them apart."""
+    from assistant.knowledge.chunking import Chunk
+
+    def chunk(cid):
+        return Chunk(id=cid, doc_id=cid, title=cid, section="", text=cid, position=0, doc_hash="h", doc_chunks=1,
+                     source="general", topics=[], audience=[], segments=[])
+
+    a, b, c = chunk("a"), chunk("b"), chunk("c")
+    dense = [(a, 0.80), (b, 0.31), (c, 0.30)]
+    keyword = [(b, 9.0), (a, 8.5), (c, 1.0)]
+    fused = minmax_fusion([dense, keyword], [1.0, 1.0])
+    assert max(fused, key=fused.get) == "a" and fused["a"] > fused["b"] > fused["c"]
+    ranks = rrf([[x.id for x, _ in dense], [x.id for x, _ in keyword]])
+    assert ranks["a"] == ranks["b"]
+    assert minmax_fusion([[(a, 0.5), (b, 0.5)], []], [1.0, 1.0]) == {"a": 1.0, "b": 1.0}   # a flat list counts fully
+
+
+@pytest.mark.parametrize("fusion", ["minmax", "rrf"])
+def test_both_fusions_run_end_to_end_and_the_setting_picks_one(make_settings, fusion):
+    from assistant.answers.advisor import Advisor
+
+    advisor = Advisor.from_settings(make_settings(fusion=fusion))
+    advisor.ingest()
+    hits = advisor.retriever.run(RetrievalQuery(query="How is RAROC calculated?", k=5, mode="hybrid"))
+    assert hits[0].chunk.doc_id == "client-profitability-raroc-eva"
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert (scores[0] > 0.5) == (fusion == "minmax")   # scaled scores sum to ~2 at the top; RRF's stay near 2/61
 
 
 def test_tokenizer_stems_english_and_cuts_chinese_into_words():

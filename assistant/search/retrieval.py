@@ -59,7 +59,7 @@ class RetrievalQuery(BaseModel):
 
 class ScoredChunk(BaseModel):
     chunk: Chunk
-    score: float = Field(description="Fused RRF score; only comparable within one result list.")
+    score: float = Field(description="Fused score (RRF or min-max, per the fusion setting); only comparable within one result list.")
     similarity: float = Field(description="Cosine similarity of the question and the passage.")
     coverage: float = Field(0.0, description="Share of the question's keywords found in the passage.")
     dense_rank: int | None = None
@@ -145,6 +145,23 @@ def rrf(ranked_lists: list[list[str]], k: int = 60, weights: list[float] | None 
     for ranking, weight in zip(ranked_lists, weights or [1.0] * len(ranked_lists)):
         for rank, item in enumerate(ranking):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank + 1)
+    return fused
+
+
+def minmax_fusion(scored_lists: list[list[tuple[Chunk, float]]], weights: list[float]) -> dict[str, float]:
+    """Each list's scores scaled to 0..1 over its own candidates, then summed with the list weights: unlike
+    RRF it keeps how far ahead a list's best passages are (a cosine of 0.7 against 0.3 is not "one rank
+    better"). A passage a list did not return gets nothing from it. On SciFact train it scores nDCG@10
+    0.730 against RRF's 0.707 with the same two lists (README, Measured)."""
+    fused: dict[str, float] = {}
+    for hits, weight in zip(scored_lists, weights):
+        if not hits:
+            continue
+        scores = np.array([score for _, score in hits], dtype=np.float64)
+        low, spread = scores.min(), scores.max() - scores.min()
+        scaled = (scores - low) / spread if spread > 0 else np.ones_like(scores)
+        for (chunk, _), value in zip(hits, scaled):
+            fused[chunk.id] = fused.get(chunk.id, 0.0) + weight * float(value)
     return fused
 
 
@@ -270,7 +287,10 @@ class HybridRetriever:
             chunks: dict[str, Chunk] = {c.id: c for hits in lists.values() for c, _ in hits}
             weights = list_weights(query.query)
             names = [name for name in lists if lists[name]]
-            fused = rrf([[c.id for c, _ in lists[n]] for n in names], s.rrf_k, [weights[n] for n in names])
+            if s.fusion == "minmax":
+                fused = minmax_fusion([lists[n] for n in names], [weights[n] for n in names])
+            else:
+                fused = rrf([[c.id for c, _ in lists[n]] for n in names], s.rrf_k, [weights[n] for n in names])
             language = question_language(query.query)
             fused = index.editions.prefer(fused, chunks, language, query.filters)
             if "multilingual" in names:

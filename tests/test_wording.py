@@ -151,3 +151,16 @@ def test_run_time_messages_keep_their_values_in_chinese_and_follow_the_page_lang
     assert wording.page_language(request(**{"accept-language": "en-US,zh;q=0.5"})) == "en"
     assert wording.page_language(request()) == "en"
     assert wording.page_language(None) == "en"
+
+
+def test_choice_labels_say_in_chinese_what_the_chat_says():
+    """The drop-downs' Chinese and the chat's read-back of the same code come from two tables
+    (zh.yaml and clients.situation.shown / clients.chinese): they must not drift apart."""
+    from assistant.clients.chinese import SEGMENT_ZH
+    from assistant.clients.situation.shown import FAMILY, OWNERSHIP, RISK, ROLE
+
+    table = wording.load_table()
+    chinese = {**OWNERSHIP, **{k: v[1] for k, v in (*FAMILY.items(), *ROLE.items())},
+               **{k: f"{k} {v[1]}" for k, v in RISK.items()}, **SEGMENT_ZH}
+    for code, zh in chinese.items():
+        assert table[wording.CHOICE_LABELS[code]] == zh, code

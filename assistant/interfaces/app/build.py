@@ -11,7 +11,7 @@ from assistant.interfaces.app.book_tab import BookTab
 from assistant.interfaces.app.common import AppContext
 from assistant.interfaces.app.knowledge_tab import KnowledgeTab
 from assistant.interfaces.app.plan_tab import PlanTab
-from assistant.interfaces.app.wording import tr
+from assistant.interfaces.app.wording import page_language, tr
 
 
 def connect_ask_and_plan(ask: AskTab, plan: PlanTab, tabs: gr.Tabs) -> None:
@@ -48,9 +48,9 @@ def build_app(advisor: Advisor, training_tab=None, auth=None) -> gr.Blocks:
             book.build()
             KnowledgeTab(ctx).build()
         connect_ask_and_plan(ask, plan, tabs)
-        demo.load(plan.browser_language, None, plan.language, api_visibility="private")
+        demo.load(page_language, None, plan.language, api_visibility="private")   # plans start in the page's language
         if getattr(training, "language", None) is not None:  # quizzes start in the browser's language too
-            demo.load(plan.browser_language, None, training.language, api_visibility="private")
+            demo.load(page_language, None, training.language, api_visibility="private")
         Api(ctx).register()
         book.register_api()
     return demo

@@ -31,6 +31,7 @@ SOURCES = [ANY, *get_args(Source)]
 AUDIENCES = [ANY, *get_args(Audience)]
 SEGMENTS = [ANY, *(s for s in get_args(Segment) if s != "all")]
 FORM_KEYS = list(ProfileForm.model_fields)
+CSS = ".cited {font-size: 0.92em} .error-box {color: #b00020}"
 
 
 def industry_labels(settings) -> dict[str, str]:
@@ -40,7 +41,6 @@ def industry_labels(settings) -> dict[str, str]:
         return {key: bounds.label for key, bounds in rules_for(settings.rules_dir).sme.industries.items()}
     except (AdvisorError, OSError, ValueError):
         return {}
-CSS = ".cited {font-size: 0.92em} .error-box {color: #b00020}"
 
 
 def user_message(exc: Exception) -> str:

@@ -82,11 +82,6 @@ class PlanTab:
     def _fill(self, form: ProfileForm) -> list:
         return [getattr(form, k) for k in FORM_KEYS]
 
-    @staticmethod
-    def browser_language(request: gr.Request = None) -> str:
-        """The plan language a new page starts with: the page's language (Chinese for a Chinese browser)."""
-        return page_language(request)
-
     def draft(self, request: gr.Request, language: str, *values):
         """``request`` comes first: Gradio fills in only positional ``gr.Request`` parameters (a keyword-only one
         after ``*values`` stayed None, and drafts were recorded without their author)."""

@@ -61,9 +61,10 @@ def choices(values, labels: dict[str, str] | None = None) -> list[tuple[I18nData
     return [(tr(known[v]) if v in known else v, v) for v in values]
 
 
-def page_language(request=None) -> str:
+def page_language(request: gr.Request | None = None) -> str:
     """The language of the page that sent a request, as Gradio's I18n picks it: the browser's first
-    language (Chinese for any zh locale), so messages built on the server read like the labels around them."""
+    language (Chinese for any zh locale), so messages built on the server read like the labels around them.
+    The ``gr.Request`` annotation is what makes Gradio pass the request when this is an event's function."""
     headers = getattr(request, "headers", None) if request is not None else None
     if headers is None:
         return "en"

@@ -156,7 +156,6 @@ class Passage:
     section: SectionText
     hits: list[ScoredChunk]
     rank: int
-    retrieved: bool = True
     blocks: list[Block] = field(default_factory=list)
 
     def __post_init__(self) -> None:

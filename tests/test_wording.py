@@ -36,7 +36,7 @@ def keys_in(node, found: set[str]) -> set[str]:
 
 def literal_tr_calls() -> set[str]:
     """Every tr("...") and say(language, "...") with a literal text in the app's modules, including
-    callbacks' messages."""
+    callbacks' messages, and the Chinese leads passed to user_message(..., lead="...")."""
     found = set()
     for path in APP.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -46,6 +46,8 @@ def literal_tr_calls() -> set[str]:
             if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "say" and len(node.args) > 1
                     and isinstance(node.args[1], ast.Constant)):
                 found.add(node.args[1].value)   # a run-time message's template, translated on the server
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "user_message":
+                found.update(k.value.value for k in node.keywords if k.arg == "lead" and isinstance(k.value, ast.Constant))
     return found
 
 

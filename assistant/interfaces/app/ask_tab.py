@@ -56,7 +56,7 @@ class AskTab:
             updates = self.ctx.chat.respond(chat_request, self.ctx.user(request))
             first = next(updates)
         except (AdvisorError, ValidationError, ValueError) as exc:
-            yield messages, turns, gr.update(), f"⚠️ {user_message(exc)}", question, None, client, *hold
+            yield messages, turns, gr.update(), f"⚠️ {user_message(exc, page_language(request))}", question, None, client, *hold
             return
         shown = messages + [{"role": "user", "content": question}, {"role": "assistant", "content": first.partial}]
         yield shown, turns, gr.update(), "", "", None, client, *hold
@@ -68,7 +68,7 @@ class AskTab:
                 yield shown, turns, gr.update(), "", "", None, client, *hold
         except AdvisorError as exc:
             withdrawn = shown[:-1] + [{"role": "assistant", "content": "⚠️ " + say(page_language(request), "Answer withdrawn:") + f" {exc}"}]
-            yield withdrawn, turns, gr.update(), f"⚠️ {user_message(exc)}", question, None, client, *hold
+            yield withdrawn, turns, gr.update(), f"⚠️ {user_message(exc, page_language(request), refused_input=False)}", question, None, client, *hold
             return
         answer = final.answer
         history += [Turn(role="user", content=question, query=answer.retrieval_query or question.strip()),
@@ -96,55 +96,59 @@ class AskTab:
         return (messages, turns, self._sources(turn.answer, turn, page_language(request)), "", turn.answer.model_dump(mode="json"),
                 turn.state.model_dump(mode="json") if turn.state else None, *self.panel.values(turn.state, turn.read_as))
 
-    def _refused(self, exc: Exception, messages, turns, client):
-        return messages, turns, gr.update(), f"⚠️ {user_message(exc)}", gr.update(), client, *self.panel.unchanged()
+    def _refused(self, message: str, messages, turns, client):
+        """The client was not changed; ``message`` says why, in the page's language."""
+        return messages, turns, gr.update(), f"⚠️ {message}", gr.update(), client, *self.panel.unchanged()
 
-    def update_client(self, client: dict | None, *values_and_chat, request: gr.Request = None):
+    def update_client(self, request: gr.Request, client: dict | None, *values_and_chat):
+        """``request`` comes first: Gradio fills in only positional ``gr.Request`` parameters (a keyword-only one
+        after ``*values_and_chat`` stayed None: the edit read in English and was audited without its user)."""
         *values, messages, turns = values_and_chat
+        language = page_language(request)
         try:
-            language = page_language(request)
             state = self.ctx.governance.clients.edit(state_of(client), list(values), language)
             return self._start(state, say(language, "✎ Edited the client in the panel."), messages, turns, request)
         except (AdvisorError, ValidationError, ValueError) as exc:
-            return self._refused(exc, messages, turns, client)
+            return self._refused(user_message(exc, language), messages, turns, client)
 
     def use_example(self, key: str | None, messages: list, turns: list, client: dict | None, request: gr.Request = None):
         profile = example_profiles(self.ctx.settings.profiles_dir).get(key or "")
-        if profile is None:
-            return self._refused(ValueError("pick an example client first"), messages, turns, client)
         language = page_language(request)
+        if profile is None:
+            return self._refused(say(language, "Pick an example client first."), messages, turns, client)
         state = ClientState.from_profile(profile, "example", self.ctx.governance.clients.rules, language)
         return self._start(state, say(language, "Use the example client **{key}**.", key=key), messages, turns, request)
 
     def load_file(self, path: str | None, messages: list, turns: list, client: dict | None, request: gr.Request = None):
+        language = page_language(request)
         if not path:
-            return self._refused(ValueError("choose a JSON or YAML profile file"), messages, turns, client)
+            return self._refused(say(language, "Choose a JSON or YAML profile file first."), messages, turns, client)
         try:
             profile = load_profiles(Path(path))[0]
-            language = page_language(request)
             state = ClientState.from_profile(profile, "file", self.ctx.governance.clients.rules, language)
             return self._start(state, say(language, "Load the client **{name}** from a file.", name=profile.name),
                                messages, turns, request)
         except (AdvisorError, ValidationError, ValueError) as exc:
-            return self._refused(exc, messages, turns, client)
+            return self._refused(user_message(exc, language), messages, turns, client)
 
     def forget(self, messages: list, turns: list, request: gr.Request = None):
         said = say(page_language(request), "Forgot the client: the next questions are answered in general, not for a client.")
         messages = list(messages or []) + [{"role": "assistant", "content": said}]
         return messages, turns, NO_SOURCES, "", None, None, *self.panel.values(None)
 
-    def from_plan_tab(self, *form_and_chat, request: gr.Request = None):
-        """The Plan tab's "Discuss in Ask": the form's client becomes the conversation's client."""
+    def from_plan_tab(self, request: gr.Request, *form_and_chat):
+        """The Plan tab's "Discuss in Ask": the form's client becomes the conversation's client (``request``
+        first, as in ``update_client``)."""
         *form_values, messages, turns, client = form_and_chat
+        language = page_language(request)
         try:
             profile = self.ctx.form_profile(form_values)
-            language = page_language(request)
             state = ClientState.from_profile(profile, "plan", self.ctx.governance.clients.rules, language)
             said = say(language, "Discuss **{name}** (sent from the Plan tab).", name=profile.name)
             return (*self._start(state, said, messages, turns, request),
                     gr.Tabs(selected="ask"))
         except (AdvisorError, ValidationError, ValueError) as exc:
-            return (*self._refused(exc, messages, turns, client), gr.Tabs(selected="ask"))
+            return (*self._refused(user_message(exc, language), messages, turns, client), gr.Tabs(selected="ask"))
 
     def feedback_up(self, comment: str, last: dict | None, request: gr.Request):
         return self.send_feedback(1, comment, last, request)
@@ -160,7 +164,7 @@ class AskTab:
                                          citations=last.get("citations", []), comment=(comment or None),
                                          user=self.ctx.user(request)))
         except ValidationError as exc:
-            return f"⚠️ {user_message(exc)}"
+            return f"⚠️ {user_message(exc, page_language(request))}"
         return tr("Thank you: feedback saved.") if rating > 0 else tr("Thank you: feedback saved for review.")
 
     def build(self) -> None:

@@ -23,7 +23,7 @@ from assistant.clients.book_report import headline, to_markdown
 from assistant.clients.rules import rules_for
 from assistant.errors import AdvisorError
 from assistant.interfaces.app.common import AppContext, user_message
-from assistant.interfaces.app.wording import tr
+from assistant.interfaces.app.wording import page_language, say, tr
 
 NONE = "(none)"
 KEYS = list(FIELDS)
@@ -32,6 +32,16 @@ LIMITS_TEXT = (f"CSV (`,` `;` tab or `|` separated, UTF-8) or Excel `.xlsx`, up 
                f"**{LIMITS.max_rows:,} rows**; a million rows take under a minute. Rows that cannot be used are listed "
                "below with the reason, never dropped silently.")
 SHOWN_REJECTS = 200
+
+
+def _headline_zh(report) -> str:
+    """book_report.headline's facts in Chinese (the package words it in English only)."""
+    c = report.clustering
+    risk = say("zh", " + 1 risk-review segment ({clients} clients)", clients=f"{c.risk_rows:,}") if c.risk_rows else ""
+    return say("zh", "{rows} rows read, {segmented} segmented, {rejected} rejected · k = {k} behavioural segments{risk} · "
+               "silhouette {silhouette} · stability ARI {ari} (mean agreement of refits on resamples)",
+               rows=f"{report.rows:,}", segmented=f"{report.segmented:,}", rejected=f"{report.rejected:,}", k=report.k, risk=risk,
+               silhouette=f"{report.silhouette:.2f}", ari=f"{report.stability_ari:.2f}")
 
 
 class BookTab:
@@ -59,17 +69,19 @@ class BookTab:
         return default.model_copy(update={"columns": found, "delimiter": "auto",
                                           "currency_to_rmb": default.currency_to_rmb if same else 1.0}), source
 
-    def suggest(self, path: str | None):
+    def suggest(self, path: str | None, request: gr.Request = None):
         """Header read, columns suggested for the user to check."""
         keep = [gr.update() for _ in KEYS]
         if not path:
             return keep + [gr.update(), gr.update(), ""]
+        lang = page_language(request)
         try:
             cols, source = self.auto_columns(Path(path))
             header = source.header
             rows = source.row_estimate()
         except (AdvisorError, ValueError) as exc:
-            return keep + [gr.update(), gr.update(), f"⚠️ {user_message(exc)}"]
+            detail = user_message(exc, lang, lead="The uploaded file cannot be read: {detail}")
+            return keep + [gr.update(), gr.update(), f"⚠️ {detail}"]
         found = cols.columns
         updates = []
         for key in KEYS:
@@ -79,9 +91,10 @@ class BookTab:
             else:
                 updates.append(gr.update(choices=[NONE, *header], value=value or NONE))
         rate = cols.currency_to_rmb
-        sep = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}.get(source.delimiter, source.delimiter)
-        note = (f"{len(header)} columns, about {rows:,} rows" + ("" if source.excel else f", {sep}-separated")
-                + f"; {sum(1 for k in KEYS if found.get(k))} fields matched. Check the mapping, then segment.")
+        sep = {",": say(lang, "comma"), ";": say(lang, "semicolon"), "\t": say(lang, "tab"), "|": say(lang, "bar")}
+        separated = "" if source.excel else say(lang, ", {sep}-separated", sep=sep.get(source.delimiter, source.delimiter))
+        note = say(lang, "{columns} columns, about {rows} rows{separated}; {matched} fields matched. Check the mapping, then segment.",
+                   columns=len(header), rows=f"{rows:,}", separated=separated, matched=sum(1 for k in KEYS if found.get(k)))
         return updates + [rate, "auto", note]
 
     def columns_from(self, delimiter: str, rate: float | None, values: list) -> BookColumns:
@@ -95,11 +108,14 @@ class BookTab:
         return base.model_copy(update={"columns": BookColumns(columns=mapping).columns, "delimiter": delimiter or "auto",
                                        "currency_to_rmb": float(rate) if rate else 1.0})
 
-    def run(self, path: str | None, delimiter: str, rate: float | None, k: str, *values, progress=gr.Progress()):
+    def run(self, request: gr.Request, path: str | None, delimiter: str, rate: float | None, k: str, *values, progress=gr.Progress()):
+        """``request`` comes first: Gradio fills in only positional ``gr.Request`` parameters. The tab's own words
+        follow the page's language; the segment report (book_report) and the package's notes are in English."""
+        lang = page_language(request)
         hidden = gr.update(value=None, visible=False)
         empty = [None, None, None, "", None, None, hidden, hidden, None]
         if not path:
-            return ["⚠️ Upload a client book first.", ""] + empty
+            return ["⚠️ " + say(lang, "Upload a client book first."), ""] + empty
         try:
             cols = self.columns_from(delimiter, rate, list(values))
             out = self.ctx.downloads.folder()
@@ -108,16 +124,18 @@ class BookTab:
                                   citer=BookCiter(self.ctx.advisor), k=None if k in (None, "", "auto") else int(k),
                                   progress=lambda fraction, message: progress(fraction, desc=message))
         except (AdvisorError, ValidationError, ValueError) as exc:
-            return [f"⚠️ {user_message(exc)}", ""] + empty
-        return ["", self._status(report)] + self._views(report)
+            detail = user_message(exc, lang, lead="The book could not be segmented: {detail}")
+            return [f"⚠️ {detail}", ""] + empty
+        return ["", self._status(report, lang)] + self._views(report, lang)
 
-    def _status(self, report) -> str:
-        lines = [f"**{headline(report)}** · peak memory {report.peak_memory_mb:,.0f} MB", ""]
+    def _status(self, report, lang: str = "en") -> str:
+        head = headline(report) if lang != "zh" else _headline_zh(report)
+        lines = [say(lang, "**{headline}** · peak memory {memory} MB", headline=head, memory=f"{report.peak_memory_mb:,.0f}"), ""]
         lines += [f"- {n}" for n in report.notes]
-        lines.append(f"- k chosen by: {report.clustering.chosen_by}")
+        lines.append("- " + say(lang, "k chosen by: {reason}", reason=report.clustering.chosen_by))
         return "\n".join(lines)
 
-    def _views(self, report) -> list:
+    def _views(self, report, lang: str = "en") -> list:
         labels = [s.label for s in report.segments]
         mix = pd.DataFrame([s.tier_mix for s in report.segments])
         dev = pd.DataFrame([s.deviation for s in report.segments])
@@ -126,8 +144,9 @@ class BookTab:
         scatter = pd.read_csv(files["matrix_sample"]) if "matrix_sample" in files else None
         rejects = pd.read_csv(files["rejects"], dtype=str, nrows=SHOWN_REJECTS, keep_default_na=False)
         kscores = pd.DataFrame([s.model_dump() for s in report.clustering.scores])
-        rejected = (f"**{report.rejected:,} rows could not be used** (first {min(report.rejected, SHOWN_REJECTS)} below; all in "
-                    "`rejected_rows.csv`)" if report.rejected else "No rows were rejected.")
+        rejected = (say(lang, "**{count} rows could not be used** (first {shown} below; all in `rejected_rows.csv`)",
+                        count=f"{report.rejected:,}", shown=min(report.rejected, SHOWN_REJECTS))
+                    if report.rejected else say(lang, "No rows were rejected."))
         return [to_markdown(report), profile_frame(dev, values, labels), sizes_frame(mix, labels), rejected, scatter, kscores,
                 gr.update(value=files["clients"], visible=True), gr.update(value=files["report"], visible=True),
                 rejects if report.rejected else None]

@@ -43,10 +43,22 @@ def industry_labels(settings) -> dict[str, str]:
         return {}
 
 
-def user_message(exc: Exception) -> str:
+def user_message(exc: Exception, language: str = "en", refused_input: bool = True, lead: str | None = None) -> str:
+    """Why an action failed, as one line. The reason comes from the packages in English and stays so, field names
+    exact ("employees: Input should be ..."); a Chinese page gets a Chinese lead before it: ``lead`` (a template
+    with ``{detail}``) when the caller knows better, else 输入有误 for input that was refused (``refused_input``
+    and a validation or value error), 操作未完成 for anything else."""
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-    return str(exc)
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    else:
+        detail = str(exc)
+    if language != "zh":
+        return detail
+    if lead is not None:
+        return say(language, lead, detail=detail)
+    if refused_input and isinstance(exc, (ValidationError, ValueError)):
+        return say(language, "Input error: {detail}", detail=detail)
+    return say(language, "Not done: {detail}", detail=detail)
 
 
 def render_sources(answer: Answer, language: str = "en") -> str:

@@ -59,11 +59,11 @@ class PlanTab:
     def load_upload(self, path: str | None, request: gr.Request = None):
         if not path:
             return [gr.update() for _ in FORM_KEYS] + [""]
+        lang = page_language(request)
         try:
             profiles = load_profiles(Path(path))
         except (AdvisorError, ValueError) as exc:
-            return [gr.update() for _ in FORM_KEYS] + [f"⚠️ {user_message(exc)}"]
-        lang = page_language(request)
+            return [gr.update() for _ in FORM_KEYS] + [f"⚠️ {user_message(exc, lang)}"]
         note = say(lang, " (the file holds {count} profiles; the first is loaded)", count=len(profiles)) if len(profiles) > 1 else ""
         return self._fill(profile_to_form(profiles[0])) + [say(lang, "Loaded **{name}** from the file{note}.", name=profiles[0].name, note=note)]
 
@@ -93,7 +93,7 @@ class PlanTab:
             plan = self.ctx.governance.plan(profile, user=self.ctx.user(request), language=language or "en")
             plan = self.ctx.reviews.create(plan, self.ctx.user(request), self.ctx.role(request)).plan
         except (AdvisorError, ValidationError, ValueError) as exc:
-            return f"⚠️ {user_message(exc)}", "", "", hidden, hidden, None
+            return f"⚠️ {user_message(exc, page_language(request))}", "", "", hidden, hidden, None
         summary, markdown, docx_path, md_path = self._render_plan(plan, profile.name)
         return "", summary, markdown, gr.update(value=str(docx_path), visible=True), gr.update(value=str(md_path), visible=True), plan.plan_id
 
@@ -127,7 +127,7 @@ class PlanTab:
         try:
             stored = self.ctx.reviews.transition(plan_id, "submit", self.ctx.user(request), self.ctx.role(request))
         except AdvisorError as exc:
-            return f"⚠️ {exc}"
+            return f"⚠️ {user_message(exc, lang, refused_input=False)}"
         return say(lang, "Plan `{plan_id}` submitted for review.", plan_id=stored.plan_id)
 
     def review_queue(self):
@@ -150,7 +150,7 @@ class PlanTab:
         try:
             stored = self.ctx.reviews.transition(plan_id, action, self.ctx.user(request), self.ctx.role(request), comment or None)
         except AdvisorError as exc:
-            return f"⚠️ {exc}", hidden
+            return f"⚠️ {user_message(exc, lang, refused_input=False)}", hidden
         if stored.status == "approved":
             path = self.ctx.downloads.folder() / f"approved-plan-{plan_id}.docx"
             path.write_bytes(to_docx(stored.plan))

@@ -16,7 +16,8 @@ from assistant.training.glossary import search_glossary
 from assistant.training.models import LETTERS, Quiz, QuizRequest
 from assistant.training.progress import progress_report
 from assistant.training.quizzes import grade, make_quiz, quiz_topics, record_result
-from assistant.interfaces.app.wording import choices, tr
+from assistant.interfaces.app.common import user_message
+from assistant.interfaces.app.wording import choices, page_language, say, tr
 
 MAX_QUESTIONS = 10
 
@@ -88,12 +89,14 @@ class TrainingTab:
             return getattr(request, "username", None) or None
         return (typed or "").strip() or None
 
-    def start_quiz(self, topic_value, n, seed_value, language="en"):
+    def start_quiz(self, topic_value, n, seed_value, language="en", request: gr.Request = None):
+        """``language`` is the quiz's (the radio); the app's own words follow the page's."""
         try:
             quiz = make_quiz(self.settings, QuizRequest(topic=topic_value, n=int(n), seed=int(seed_value or 0),
                                                         language=language or "en"))
         except (AdvisorError, ValidationError, ValueError) as exc:
-            return [None, f"⚠️ {exc}"] + [gr.update(visible=False) for _ in range(MAX_QUESTIONS)]
+            message = user_message(exc, page_language(request))
+            return [None, f"⚠️ {message}"] + [gr.update(visible=False) for _ in range(MAX_QUESTIONS)]
         updates = []
         for i in range(MAX_QUESTIONS):
             if i < len(quiz.questions):
@@ -106,19 +109,24 @@ class TrainingTab:
         return [quiz.model_dump(), note] + updates
 
     def finish_quiz(self, request: gr.Request, quiz_data, name, *answers):
-        """``request`` comes first: Gradio fills in only positional ``gr.Request`` parameters."""
+        """``request`` comes first: Gradio fills in only positional ``gr.Request`` parameters. The feedback's own
+        words follow the page's language; the questions, options and explanations stay in the quiz's."""
+        lang = page_language(request)
         if not quiz_data:
-            return "⚠️ Start a quiz first."
+            return "⚠️ " + say(lang, "Start a quiz first.")
         quiz = Quiz.model_validate(quiz_data)
         graded = grade(quiz, list(answers[: len(quiz.questions)]))
         name = self.trainee(request, name)
         saved = record_result(self.settings, name, graded) if name else 0
-        lines = [f"### Score: {graded.correct}/{graded.answered} answered correctly ({graded.score:.0%})"]
+        lines = ["### " + say(lang, "Score: {correct}/{answered} answered correctly ({score})", correct=graded.correct,
+                              answered=graded.answered, score=f"{graded.score:.0%}")]
+        right, wrong, skipped = "✅ " + say(lang, "Correct"), "❌ " + say(lang, "Wrong"), "➖ " + say(lang, "Skipped")
         for item in graded.items:
-            mark = "✅" if item.correct else ("➖ skipped" if item.skipped else "❌")
-            lines.append(f"**{item.number}.** {mark} Answer: {LETTERS[item.answer]}. {item.options[item.answer]}  \n{item.explanation}")
+            mark = right if item.correct else (skipped if item.skipped else wrong)
+            answer = say(lang, "Answer: {letter}. {option}", letter=LETTERS[item.answer], option=item.options[item.answer])
+            lines.append(f"**{item.number}.** {mark} · {answer}  \n{item.explanation}")
         if saved:
-            lines.append(f"_Saved {saved} answers for {name}._")
+            lines.append(say(lang, "_Saved {count} answers for {name}._", count=saved, name=name))
         return "\n\n".join(lines)
 
     def build(self) -> None:

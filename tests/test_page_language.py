@@ -42,6 +42,10 @@ def page(accept_language: str) -> SimpleNamespace:
 ZH, EN = page("zh-CN,zh;q=0.9,en;q=0.8"), page("en-US,en;q=0.9")
 
 
+def NO_PROGRESS(fraction, desc=None):
+    """Where Gradio passes the tracked progress bar."""
+
+
 @pytest.fixture()
 def ctx(make_settings):
     return AppContext(Advisor(make_settings()))
@@ -95,7 +99,7 @@ def test_the_book_tabs_report_reads_in_the_pages_language(ctx, tmp_path):
     assert book.suggest(path, ZH)[-1] == "共 17 列，约 201 行，以分号分隔；已匹配 13 个字段。请核对列映射，然后开始分群。"
     assert book.suggest(path, EN)[-1] == "17 columns, about 201 rows, semicolon-separated; 13 fields matched. Check the mapping, then segment."
 
-    error, status, _, _, _, rejected, *_ = book.run(ZH, path, "auto", 1.0, "auto", *mapped(book, path))
+    error, status, _, _, _, rejected, *_ = book.run(ZH, path, "auto", 1.0, "auto", NO_PROGRESS, *mapped(book, path))
     assert error == ""
     assert status.startswith("**读取 201 行，分群 200 行，无法使用 1 行 · k = ") and " · 内存峰值 " in status, status
     assert "个风险复核客群" in status and "轮廓系数" in status and "- k 的选择依据：" in status
@@ -122,10 +126,10 @@ def test_a_broken_book_upload_is_reported_in_the_pages_language_with_the_reason_
     assert english.startswith(f"⚠️ {reason}") and not CHINESE.search(english)
 
     nothing = [NONE] * len(KEYS)
-    assert book.run(ZH, str(broken), "auto", 1.0, "auto", *nothing)[0].startswith(f"⚠️ 无法完成分群：{reason}")
-    assert book.run(EN, str(broken), "auto", 1.0, "auto", *nothing)[0].startswith(f"⚠️ {reason}")
-    assert book.run(ZH, None, "auto", 1.0, "auto", *nothing)[0] == "⚠️ 请先上传客户名单。"
-    assert book.run(EN, None, "auto", 1.0, "auto", *nothing)[0] == "⚠️ Upload a client book first."
+    assert book.run(ZH, str(broken), "auto", 1.0, "auto", NO_PROGRESS, *nothing)[0].startswith(f"⚠️ 无法完成分群：{reason}")
+    assert book.run(EN, str(broken), "auto", 1.0, "auto", NO_PROGRESS, *nothing)[0].startswith(f"⚠️ {reason}")
+    assert book.run(ZH, None, "auto", 1.0, "auto", NO_PROGRESS, *nothing)[0] == "⚠️ 请先上传客户名单。"
+    assert book.run(EN, None, "auto", 1.0, "auto", NO_PROGRESS, *nothing)[0] == "⚠️ Upload a client book first."
 
 
 # ------------------------------------------------------------------ 3. a malformed client or bad input
@@ -185,3 +189,13 @@ def test_gradio_passes_the_request_to_every_callback_that_reads_the_pages_langua
     for callback, inputs in callbacks.items():
         filled, *_ = helpers.special_args(callback, list(range(inputs)), request=marker)
         assert marker in filled, callback.__qualname__
+
+
+def test_gradio_tracks_the_book_tabs_progress_and_passes_the_mapping_after_it(ctx):
+    """A ``gr.Progress`` default after ``*values`` is never tracked: the bar would stand still."""
+    book = BookTab(ctx)
+    inputs = ["book.csv", "auto", 1.0, "auto", *[f"col{i}" for i in range(len(KEYS))]]
+    filled, progress_index, *_ = helpers.special_args(book.run, list(inputs), request="req")
+    assert progress_index == 5
+    assert filled[:5] == ["req", "book.csv", "auto", 1.0, "auto"] and filled[6:] == inputs[4:]
+

@@ -108,9 +108,12 @@ class BookTab:
         return base.model_copy(update={"columns": BookColumns(columns=mapping).columns, "delimiter": delimiter or "auto",
                                        "currency_to_rmb": float(rate) if rate else 1.0})
 
-    def run(self, request: gr.Request, path: str | None, delimiter: str, rate: float | None, k: str, *values, progress=gr.Progress()):
-        """``request`` comes first: Gradio fills in only positional ``gr.Request`` parameters. The tab's own words
-        follow the page's language; the segment report (book_report) and the package's notes are in English."""
+    def run(self, request: gr.Request, path: str | None, delimiter: str, rate: float | None, k: str,
+            progress=gr.Progress(), *values):
+        """``request`` and ``progress`` come before ``*values``: Gradio fills in only positional parameters (a
+        ``progress`` after them was never tracked, so the bar stood still through a long segmentation). The
+        tab's own words follow the page's language; the segment report (book_report) and the package's notes
+        are in English."""
         lang = page_language(request)
         hidden = gr.update(value=None, visible=False)
         empty = [None, None, None, "", None, None, hidden, hidden, None]

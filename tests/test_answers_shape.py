@@ -155,15 +155,15 @@ def test_lessons_from_baoshang_have_no_dangling_reference(answers):
     assert not is_dependent(answer.answer.split(" [")[0]) and "If you see these" not in answer.answer
 
 
-@pytest.mark.parametrize("question", [
-    "What will the weather be in Lanzhou tomorrow?",
-    "How do I make hand-pulled beef noodles?",
-    "What solvency adequacy ratio must a life insurer keep under C-ROSS?",
+@pytest.mark.parametrize("question, why", [
+    ("What will the weather be in Lanzhou tomorrow?", "This question is about weather"),
+    ("How do I make hand-pulled beef noodles?", "This question is about food and cooking"),
+    ("What solvency adequacy ratio must a life insurer keep under C-ROSS?", "The knowledge base has no passage"),
 ])
-def test_out_of_scope_questions_are_declined_with_the_nearest_topics(advisor, question):
+def test_out_of_scope_questions_are_declined_with_the_nearest_topics(advisor, question, why):
     answer = advisor.ask(question)
     assert not answer.grounded and answer.citations == [] and answer.suggestions
-    assert answer.answer.startswith("The knowledge base has no passage")
+    assert answer.answer.startswith(why)
 
 
 # --- the sample as a whole ---------------------------------------------------------------------------

@@ -114,15 +114,15 @@ def test_chinese_question_is_answered_from_keywords(advisor):
     assert answer.citations[0].doc_id == "inclusive-finance-policy"
 
 
-@pytest.mark.parametrize("question", [
-    "What is the best recipe for lasagna with ricotta?",
-    "Who won the 1998 football world cup final?",
+@pytest.mark.parametrize("question, why", [
+    ("What is the best recipe for lasagna with ricotta?", "This question is about food and cooking, which"),
+    ("Who won the 1998 football world cup final?", "This question is about entertainment and sport, which"),
 ])
-def test_unanswerable_question_is_not_grounded_and_not_padded(advisor, question):
+def test_unanswerable_question_is_not_grounded_and_not_padded(advisor, question, why):
     answer = advisor.ask(question)
     assert not answer.grounded
     assert answer.citations == []
-    assert answer.answer.startswith("The knowledge base has no passage")
+    assert answer.answer.startswith(why)
     assert answer.suggestions
 
 

@@ -21,6 +21,7 @@ from assistant.answers.blocks import MARKUP, answer_words, clean_sentence, parse
 from assistant.answers.faq import FaqMatch, match_faq
 from assistant.answers.gate import Evidence, answerable, relevance
 from assistant.answers.kinds import Kind, question_kind
+from assistant.answers.scope import OutOfScope, ScopeCache
 from assistant.answers.sections import CorpusSource, Library, LibraryCache, Passage, section_passages
 from assistant.answers.trimming import MAX_WORDS, MIN_WORDS, prefers, render, select_units, usable
 from assistant.config import Settings
@@ -103,11 +104,22 @@ def nearest_topics(hits: list[ScoredChunk], limit: int = 3) -> list[str]:
     return out
 
 
-def not_found(question: str, hits: list[ScoredChunk]) -> Answer:
+def not_found(question: str, hits: list[ScoredChunk], evidence: Evidence | None = None) -> Answer:
+    """The decline, in the question's language: why (a topic the bank declared out of scope, or no
+    passage answers) and the nearest topics the knowledge base does cover."""
     suggestions = nearest_topics(hits)
-    text = "The knowledge base has no passage that answers this question."
-    if suggestions:
-        text += " The nearest topics it covers are: " + "; ".join(suggestions) + "."
+    chinese = is_chinese(question)
+    off = evidence is not None and evidence.off_topic
+    if chinese:
+        text = (f"这个问题属于“{evidence.off_topic_zh}”，不在本知识库的范围内。" if off
+                else "知识库中没有能回答这个问题的内容。")
+        if suggestions:
+            text += "知识库涵盖的最相近主题：" + "；".join(suggestions) + "。"
+    else:
+        text = (f"This question is about {evidence.off_topic}, which the knowledge base does not cover." if off
+                else "The knowledge base has no passage that answers this question.")
+        if suggestions:
+            text += " The nearest topics it covers are: " + "; ".join(suggestions) + "."
     return Answer(question=question, answer=text, grounded=False, suggestions=suggestions)
 
 
@@ -145,11 +157,13 @@ class ExtractiveComposer:
     name = "extractive"
 
     def __init__(self, settings: Settings, embedder: Embedder, chunks: CorpusSource | None = None,
-                 multilingual: Embedder | None = None) -> None:
+                 multilingual: Embedder | None = None, scope: OutOfScope | None = None) -> None:
+        """``scope``: the out-of-scope topics; by default the bank's ``out_of_scope.yaml``, re-read when edited."""
         self.settings = settings
         self.embedder = embedder
         self.multilingual = multilingual
         self._library = LibraryCache(chunks) if chunks is not None else None
+        self._scope = (lambda: scope) if scope is not None else ScopeCache(settings.rules_dir / "out_of_scope.yaml").get
 
     def bind_corpus(self, chunks: CorpusSource) -> None:
         """Give the composer the store's chunks (the advisor does this when it builds the composer)."""
@@ -174,10 +188,12 @@ class ExtractiveComposer:
         return not is_chinese(question) or bool(getattr(self.embedder_for(question), "multilingual", False))
 
     def warm(self, texts: list[str], batch: int = 256) -> int:
-        """Embed every quotable unit ahead of questions (the app does this in the background after
-        start), so the first answers cost a query embedding, not forty unit embeddings."""
+        """Embed every quotable unit and out-of-scope example ahead of questions (the app does this in the
+        background after start), so the first answers cost a query embedding, not forty unit embeddings."""
         units = list(dict.fromkeys(u.plain for text in texts for b in parse_blocks(text) for u in b.units))
+        examples = [e for _, e in self._scope().examples()]  # the gate compares every question with them
         for embedder in filter(None, (self.embedder, self.multilingual)):  # Chinese questions score with the second
+            embedder.encode_cached(examples)
             for start in range(0, len(units), batch):
                 embedder.encode_cached(units[start:start + batch])
         # The sections and the word counts (about 1.5 s on 2 cores) and each unit's keywords (jieba for
@@ -188,7 +204,7 @@ class ExtractiveComposer:
         return len(units)
 
     def evidence(self, question: str, hits: list[ScoredChunk]) -> Evidence:
-        return relevance(question, hits, self.embedder_for(question), self.library(), self.reads(question))
+        return relevance(question, hits, self.embedder_for(question), self.library(), self.reads(question), self._scope())
 
     def relevant(self, question: str, hits: list[ScoredChunk]) -> bool:
         """Whether the knowledge base answers at all (see gate.py for the evidence and thresholds)."""
@@ -205,7 +221,7 @@ class ExtractiveComposer:
             return not_found(question, hits), None
         evidence = self.evidence(question, hits)
         if not answerable(evidence):
-            return not_found(question, hits), None
+            return not_found(question, hits, evidence), None
         passages = self.passages(hits)
         plan = Draft(kind=question_kind(question), evidence=evidence)
         plan.faq = match_faq(question, passages, self.embedder_for(question), self.reads(question))

@@ -1,6 +1,6 @@
 """Knowing what it doesn't know: does the knowledge base answer this question at all?
 
-Three kinds of evidence, because each fails somewhere:
+Four kinds of evidence, because each fails somewhere:
 - **meaning**: cosine of the question and the best retrieved passages, with the embedder passed in
   (the English MiniLM reads no Chinese, so for a Chinese question it is noise unless a multilingual
   embedder is passed);
@@ -9,6 +9,9 @@ Three kinds of evidence, because each fails somewhere:
 - **vocabulary**: specialised terms the knowledge base never uses at all ("bitcoin", "HIBOR",
   "MiFID"). A question about a thing the bank's documents never mention is out of scope however
   banking-like it sounds; ordinary words that are merely absent ("drifting") do not count.
+- **scope**: what the question asks for, against the kinds of request the bank declared out of scope
+  (scope.py): "What's the weather in Lanzhou this weekend?" names a place the passages know well, but
+  it is closer to "Is it going to rain this weekend?" than to any passage.
 
 ``relevance`` computes the evidence; ``answerable`` decides. Thresholds were calibrated on golden v2
 (see docs/readme/answers.md); the held-out set was not used.
@@ -21,11 +24,13 @@ True
 from __future__ import annotations
 
 import re
-from typing import Literal, Protocol
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from assistant.answers.scope import OutOfScope, out_of_scope
+from assistant.search.embeddings import Embeds
 from assistant.answers.sections import Library
 from assistant.search.keywords import STOPWORDS, token_set, tokenize
 from assistant.search.retrieval import ScoredChunk
@@ -48,6 +53,8 @@ class Thresholds(BaseModel):
     unknown: int = Field(description="... at least this many unused words, the question is about something else.")
     foreign_sure: float = Field(0.52, description="A question naming a term the base never uses is answered only "
                                 "from this cosine up.")
+    off_topic_margin: float = Field(0.0, description="A question is out of scope when its nearest out-of-scope "
+                                    "example is at least this much closer than the best passage (scope.py).")
 
 
 # Calibrated on golden v2 (140 answerable + 25 unanswerable English, 62 + 10 Chinese) and 250 glossary
@@ -57,21 +64,14 @@ class Thresholds(BaseModel):
 ENGLISH = Thresholds(dense=0.31, rescue_dense=0.20, rescue_keywords=0.40, rescue_words="all_words",
                      keywords=0.16, known=0.70, unknown=2)
 CHINESE = Thresholds(dense=0.25, rescue_dense=0.0, rescue_keywords=0.30, rescue_words="keywords",
-                     keywords=0.10, known=0.60, unknown=2)
+                     keywords=0.10, known=0.60, unknown=2, off_topic_margin=0.10)
+# The multilingual model's cosines for short Chinese questions run higher against everything (an
+# answerable question's nearest out-of-scope example: median 0.36 against 0.29 for English with MiniLM),
+# so a Chinese question must be clearly closer to an out-of-scope example than to the passages.
 ZH_KEYWORD_FLOOR = 0.05
 """Without a multilingual embedder a Chinese question is judged by keywords only: this share, minimum."""
 ZH_KNOWN_FLOOR = 0.05
 """... and this share of its character pairs must occur anywhere in the knowledge base."""
-
-
-class Embeds(Protocol):
-    """Anything that embeds texts into normalised rows with a cache: the Embedder, or a test's fake.
-
-    >>> embedder: Embeds = Embedder(settings.embedding_model)
-    >>> embedder.encode_cached(["What is RAROC?"]).shape   # (1, 384) with the bundled MiniLM
-    """
-
-    def encode_cached(self, texts: list[str]) -> np.ndarray: ...
 
 
 class Evidence(BaseModel):
@@ -88,12 +88,16 @@ class Evidence(BaseModel):
                          "specialised words only).")
     foreign: list[str] = Field(default_factory=list, description="Specialised terms the knowledge base never uses.")
     reads_language: bool = Field(True, description="Whether the embedder can read the question's language.")
+    off_topic: str | None = Field(None, description="The out-of-scope topic the question asks about (out_of_scope.yaml).")
+    off_topic_zh: str | None = None
+    off_similarity: float = Field(0.0, description="Cosine with the nearest out-of-scope example (the embedder passed).")
 
 
 def relevance(question: str, hits: list[ScoredChunk], embedder: Embeds, library: Library | None = None,
-              reads_chinese: bool | None = None) -> Evidence:
+              reads_chinese: bool | None = None, scope: OutOfScope | None = None) -> Evidence:
     """The gate's evidence for one question. Pass the embedder that reads the question's language;
-    ``reads_chinese`` defaults to the embedder's ``multilingual`` attribute (False for MiniLM)."""
+    ``reads_chinese`` defaults to the embedder's ``multilingual`` attribute (False for MiniLM); ``scope``
+    is the bank's out-of-scope topics (scope.py)."""
     chinese = is_chinese(question)
     reads = not chinese or bool(getattr(embedder, "multilingual", False) if reads_chinese is None else reads_chinese)
     evidence = Evidence(language="zh" if chinese else "en", reads_language=reads)
@@ -101,7 +105,16 @@ def relevance(question: str, hits: list[ScoredChunk], embedder: Embeds, library:
     if not top:
         return evidence
     vectors = embedder.encode_cached([question] + [h.chunk.embedding_text for h in top])
-    evidence.dense = round(float(np.max(vectors[1:] @ vectors[0])), 4)
+    cosines = vectors[1:] @ vectors[0]
+    evidence.dense = round(float(np.max(cosines)), 4)
+    if scope is not None and reads:
+        best = top[int(np.argmax(cosines))].chunk
+        nearest = scope.nearest(question, embedder, language="zh" if is_chinese(best.text) else "en")
+        if nearest is not None:
+            evidence.off_similarity = nearest.similarity
+            margin = (CHINESE if chinese else ENGLISH).off_topic_margin
+            if out_of_scope(nearest, evidence.dense, margin=margin):
+                evidence.off_topic, evidence.off_topic_zh = nearest.topic, nearest.topic_zh
     terms = set(tokenize(question))
     idf = library.idf if library is not None else (lambda _t: 1.0)
     # A word the base never uses matches no passage and has the highest IDF of all: left in, "briefly"
@@ -143,11 +156,14 @@ def foreign_terms(question: str, library: Library, embedder: Embeds) -> list[str
 
 
 def answerable(evidence: Evidence) -> bool:
-    """The decision: meaning first, rescued by strong word evidence; words and vocabulary overrule a
-    topical-sounding question about something the base never covers. A Chinese question without a
+    """The decision: a question the bank declared out of scope is declined; then meaning first, rescued
+    by strong word evidence; words and vocabulary overrule a topical-sounding question about something
+    the base never covers. A Chinese question without a
     multilingual embedder is judged by words alone."""
     if not evidence.reads_language:
         return evidence.keywords >= ZH_KEYWORD_FLOOR and evidence.known >= ZH_KNOWN_FLOOR
+    if evidence.off_topic:
+        return False
     t = CHINESE if evidence.language == "zh" else ENGLISH
     strange = evidence.known < t.known and evidence.unknown >= t.unknown  # one odd word is not enough
     if (evidence.keywords < t.keywords and evidence.dense < t.sure) or strange:

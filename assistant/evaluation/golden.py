@@ -33,14 +33,16 @@ from assistant.evaluation.metrics import (
 )
 
 GoldenSet = Literal["v1", "v2", "holdout"]
-SET_FILES: dict[str, str] = {"v1": "golden.jsonl", "v2": "golden_v2.jsonl", "holdout": "holdout_v2.jsonl"}
+SET_FILES: dict[str, str] = {"v1": "golden.jsonl", "v2": "golden_v2.jsonl", "holdout": "holdout_v2.jsonl",
+                             "blind": "blind_v1.jsonl"}
 LENGTH_UNIT = "words; two Chinese characters count as one word; citation markers not counted"
 
 
 class GoldenQuestion(BaseModel):
     id: str
     question: str
-    voice: Literal["manager", "relationship-manager", "trainer"]
+    voice: Literal["manager", "relationship-manager", "trainer"] | None = Field(
+        None, description="Who asks; none in the blind set, written from the documents without voices.")
     language: Literal["en", "zh"] = "en"
     answerable: bool = True
     kind: str | None = None
@@ -61,7 +63,7 @@ class GoldenQuestion(BaseModel):
 class QuestionResult(BaseModel):
     id: str
     language: str
-    voice: str
+    voice: str | None
     kind: str | None
     answerable: bool
     declined: bool
@@ -185,7 +187,7 @@ def evaluate_golden(advisor: Advisor, path: Path, name: str | None = None) -> Go
     results = [score_question(advisor, q) for q in questions]
     return GoldenReport(
         set=name or path.stem, file=str(path), overall=breakdown(results),
-        by_language=grouped(results, lambda r: r.language), by_voice=grouped(results, lambda r: r.voice),
+        by_language=grouped(results, lambda r: r.language), by_voice=grouped(results, lambda r: r.voice or "unlabelled"),
         by_kind=grouped(results, lambda r: r.kind or "unlabelled"), questions=results,
         seconds=round(time.perf_counter() - started, 2),
     )

@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -72,6 +72,16 @@ def _load(resolved: str) -> "SentenceTransformer":
             f"embedding model '{resolved}' is not on this machine ({exc.__class__.__name__}); set "
             "ADVISOR_EMBEDDING_MODEL to a local sentence-transformers folder"
         ) from exc
+
+
+class Embeds(Protocol):
+    """Anything that embeds texts into normalised rows with a cache: the Embedder, or a test's fake.
+
+    >>> embedder: Embeds = Embedder(settings.embedding_model)
+    >>> embedder.encode_cached(["What is RAROC?"]).shape   # (1, 384) with the bundled MiniLM
+    """
+
+    def encode_cached(self, texts: list[str]) -> np.ndarray: ...
 
 
 class Embedder:

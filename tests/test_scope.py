@@ -1,0 +1,132 @@
+"""The bank's out-of-scope topics (knowledge/data/out_of_scope.yaml): a question that asks for one of
+them is declined with the topic named, in the question's language, however local its place names;
+a strategy question that mentions the same places, or a client who runs a noodle shop, is still
+answered; a broken file is refused with its path and entry; an edited file is read again."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from assistant.answers.advisor import Advisor
+from assistant.answers.compose import ExtractiveComposer
+from assistant.answers.scope import OutOfScope, ScopeCache, out_of_scope
+
+from .conftest import KNOWLEDGE
+
+
+@pytest.mark.parametrize("question, start", [
+    ("Will it rain in Baotou this weekend? We have a client visit planned.", "This question is about weather"),
+    ("What was the closing share price of a listed city commercial bank yesterday?", "This question is about live market prices"),
+    ("How do I write a Python script to merge several Excel files?", "This question is about programming"),
+    ("包头这个周末会下雨吗？", "这个问题属于“天气”"),
+    ("用Python怎么把几个支行的Excel表合并起来？", "这个问题属于“编程和办公软件”"),
+])
+def test_a_request_the_bank_declared_out_of_scope_is_declined_with_its_topic(advisor, question, start):
+    answer = advisor.ask(question)
+    assert not answer.grounded and answer.citations == [], answer.answer
+    assert answer.answer.startswith(start), answer.answer
+    assert answer.suggestions   # the nearest topics the knowledge base does cover
+
+
+@pytest.mark.parametrize("question, doc", [
+    ("Our client runs a noodle restaurant in Baotou with 6 employees and RMB 900,000 revenue. Is it a micro enterprise?",
+     "sme-size-classification"),
+    ("What went wrong at Baoshang Bank in Baotou, and what should a risk manager learn from it?", "baoshang-bank-failure"),
+    ("How is RAROC calculated?", "client-profitability-raroc-eva"),
+    ("包商银行为什么会倒闭？", "baoshang-bank-failure"),
+])
+def test_strategy_questions_that_share_places_or_words_with_those_topics_are_answered(advisor, question, doc):
+    answer = advisor.ask(question)
+    assert answer.grounded, answer.answer
+    assert answer.citations[0].doc_id.removesuffix("-zh") == doc
+
+
+def test_without_the_file_nothing_is_declined_for_scope(advisor):
+    composer = ExtractiveComposer(advisor.settings, advisor.embedder, scope=OutOfScope())
+    composer.bind_corpus(advisor.retriever.keyword_index)
+    question = "Will it rain in Baotou this weekend? We have a client visit planned."
+    hits = advisor.retrieve(question_request(question))
+    evidence = composer.evidence(question, hits)
+    assert evidence.off_topic is None and evidence.off_similarity == 0.0
+    assert not composer.compose(question, hits).answer.startswith("This question is about")
+
+
+def question_request(question):
+    from assistant.answers.advisor import AskRequest
+
+    return AskRequest(question=question)
+
+
+def test_the_rule_needs_the_example_closer_than_the_passages_and_close_enough(advisor):
+    scope = OutOfScope.load(KNOWLEDGE / "data" / "out_of_scope.yaml")
+    nearest = scope.nearest("Is it going to snow in Lanzhou tomorrow?", advisor.embedder)
+    assert nearest.topic == "weather" and nearest.similarity > 0.4
+    assert out_of_scope(nearest, passage_similarity=nearest.similarity - 0.01)
+    assert not out_of_scope(nearest, passage_similarity=nearest.similarity + 0.01)
+    assert not out_of_scope(nearest, passage_similarity=nearest.similarity - 0.05, margin=0.1)
+    assert not out_of_scope(nearest.model_copy(update={"similarity": 0.35}), passage_similarity=0.1)
+
+
+def test_every_topic_has_chinese_and_examples_in_both_languages():
+    scope = OutOfScope.load(KNOWLEDGE / "data" / "out_of_scope.yaml")
+    assert len(scope.topics) >= 8
+    for topic in scope.topics:
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in topic.topic_zh), topic.topic
+        chinese = [e for e in topic.examples if any("\u4e00" <= ch <= "\u9fff" for ch in e)]
+        assert chinese and len(chinese) < len(topic.examples), topic.topic
+
+
+@pytest.mark.parametrize("text, named", [
+    ("- topic: weather\n  topic_zh: 天气\n  examples: [only one]\n", "entry 0.examples"),
+    ("- topic: weather\n  examples: [a b, c d]\n", "entry 0.topic_zh"),
+    ("- topic: [unclosed\n", "not valid YAML"),
+])
+def test_a_broken_scope_file_is_refused_with_its_path_and_entry(tmp_path, text, named):
+    path = tmp_path / "out_of_scope.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError) as caught:
+        OutOfScope.load(path)
+    assert str(path) in str(caught.value) and named in str(caught.value)
+
+
+def test_a_missing_file_means_no_topics_and_an_edited_file_is_read_again(tmp_path):
+    path = tmp_path / "out_of_scope.yaml"
+    cache = ScopeCache(path)
+    assert cache.get().topics == []
+    shutil.copy(KNOWLEDGE / "data" / "out_of_scope.yaml", path)
+    first = cache.get()
+    assert first.topics and cache.get() is first
+    path.write_text("- topic: golf\n  topic_zh: 高尔夫\n  examples: [Where can I play golf?, 哪里能打高尔夫？]\n", encoding="utf-8")
+    later = time.time() + 5
+    os.utime(path, (later, later))
+    assert [t.topic for t in cache.get().topics] == ["golf"]
+
+
+def test_the_advisor_reads_the_banks_file(make_settings):
+    settings = make_settings()
+    (settings.rules_dir / "out_of_scope.yaml").write_text(
+        "- topic: golf\n  topic_zh: 高尔夫\n  examples: [Where can I play golf this weekend?, 周末去哪里打高尔夫？]\n", encoding="utf-8")
+    advisor = Advisor(settings)
+    advisor.ingest()
+    answer = advisor.ask("Which golf course near Baotou is best for a weekend round?")
+    assert answer.answer.startswith("This question is about golf"), answer.answer
+
+
+def test_a_chinese_question_the_base_does_not_answer_is_declined_in_chinese(advisor):
+    answer = advisor.ask("人寿保险公司的偿付能力充足率最低要求是多少？")
+    assert not answer.grounded and answer.answer.startswith("知识库中没有能回答这个问题的内容。"), answer.answer
+    assert "知识库涵盖的最相近主题：" in answer.answer and "The knowledge base" not in answer.answer
+
+
+def test_the_blind_set_loads_without_voices_and_names_documents_only(shared_settings):
+    from assistant.evaluation.golden import golden_path, load_golden
+
+    questions = load_golden(golden_path(shared_settings, "blind"))
+    assert len(questions) == 100 and all(q.voice is None for q in questions)
+    answerable = [q for q in questions if q.answerable]
+    assert len(answerable) == 50 and all(list(e) == ["doc_id"] for q in answerable for e in q.expected)
+    assert sum(q.language == "zh" for q in questions) >= 50

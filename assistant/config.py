@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1)
     fusion: Literal["rrf", "minmax"] = Field("minmax", description="How the ranked lists are fused: reciprocal rank "
                                              "fusion (ranks only) or a weighted sum of each list's min-max scaled scores.")
+    exact_search_max: int = Field(50_000, ge=0, description="Up to this many passages, dense lists are ranked by "
+                                  "exact cosine over vectors held in memory (a few MB) instead of one store query "
+                                  "each; 0 always asks the store.")
     mmr: bool = Field(False, description="Diversify the fused list with maximal marginal relevance.")
     mmr_lambda: float = Field(0.7, ge=0.0, le=1.0)
     min_relevance: float = Field(

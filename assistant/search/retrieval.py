@@ -25,6 +25,7 @@ from assistant.search.embeddings import Embedder
 from assistant.search.keyword_file import KeywordIndexFile
 # tokenize and coverage are imported from here by the composer too: it scores keywords as the index does
 from assistant.search.keywords import add_keywords, coverage, glossary_keywords, tokenize
+from assistant.search.exact import ExactSearch
 from assistant.search.languages import Editions, for_reach, list_weights, question_language
 from assistant.search.store import ChromaStore, matches, where_clause
 from assistant.text import mmr
@@ -209,6 +210,7 @@ class HybridRetriever:
         self._writes_seen = -1
         self._glossary_loaded = False
         self._lock = threading.Lock()
+        self.exact = ExactSearch(settings.exact_search_max)
 
     def keyword_index(self) -> BM25Index:
         now = time.monotonic()
@@ -259,10 +261,11 @@ class HybridRetriever:
             where = where_clause(dict(filters))
             # the keyword index holds the same chunks (as of its last refresh), so it can name the ids a filter keeps
             ids = index.allowed_ids(dict(filters)) if filters else None
-            for i, hits in zip(rows, self.store.query_many(dense[rows], depth, where, index.by_id, ids)):
+            for i, hits in zip(rows, self._dense("dense", self.store, index, dense[rows], depth, where, ids)):
                 out[i][0]["dense"] = hits
             if ml is not None:
-                for i, hits in zip(rows, self.ml_store.query_many(np.vstack([ml[i] for i in rows]), depth, where, index.by_id, ids)):
+                for i, hits in zip(rows, self._dense("multilingual", self.ml_store, index, np.vstack([ml[i] for i in rows]),
+                                                     depth, where, ids)):
                     out[i][1]["multilingual"] = ml[i]
                     out[i][0]["multilingual"] = hits
                     # the English model's rank of a Chinese passage is noise once a model that reads it ranks it
@@ -271,6 +274,15 @@ class HybridRetriever:
             if q.mode in ("bm25", "hybrid"):
                 out[i][0]["keyword"] = index.search(q.query, self._depth(q), q.filters)
         return out
+
+    def _dense(self, name: str, store: ChromaStore, index: BM25Index, vectors: np.ndarray, depth: int,
+               where: dict | None, ids: list[str] | None) -> list[list[tuple[Chunk, float]]]:
+        """One dense list per question: exact cosine in memory for a collection within
+        ``exact_search_max`` (see exact.py), else the store's own query."""
+        exact = self.exact.vectors(name, store, index)
+        if exact is not None:
+            return exact.query_many(vectors, depth, ids)
+        return store.query_many(vectors, depth, where, index.by_id, ids)
 
     def run(self, query: RetrievalQuery) -> list[ScoredChunk]:
         return self.run_many([query])[0]

@@ -199,3 +199,17 @@ def test_gradio_tracks_the_book_tabs_progress_and_passes_the_mapping_after_it(ct
     assert progress_index == 5
     assert filled[:5] == ["req", "book.csv", "auto", 1.0, "auto"] and filled[6:] == inputs[4:]
 
+
+
+def test_an_upload_in_the_knowledge_tab_reports_in_the_pages_language(ctx, tmp_path):
+    from assistant.interfaces.app.knowledge_tab import KnowledgeTab
+
+    memo = tmp_path / "branch-memo.md"
+    memo.write_text("# 网点备忘\n\n贷款发放以后三十天内要完成首次贷后检查。\n", encoding="utf-8")
+    tab = KnowledgeTab(ctx)
+    report, stats = tab.upload([str(memo)], ZH, NO_PROGRESS)
+    assert "✅ 已添加：" in report, report
+    assert re.search(r"文档：新增 \d+ 篇，更新 \d+ 篇，删除 \d+ 篇，未变 \d+ 篇；共 \d+ 个段落", report), report
+    assert "documents:" not in report and CHINESE.search(stats)
+    english, _ = tab.upload([str(memo)], EN, NO_PROGRESS)
+    assert re.search(r"documents: \d+ added, \d+ updated, \d+ removed, \d+ unchanged;", english), english

@@ -10,10 +10,19 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from assistant.errors import AdvisorError
-from assistant.interfaces.app.common import ANY, AppContext
+from assistant.interfaces.app.common import ANY, AppContext, user_message
 from assistant.interfaces.library import list_documents, read_document, topics
 from assistant.interfaces.uploads import publish_uploads
 from assistant.interfaces.app.wording import choices, page_language, say, tr
+
+
+def ingest_summary(report, language: str) -> str:
+    """The ingest's one-line account (IngestReport.summary) in the page's language."""
+    return say(language, "documents: {added} added, {updated} updated, {removed} removed, {unchanged} unchanged; "
+               "{chunks} chunks ({embedded} embedded, {multilingual} multilingual); {rejected} rejected; {seconds} s",
+               added=report.added, updated=report.updated, removed=report.removed, unchanged=report.unchanged,
+               chunks=report.chunks, embedded=report.embedded_chunks, multilingual=report.multilingual_chunks,
+               rejected=len(report.errors), seconds=f"{report.seconds:.1f}")
 
 
 class KnowledgeTab:
@@ -30,7 +39,7 @@ class KnowledgeTab:
         try:
             s = self.ctx.advisor.stats()
         except AdvisorError as exc:
-            return f"⚠️ {exc}"
+            return f"⚠️ {user_message(exc, page_language(request), refused_input=False)}"
         return say(page_language(request), "**{documents}** documents · **{chunks}** chunks · knowledge version `{version}` · "
                    "last ingest {last} · {location}", documents=s.documents, chunks=s.chunks, version=s.knowledge_version,
                    last=s.last_ingest, location=s.location)
@@ -49,17 +58,18 @@ class KnowledgeTab:
         if not files:
             return "⚠️ " + say(lang, "Choose one or more files (md, txt, pdf, docx) first."), self.stats_markdown(request)
         pairs = [(Path(f), Path(getattr(f, "orig_name", None) or f).name) for f in files]
-        progress(0, desc="checking files")
+        progress(0, desc=say(lang, "checking files"))
         try:
             report = publish_uploads(self.ctx.governance, pairs, login=self.ctx.login, user=self.ctx.user(request),
                                      role=self.ctx.role(request),
-                                     progress=lambda done, total, doc: progress(done / max(total, 1), desc=f"embedding {doc}"))
+                                     progress=lambda done, total, doc: progress(done / max(total, 1),
+                                                                                desc=say(lang, "embedding {doc}", doc=doc)))
         except AdvisorError as exc:
-            return f"⚠️ {exc}", self.stats_markdown(request)
+            return f"⚠️ {user_message(exc, lang, refused_input=False)}", self.stats_markdown(request)
         lines = ["✅ " + say(lang, "added: {name}", name=name) for name in report.accepted]
         lines += ["❌ " + say(lang, "rejected {name}: {reason}", name=r.name, reason=r.reason) for r in report.rejected]
         if report.ingest:
-            lines.append(report.ingest.summary())
+            lines.append(ingest_summary(report.ingest, lang))
         return "\n\n".join(lines), self.stats_markdown(request)
 
     def build(self) -> None:

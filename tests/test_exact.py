@@ -40,7 +40,7 @@ QUERIES = [RetrievalQuery(query=q, k=5, filters=f, mode=m) for q, f, m in CASES]
 def test_the_exact_lists_find_what_the_store_finds(advisor):
     store_only = Advisor(advisor.settings.model_copy(update={"exact_search_max": 0}))
     index = advisor.retriever.keyword_index()
-    assert advisor.retriever.exact.vectors("dense", advisor.store, index) is not None
+    assert advisor.retriever.exact.vectors("dense", advisor.store, index, first_use_waits=False) is not None
     for query in QUERIES:
         exact, stored = advisor.retriever.run(query), store_only.retriever.run(query)
         assert [h.chunk.id for h in exact] == [h.chunk.id for h in stored], query.query
@@ -54,4 +54,16 @@ def test_above_the_limit_the_store_is_asked(advisor, monkeypatch):
     monkeypatch.setattr(type(small.store), "query_many", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
     hits = small.retriever.run(QUERIES[0])
     assert hits and calls
-    assert small.retriever.exact.vectors("dense", small.store, small.retriever.keyword_index()) is None
+    assert small.retriever.exact.vectors("dense", small.store, small.retriever.keyword_index(), first_use_waits=False) is None
+
+
+def test_a_one_shot_question_is_left_to_the_store_and_the_second_reads_the_vectors(advisor):
+    fresh = Advisor(advisor.settings)
+    exact = fresh.retriever.exact
+    first = fresh.retriever.run(QUERIES[0])
+    assert not exact.holds("dense")          # one question: one store query, no vectors read
+    second = fresh.retriever.run(QUERIES[0])
+    assert [h.chunk.id for h in second] == [h.chunk.id for h in first]
+    assert exact.holds("dense") and exact.holds("multilingual")
+    warmed = Advisor(advisor.settings)
+    assert warmed.retriever.warm_exact() and warmed.retriever.exact.holds("dense")

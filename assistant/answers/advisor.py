@@ -226,6 +226,7 @@ class Advisor:
         """Load the model, build the keyword index and embed once what answers read: the passages'
         labelled texts (the relevance gate), the FAQ questions and every quotable unit."""
         chunks = self.retriever.keyword_index().chunks
+        self.retriever.warm_exact()
         for embedder in filter(None, (self.embedder, self.multilingual_embedder)):
             embedder.encode_cached([c.embedding_text for c in chunks] + [q for c in chunks for f in c.faq for q in f.q])
         extractive = getattr(self.composer, "extractive", self.composer)

@@ -90,17 +90,28 @@ class ExactSearch:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._held: dict[str, tuple[object, ExactVectors]] = {}
+        self._asked: dict[str, object] = {}
         self._lock = threading.Lock()
 
-    def vectors(self, name: str, store, index) -> ExactVectors | None:
+    def holds(self, name: str) -> bool:
+        """Whether the vectors of the store ``name`` are in memory (for tests and the status line)."""
+        return name in self._held
+
+    def vectors(self, name: str, store, index, first_use_waits: bool = True) -> ExactVectors | None:
         """``index`` is the keyword index (its ``chunks``); None above the limit, or while the store
-        cannot give every chunk's vector (a collection still being filled: read again next time)."""
+        cannot give every chunk's vector (a collection still being filled: read again next time).
+        With ``first_use_waits``, the first search of an index is left to the store and the vectors are
+        read from the second on: a one-shot ``advisor ask`` asks once, and reading every vector (0.3 s
+        for the knowledge base's two models) would cost it more than the one store query it saves."""
         if not 0 < len(index.chunks) <= self.limit:
             return None
         with self._lock:
             held = self._held.get(name)
             if held is not None and held[0] is index:
                 return held[1]
+            if first_use_waits and self._asked.get(name) is not index:
+                self._asked[name] = index
+                return None
             exact = ExactVectors.from_store(store, index.chunks)
             if len(exact) < len(index.chunks):
                 return None

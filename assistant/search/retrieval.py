@@ -275,6 +275,12 @@ class HybridRetriever:
                 out[i][0]["keyword"] = index.search(q.query, self._depth(q), q.filters)
         return out
 
+    def warm_exact(self) -> bool:
+        """Read the dense vectors for exact search now (an app's warm-up), not at the second question."""
+        index = self.keyword_index()
+        stores = [("dense", self.store)] + ([("multilingual", self.ml_store)] if self.ml_store is not None else [])
+        return all([self.exact.vectors(name, store, index, first_use_waits=False) is not None for name, store in stores])
+
     def _dense(self, name: str, store: ChromaStore, index: BM25Index, vectors: np.ndarray, depth: int,
                where: dict | None, ids: list[str] | None) -> list[list[tuple[Chunk, float]]]:
         """One dense list per question: exact cosine in memory for a collection within

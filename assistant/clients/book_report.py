@@ -8,19 +8,60 @@ stability), and the sources, numbered once.
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from pathlib import Path
 
 from assistant.clients.book_features import money
 from assistant.clients.book_models import BookReport
+from assistant.clients.chinese import SEGMENT_ZH
 from assistant.text import label as source_label
 
 NOTE = ("Draft for discussion: generated from the bank's knowledge base and this book; review before use. "
         "Figures marked illustrative in the sources must be calibrated to the bank.")
 
 
-def headline(report: BookReport) -> str:
+LANGUAGES = ("en", "zh")
+# The report's own words in Chinese (to_markdown(report, "zh")); the app's status line words the headline alike.
+# Data values stay as they are: segment labels, trait words, actions and strategies from book_actions.yaml,
+# figures, column and file names.
+ZH = {
+    "headline": ("读取 {rows} 行，分群 {segmented} 行，无法使用 {rejected} 行 · k = {k} 个行为客群{risk} · 轮廓系数 {silhouette} · "
+                 "稳定性 ARI {ari}（重抽样后重新拟合的平均一致度）"),
+    "risk": " + 1 个风险复核客群（{clients} 户）",
+    "clients": "{count} 户（{share}）",
+    "trait": "{words}（{deviation}个标准差）",
+    "matrix": "价值—潜力矩阵（潜力依据：{source}）：",
+    "column": "“{column}”列",
+    "proxy": "由{fields}和年龄推算（book_columns.yaml）",
+    "sources": "资料来源：",
+}
+SEGMENT_HEAD_ZH = ["#", "客群", "客户数", "显著特征", "价值层级构成", "经营策略", "产品组合", "首要行动"]
+QUADRANT_HEAD_ZH = ["象限", "客户数", "余额中位数", "本周需联系", "经营策略"]
+FIELD_ZH = {"occupation": "职业", "education": "学历"}
+
+
+def _language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise ValueError(f"language {language!r} is not supported: use 'en' or 'zh'")
+    return language
+
+
+def _source_zh(source: str) -> str:
+    """The matrix's potential source in Chinese where the package worded it (book.py); else as it is."""
+    if match := re.fullmatch(r"column '(.*)'", source):
+        return ZH["column"].format(column=match.group(1))
+    if match := re.fullmatch(r"proxy from (.*) and age \(book_columns\.yaml\)", source):
+        return ZH["proxy"].format(fields="、".join(FIELD_ZH.get(f, f) for f in match.group(1).split(", ")))
+    return source
+
+
+def headline(report: BookReport, language: str = "en") -> str:
     c = report.clustering
+    if _language(language) == "zh":
+        risk = ZH["risk"].format(clients=f"{c.risk_rows:,}") if c.risk_rows else ""
+        return ZH["headline"].format(rows=f"{report.rows:,}", segmented=f"{report.segmented:,}", rejected=f"{report.rejected:,}",
+                                     k=report.k, risk=risk, silhouette=f"{report.silhouette:.2f}", ari=f"{report.stability_ari:.2f}")
     risk = f" + 1 risk-review segment ({c.risk_rows:,} clients)" if c.risk_rows else ""
     return (f"{report.rows:,} rows read, {report.segmented:,} segmented, {report.rejected:,} rejected · "
             f"k = {report.k} behavioural segments{risk} · silhouette {report.silhouette:.2f} · "
@@ -40,15 +81,25 @@ def _marks(citations, numbers) -> str:
     return "".join(f"[{numbers[c.chunk_id][0]}]" for c in citations)
 
 
-def segment_rows(report: BookReport, numbers: dict | None = None) -> list[list[str]]:
+def _clients(count: int, share: float, language: str) -> str:
+    if language == "zh":
+        return ZH["clients"].format(count=f"{count:,}", share=f"{share:.0%}")
+    return f"{count:,} ({share:.0%})"
+
+
+def segment_rows(report: BookReport, numbers: dict | None = None, language: str = "en") -> list[list[str]]:
     numbers = numbers if numbers is not None else _numbering(report)
+    zh = _language(language) == "zh"
+    items, tiers = ("；", "、") if zh else ("; ", ", ")
     rows = []
     for s in report.segments:
-        mix = ", ".join(f"{t} {n / s.clients:.0%}" for t, n in s.tier_mix.items() if n)
-        rows.append([str(s.segment), ("⚠ " if s.risk else "") + s.label, f"{s.clients:,} ({s.share:.0%})",
-                     "; ".join(f"{t.words} ({t.deviation:+.1f} sd)" for t in s.distinguishing), mix,
+        mix = tiers.join(f"{SEGMENT_ZH.get(t, t) if zh else t} {n / s.clients:.0%}" for t, n in s.tier_mix.items() if n)
+        traits = [ZH["trait"].format(words=t.words, deviation=f"{t.deviation:+.1f}") if zh else f"{t.words} ({t.deviation:+.1f} sd)"
+                  for t in s.distinguishing]
+        rows.append([str(s.segment), ("⚠ " if s.risk else "") + s.label, _clients(s.clients, s.share, language),
+                     items.join(traits), mix,
                      f"{s.headline} {_marks(s.service_model.citations, numbers)}".strip(),
-                     "; ".join(b.text.split(" (")[0] + _marks(b.citations, numbers) for b in s.bundle),
+                     items.join(b.text.split(" (")[0] + _marks(b.citations, numbers) for b in s.bundle),
                      f"{s.actions[0].text} {_marks(s.actions[0].citations, numbers)}".strip()])
     return rows
 
@@ -57,27 +108,34 @@ SEGMENT_HEAD = ["#", "Segment", "Clients", "What sets it apart", "Tier mix", "Wh
 QUADRANT_HEAD = ["Quadrant", "Clients", "Median balance", "Call this week", "Strategy"]
 
 
-def quadrant_rows(report: BookReport, numbers: dict | None = None) -> list[list[str]]:
+def quadrant_rows(report: BookReport, numbers: dict | None = None, language: str = "en") -> list[list[str]]:
     numbers = numbers if numbers is not None else _numbering(report)
-    return [[q.name or q.quadrant, f"{q.clients:,} ({q.share:.0%})", money(q.median_value_rmb), f"{q.call_this_week:,}",
+    _language(language)
+    return [[q.name or q.quadrant, _clients(q.clients, q.share, language), money(q.median_value_rmb), f"{q.call_this_week:,}",
              f"{q.strategy} {_marks(q.citations, numbers)}".strip()] for q in report.rfm.quadrants]
 
 
-def to_markdown(report: BookReport, with_actions: bool = True) -> str:
-    """The segment and quadrant tables as Markdown (the app's summary, the README's sample)."""
+def to_markdown(report: BookReport, language: str = "en", with_actions: bool = True) -> str:
+    """The segment and quadrant tables as Markdown (the app's summary, the README's sample), in English
+    ("en") or Chinese ("zh"): the report's own words follow the language, the data's values do not."""
+    zh = _language(language) == "zh"
+
     def table(head, rows):
         escape = [[cell.replace("|", "/") for cell in row] for row in rows]
         return "\n".join(["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in escape])
 
     numbers = _numbering(report)
-    head = SEGMENT_HEAD if with_actions else SEGMENT_HEAD[:5]
-    rows = [r if with_actions else r[:5] for r in segment_rows(report, numbers)]
-    parts = [headline(report), "", table(head, rows)]
+    segment_head, quadrant_head = (SEGMENT_HEAD_ZH, QUADRANT_HEAD_ZH) if zh else (SEGMENT_HEAD, QUADRANT_HEAD)
+    head = segment_head if with_actions else segment_head[:5]
+    rows = [r if with_actions else r[:5] for r in segment_rows(report, numbers, language)]
+    parts = [headline(report, language), "", table(head, rows)]
     if report.rfm.quadrants:
-        parts += ["", f"Value-potential matrix (potential: {report.rfm.potential_source}):", "",
-                  table(QUADRANT_HEAD, quadrant_rows(report, numbers))]
+        source = report.rfm.potential_source
+        matrix = ZH["matrix"].format(source=_source_zh(source)) if zh else f"Value-potential matrix (potential: {source}):"
+        parts += ["", matrix, "", table(quadrant_head, quadrant_rows(report, numbers, language))]
     if numbers and with_actions:
-        parts += ["", "Sources: " + " · ".join(f"[{n}] {source_label(c.title, c.section)} (`{c.doc_id}`)" for n, c in numbers.values())]
+        parts += ["", (ZH["sources"] if zh else "Sources: ")
+                  + " · ".join(f"[{n}] {source_label(c.title, c.section)} (`{c.doc_id}`)" for n, c in numbers.values())]
     return "\n".join(parts) + "\n"
 
 

@@ -34,16 +34,6 @@ LIMITS_TEXT = (f"CSV (`,` `;` tab or `|` separated, UTF-8) or Excel `.xlsx`, up 
 SHOWN_REJECTS = 200
 
 
-def _headline_zh(report) -> str:
-    """book_report.headline's facts in Chinese (the package words it in English only)."""
-    c = report.clustering
-    risk = say("zh", " + 1 risk-review segment ({clients} clients)", clients=f"{c.risk_rows:,}") if c.risk_rows else ""
-    return say("zh", "{rows} rows read, {segmented} segmented, {rejected} rejected · k = {k} behavioural segments{risk} · "
-               "silhouette {silhouette} · stability ARI {ari} (mean agreement of refits on resamples)",
-               rows=f"{report.rows:,}", segmented=f"{report.segmented:,}", rejected=f"{report.rejected:,}", k=report.k, risk=risk,
-               silhouette=f"{report.silhouette:.2f}", ari=f"{report.stability_ari:.2f}")
-
-
 class BookTab:
     """Callbacks of the Book tab; ``build()`` lays it out inside an open ``gr.Blocks``.
 
@@ -112,8 +102,8 @@ class BookTab:
             progress=gr.Progress(), *values):
         """``request`` and ``progress`` come before ``*values``: Gradio fills in only positional parameters (a
         ``progress`` after them was never tracked, so the bar stood still through a long segmentation). The
-        tab's own words follow the page's language; the segment report (book_report) and the package's notes
-        are in English."""
+        tab's own words and the segment report (book_report.to_markdown) follow the page's language; the
+        package's notes stay in English."""
         lang = page_language(request)
         hidden = gr.update(value=None, visible=False)
         empty = [None, None, None, "", None, None, hidden, hidden, None]
@@ -132,7 +122,7 @@ class BookTab:
         return ["", self._status(report, lang)] + self._views(report, lang)
 
     def _status(self, report, lang: str = "en") -> str:
-        head = headline(report) if lang != "zh" else _headline_zh(report)
+        head = headline(report, lang)
         lines = [say(lang, "**{headline}** · peak memory {memory} MB", headline=head, memory=f"{report.peak_memory_mb:,.0f}"), ""]
         lines += [f"- {n}" for n in report.notes]
         lines.append("- " + say(lang, "k chosen by: {reason}", reason=report.clustering.chosen_by))
@@ -150,7 +140,7 @@ class BookTab:
         rejected = (say(lang, "**{count} rows could not be used** (first {shown} below; all in `rejected_rows.csv`)",
                         count=f"{report.rejected:,}", shown=min(report.rejected, SHOWN_REJECTS))
                     if report.rejected else say(lang, "No rows were rejected."))
-        return [to_markdown(report), profile_frame(dev, values, labels), sizes_frame(mix, labels), rejected, scatter, kscores,
+        return [to_markdown(report, lang), profile_frame(dev, values, labels), sizes_frame(mix, labels), rejected, scatter, kscores,
                 gr.update(value=files["clients"], visible=True), gr.update(value=files["report"], visible=True),
                 rejects if report.rejected else None]
 

@@ -213,3 +213,8 @@ def test_an_upload_in_the_knowledge_tab_reports_in_the_pages_language(ctx, tmp_p
     assert "documents:" not in report and CHINESE.search(stats)
     english, _ = tab.upload([str(memo)], EN, NO_PROGRESS)
     assert re.search(r"documents: \d+ added, \d+ updated, \d+ removed, \d+ unchanged;", english), english
+    # the app's template is the ingest report's own wording, so the two cannot drift apart
+    from assistant.interfaces.app.knowledge_tab import ingest_summary
+
+    report = ctx.advisor.ingest()
+    assert ingest_summary(report, "en") == report.summary()

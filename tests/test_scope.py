@@ -13,7 +13,7 @@ import pytest
 
 from assistant.answers.advisor import Advisor
 from assistant.answers.compose import ExtractiveComposer
-from assistant.answers.scope import OutOfScope, ScopeCache, out_of_scope
+from assistant.answers.scope import OutOfScope, out_of_scope, scope_for
 
 from .conftest import KNOWLEDGE
 
@@ -95,15 +95,14 @@ def test_a_broken_scope_file_is_refused_with_its_path_and_entry(tmp_path, text, 
 
 def test_a_missing_file_means_no_topics_and_an_edited_file_is_read_again(tmp_path):
     path = tmp_path / "out_of_scope.yaml"
-    cache = ScopeCache(path)
-    assert cache.get().topics == []
+    assert scope_for(path).topics == []
     shutil.copy(KNOWLEDGE / "data" / "out_of_scope.yaml", path)
-    first = cache.get()
-    assert first.topics and cache.get() is first
+    first = scope_for(path)
+    assert first.topics and scope_for(path) is first
     path.write_text("- topic: golf\n  topic_zh: 高尔夫\n  examples: [Where can I play golf?, 哪里能打高尔夫？]\n", encoding="utf-8")
     later = time.time() + 5
     os.utime(path, (later, later))
-    assert [t.topic for t in cache.get().topics] == ["golf"]
+    assert [t.topic for t in scope_for(path).topics] == ["golf"]
 
 
 def test_the_advisor_reads_the_banks_file(make_settings):

@@ -21,7 +21,7 @@ from assistant.answers.blocks import MARKUP, answer_words, clean_sentence, parse
 from assistant.answers.faq import FaqMatch, match_faq
 from assistant.answers.gate import Evidence, answerable, relevance
 from assistant.answers.kinds import Kind, question_kind
-from assistant.answers.scope import OutOfScope, ScopeCache
+from assistant.answers.scope import OutOfScope, scope_for
 from assistant.answers.sections import CorpusSource, Library, LibraryCache, Passage, section_passages
 from assistant.answers.trimming import MAX_WORDS, MIN_WORDS, prefers, render, select_units, usable
 from assistant.config import Settings
@@ -163,7 +163,8 @@ class ExtractiveComposer:
         self.embedder = embedder
         self.multilingual = multilingual
         self._library = LibraryCache(chunks) if chunks is not None else None
-        self._scope = (lambda: scope) if scope is not None else ScopeCache(settings.rules_dir / "out_of_scope.yaml").get
+        path = settings.rules_dir / "out_of_scope.yaml"
+        self._scope = (lambda: scope) if scope is not None else (lambda: scope_for(path))
 
     def bind_corpus(self, chunks: CorpusSource) -> None:
         """Give the composer the store's chunks (the advisor does this when it builds the composer)."""

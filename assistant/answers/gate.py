@@ -30,8 +30,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from assistant.answers.scope import OutOfScope, out_of_scope
-from assistant.search.embeddings import Embeds
 from assistant.answers.sections import Library
+from assistant.search.embeddings import Embeds
 from assistant.search.keywords import STOPWORDS, token_set, tokenize
 from assistant.search.retrieval import ScoredChunk
 from assistant.text import is_chinese
@@ -158,8 +158,7 @@ def foreign_terms(question: str, library: Library, embedder: Embeds) -> list[str
 def answerable(evidence: Evidence) -> bool:
     """The decision: a question the bank declared out of scope is declined; then meaning first, rescued
     by strong word evidence; words and vocabulary overrule a topical-sounding question about something
-    the base never covers. A Chinese question without a
-    multilingual embedder is judged by words alone."""
+    the base never covers. A Chinese question without a multilingual embedder is judged by words alone."""
     if not evidence.reads_language:
         return evidence.keywords >= ZH_KEYWORD_FLOOR and evidence.known >= ZH_KNOWN_FLOOR
     if evidence.off_topic:

@@ -19,7 +19,7 @@ gate uses it.
 
 from __future__ import annotations
 
-import threading
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -116,27 +116,20 @@ def out_of_scope(nearest: NearestTopic | None, passage_similarity: float, margin
     return nearest is not None and nearest.similarity >= floor and nearest.similarity >= passage_similarity + margin
 
 
-class ScopeCache:
-    """The scope file read once and again only when it changes (a bank edits it while the app runs).
+@lru_cache(maxsize=8)
+def _cached(path: str, stamp: tuple[float, int]) -> OutOfScope:
+    return OutOfScope.load(Path(path))
 
-    >>> cache = ScopeCache(settings.rules_dir / "out_of_scope.yaml")
-    >>> cache.get() is cache.get()   # the same topics until the file changes
+
+def scope_for(path: Path) -> OutOfScope:
+    """Load once per change of the file (its mtime and size are the cache key, as for the rule tables),
+    so a bank edits it while the app runs; no topics when it is absent.
+
+    >>> scope_for(settings.rules_dir / "out_of_scope.yaml") is scope_for(settings.rules_dir / "out_of_scope.yaml")
     True
     """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._key: tuple[float, int] | None = None
-        self._scope = OutOfScope()
-        self._lock = threading.Lock()
-
-    def get(self) -> OutOfScope:
-        try:
-            stat = self.path.stat()
-            key = (stat.st_mtime, stat.st_size)
-        except FileNotFoundError:
-            return OutOfScope()
-        with self._lock:
-            if key != self._key:
-                self._scope, self._key = OutOfScope.load(self.path), key
-            return self._scope
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return OutOfScope()
+    return _cached(str(path), (stat.st_mtime, stat.st_size))

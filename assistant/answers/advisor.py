@@ -228,7 +228,7 @@ class Advisor:
         chunks = self.retriever.keyword_index().chunks
         self.retriever.warm_exact()
         for embedder in filter(None, (self.embedder, self.multilingual_embedder)):
-            embedder.encode_cached([c.embedding_text for c in chunks] + [q for c in chunks for f in c.faq for q in f.q])
+            embedder.encode_cached([c.content_text for c in chunks] + [q for c in chunks for f in c.faq for q in f.q])
         extractive = getattr(self.composer, "extractive", self.composer)
         return extractive.warm([c.text for c in chunks]) if hasattr(extractive, "warm") else 0
 

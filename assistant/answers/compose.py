@@ -27,7 +27,7 @@ from assistant.answers.trimming import MAX_WORDS, MIN_WORDS, prefers, render, se
 from assistant.config import Settings
 from assistant.search.embeddings import Embedder
 from assistant.search.retrieval import ScoredChunk
-from assistant.search.keywords import token_set, tokenize
+from assistant.search.keywords import has_chinese, token_set, tokenize
 from assistant.search.languages import reads_chinese
 from assistant.text import is_chinese, label, split_sentences
 
@@ -240,7 +240,8 @@ class ExtractiveComposer:
         terms = set(tokenize(question))
         idf = library.idf if library is not None else (lambda _t: 1.0)
         weight = sum(idf(t) for t in terms) or 1.0
-        words = np.array([sum(idf(t) for t in terms & token_set(u.plain)) / weight for u in units])
+        chinese = has_chinese(terms)
+        words = np.array([sum(idf(t) for t in terms & token_set(u.plain, chinese)) / weight for u in units])
         if not self.reads(question):
             return words
         vectors = self.embedder_for(question).encode_cached([question] + [u.plain for u in units])

@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field
 from assistant.answers.scope import OutOfScope, out_of_scope
 from assistant.answers.sections import Library
 from assistant.search.embeddings import Embeds
-from assistant.search.keywords import STOPWORDS, token_set, tokenize
+from assistant.search.keywords import STOPWORDS, has_chinese, token_set, tokenize
 from assistant.search.retrieval import ScoredChunk
 from assistant.text import is_chinese
 
@@ -104,7 +104,7 @@ def relevance(question: str, hits: list[ScoredChunk], embedder: Embeds, library:
     top = hits[:5]
     if not top:
         return evidence
-    vectors = embedder.encode_cached([question] + [h.chunk.embedding_text for h in top])
+    vectors = embedder.encode_cached([question] + [h.chunk.content_text for h in top])
     cosines = vectors[1:] @ vectors[0]
     evidence.dense = round(float(np.max(cosines)), 4)
     if scope is not None and reads:
@@ -120,7 +120,7 @@ def relevance(question: str, hits: list[ScoredChunk], embedder: Embeds, library:
     # A word the base never uses matches no passage and has the highest IDF of all: left in, "briefly"
     # would outweigh "RAROC" in a small base. Absent words are judged below (known, foreign).
     matchable = {t for t in terms if library.knows(t)} if library is not None else terms
-    passages = [token_set(h.chunk.embedding_text) for h in top]
+    passages = [token_set(h.chunk.content_text, has_chinese(terms)) for h in top]
     weight = sum(idf(t) for t in matchable)
     if weight:
         best = max(sum(idf(t) for t in matchable & words) for words in passages)

@@ -13,7 +13,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from assistant.knowledge.documents import FaqItem, KnowledgeDoc, Source, faq_section_matches
+from assistant.knowledge.documents import AskItem, FaqItem, KnowledgeDoc, Source, faq_section_matches
 from assistant.text import label, parse_sections, split_sentences
 
 
@@ -37,6 +37,8 @@ class Chunk(BaseModel):
     faq: list[FaqItem] = Field(default_factory=list, description="Vetted answers for this section (first chunk only).")
     language: str = "en"
     edition_of: str | None = None
+    asks: list[str] = Field(default_factory=list, description="Questions the section answers (front matter "
+                            "``asks``): searched with the text, never shown.")
     section_index: int = Field(0, description="Ordinal of the section's heading in the document (0: before the "
                                "first); editions keep their sections in the same order, so it pairs them.")
 
@@ -46,8 +48,17 @@ class Chunk(BaseModel):
         return self.edition_of or self.doc_id
 
     @property
-    def embedding_text(self) -> str:
+    def content_text(self) -> str:
+        """The heading path and the text alone: what judges whether a passage answers (the questions in
+        ``asks`` say what the section is for, not what it says)."""
         return f"{label(self.title, self.section)}\n{self.text}"
+
+    @property
+    def embedding_text(self) -> str:
+        """What the keyword index and the dense lists read: the heading path, the text and the questions
+        the section answers (so a question worded unlike the text still finds it)."""
+        asks = "\n" + " ".join(self.asks) if self.asks else ""
+        return f"{self.content_text}{asks}"
 
 
 def chunk_document(doc: KnowledgeDoc, chunk_size: int = 900, overlap: int = 1) -> list[Chunk]:
@@ -91,6 +102,8 @@ def chunk_document(doc: KnowledgeDoc, chunk_size: int = 900, overlap: int = 1) -
         chunk.doc_chunks = len(chunks)
     for item in meta.faq:
         _attach_faq(item, chunks)
+    for ask in meta.asks:
+        _attach_asks(ask, chunks)
     return chunks
 
 
@@ -104,6 +117,15 @@ def _attach_faq(item: FaqItem, chunks: list[Chunk]) -> None:
         homes.setdefault(chunk.section, chunk)
     for chunk in homes.values():
         chunk.faq.append(item)
+
+
+def _attach_asks(item: AskItem, chunks: list[Chunk]) -> None:
+    """On every chunk of the section (a long section is several chunks, and any of them may be the one
+    retrieved); a heading with no text of its own lends its questions to its sub-sections."""
+    matching = [c for c in chunks if faq_section_matches(item.section, c.section)]
+    exact = [c for c in matching if c.section == item.section or c.section.endswith(" > " + item.section)]
+    for chunk in exact or matching:
+        chunk.asks.extend(q for q in item.q if q not in chunk.asks)
 
 
 def _split_long(paragraph: str, limit: int) -> list[str]:

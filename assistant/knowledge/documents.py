@@ -61,6 +61,25 @@ class FaqItem(BaseModel):
         return CJK_FOLD.sub("", text)
 
 
+class AskItem(BaseModel):
+    """Questions one section answers, written the way managers and staff ask them. They are indexed with
+    the section (its keywords and its vector), so a question worded unlike the section's own text still
+    finds it; they are never shown as content."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    section: str = Field(min_length=1)
+    q: list[str] = Field(min_length=1, max_length=8)
+
+    @field_validator("q")
+    @classmethod
+    def _short_questions(cls, questions: list[str]) -> list[str]:
+        bad = [q for q in questions if not 4 <= len(q.strip()) <= 240]
+        if bad:
+            raise ValueError(f"each question must be 4-240 characters, got {bad[0]!r}")
+        return [q.strip() for q in questions]
+
+
 def faq_section_matches(wanted: str, path: str) -> bool:
     """A FAQ names its section by heading ("Tier thresholds") or by path ("Service model by tier > Mass");
     a section path matches it too when the heading is one of its ancestors."""
@@ -87,6 +106,8 @@ class DocMeta(BaseModel):
     review_by: date | None = None
     superseded_by: str | None = Field(None, pattern=SLUG)
     faq: list[FaqItem] = []
+    asks: list[AskItem] = Field(default_factory=list, description="Questions each section answers, indexed "
+                                "with it (see knowledge/README.md).")
 
     @field_validator("topics")
     @classmethod
@@ -148,12 +169,14 @@ def parse_document(path: Path, text: str, fingerprint: str = "") -> KnowledgeDoc
 
 
 def _check_faq_sections(meta: DocMeta, body: str) -> None:
-    """A vetted answer is cited to its section, so the section must exist in this document."""
+    """A vetted answer is cited to its section, and listed questions are indexed with theirs, so the
+    section must exist in this document."""
     paths = [s.path for s in parse_sections(body) if s.path]
-    for number, item in enumerate(meta.faq):
-        if not any(faq_section_matches(item.section, p) for p in paths):
-            raise ValueError(f"faq.{number}.section: '{item.section}' is not a heading of this document; use one of "
-                             + ", ".join(repr(p.split(' > ')[-1]) for p in paths[:8]))
+    for field, items in (("faq", meta.faq), ("asks", meta.asks)):
+        for number, item in enumerate(items):
+            if not any(faq_section_matches(item.section, p) for p in paths):
+                raise ValueError(f"{field}.{number}.section: '{item.section}' is not a heading of this document; "
+                                 "use one of " + ", ".join(repr(p.split(' > ')[-1]) for p in paths[:8]))
 
 
 def _describe(exc: ValidationError) -> str:

@@ -125,14 +125,16 @@ def _chinese(run: str) -> list[str]:
     return [w for w in _segmenter().lcut_for_search(run, HMM=True) if w.strip() and w not in CJK_STOPWORDS]
 
 
-def tokenize(text: str) -> list[str]:
-    """English words stemmed with stop words dropped; Chinese runs cut into words by jieba."""
+def tokenize(text: str, chinese: bool = True) -> list[str]:
+    """English words stemmed with stop words dropped; Chinese runs cut into words by jieba (skipped with
+    ``chinese=False``, for matching against a question that has no Chinese words)."""
     tokens: list[str] = []
     words: list[str] = []
     for match in WORD.finditer(text.lower()):
         piece = match.group(0)
         if "\u3400" <= piece[0] <= "\u9fff":
-            tokens.extend(_chinese(piece))
+            if chinese:
+                tokens.extend(_chinese(piece))
         elif piece not in STOPWORDS:
             words.append(piece)
     stemmer = _stemmer()
@@ -141,10 +143,17 @@ def tokenize(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=16384)
-def token_set(text: str) -> frozenset[str]:
+def token_set(text: str, chinese: bool = True) -> frozenset[str]:
     """The distinct keywords of a passage, remembered: every answer scores the same few hundred passages
-    against each question, and cutting Chinese with jieba is the slow part."""
-    return frozenset(tokenize(text))
+    against each question, and cutting Chinese with jieba is the slow part. ``chinese=False`` leaves
+    Chinese runs uncut: a question without Chinese words cannot meet them, and a one-shot English
+    question then never loads jieba (0.7 s), whatever bracketed Chinese terms its passages carry."""
+    return frozenset(tokenize(text, chinese))
+
+
+def has_chinese(tokens) -> bool:
+    """Whether any keyword is Chinese, i.e. whether passages must be cut with jieba to meet them."""
+    return any("\u3400" <= t[0] <= "\u9fff" for t in tokens if t)
 
 
 def coverage(query_tokens: list[str], text: str) -> float:
@@ -152,4 +161,4 @@ def coverage(query_tokens: list[str], text: str) -> float:
     wanted = set(query_tokens)
     if not wanted:
         return 0.0
-    return len(wanted & token_set(text)) / len(wanted)
+    return len(wanted & token_set(text, has_chinese(wanted))) / len(wanted)

@@ -338,7 +338,7 @@ class HybridRetriever:
             q_tokens = tokenize(query.query)
             results.append([
                 ScoredChunk(chunk=chunks[cid], score=fused[cid], similarity=similarity.get(cid, 0.0),
-                            coverage=coverage(q_tokens, chunks[cid].embedding_text),
+                            coverage=coverage(q_tokens, chunks[cid].content_text),
                             dense_rank=rank["dense"].get(cid), bm25_rank=rank["keyword"].get(cid),
                             ml_similarity=ml_similarity.get(cid) if "multilingual" in vecs else None,
                             ml_rank=rank["multilingual"].get(cid))

@@ -54,6 +54,8 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
     }
     if chunk.faq:
         meta["faq"] = json.dumps([f.model_dump() for f in chunk.faq], ensure_ascii=False)
+    if chunk.asks:
+        meta["asks"] = json.dumps(chunk.asks, ensure_ascii=False)
     for field in LIST_FIELDS:
         values = getattr(chunk, field)
         meta[field] = "|".join(values)
@@ -73,6 +75,7 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         review_by=date.fromisoformat(meta["review_by"]) if meta.get("review_by") else None,
         superseded_by=meta.get("superseded_by") or None,
         faq=[FaqItem.model_validate(f) for f in json.loads(meta["faq"])] if meta.get("faq") else [],
+        asks=json.loads(meta["asks"]) if meta.get("asks") else [],
         language=meta.get("language") or "en", edition_of=meta.get("edition_of") or None,
         section_index=int(meta.get("section_index", 0)),
     )

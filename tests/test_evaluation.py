@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from assistant.evaluation.beir import evaluate_beir, load_beir
-from assistant.evaluation.metrics import mrr_at, ndcg_at, recall_at
+from assistant.evaluation.metrics import mrr_at, ndcg_at, recall_at, section_matches
 
 TINY = Path(__file__).parent / "fixtures" / "beir_tiny"
 
@@ -18,6 +18,17 @@ def test_metrics_match_hand_computed_values():
     assert recall_at(["a", "x"], rel, 100) == 0.5
     assert mrr_at(["x", "y", "b"], rel) == pytest.approx(1 / 3)
     assert mrr_at(["x"], rel) == 0.0
+
+
+def test_an_expected_section_matches_by_heading_ancestor_or_path_and_nothing_else():
+    expected = {"doc_id": "retail-tier-scheme", "section": "Service model by tier"}
+    assert section_matches("retail-tier-scheme", "Service model by tier > Mass", expected)
+    assert not section_matches("retail-kpis-and-migration", "Service model by tier", expected)
+    by_path = {"doc_id": "d", "section": "Worked example: a metals SOE > Client overview and wallet"}
+    assert section_matches("d", "Worked example: a metals SOE > Client overview and wallet", by_path)
+    assert section_matches("d", "Plan > Worked example: a metals SOE > Client overview and wallet", by_path)
+    assert not section_matches("d", "Another example > Client overview and wallet", by_path)
+    assert not section_matches("d", "Worked example: a metals SOE", by_path)
 
 
 def test_loader_tolerates_crlf_and_skips_unjudged_queries():

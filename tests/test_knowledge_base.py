@@ -154,3 +154,32 @@ def test_life_stage_document_states_the_rule_table_bounds():
         for bound in ("min_age", "max_age"):
             if bound in stage["when"]:
                 assert str(stage["when"][bound]) in text, f"{stage['name']}: {bound} {stage['when'][bound]} is not in the document"
+
+
+def test_the_second_blind_set_names_real_sections_whose_text_holds_its_key_points():
+    """blind_v2 was written outside the repository; a renamed heading or an edited figure must not
+    silently turn one of its questions into a miss that no answer could avoid."""
+    from assistant.knowledge.documents import faq_section_matches
+    from assistant.text import parse_sections
+
+    def section_texts(doc_id: str, wanted: str) -> list[str]:
+        out = []
+        english = [s for s in parse_sections(DOCS[doc_id].body) if s.heading]
+        twin = next((d for d in DOCS.values() if d.meta.edition_of == doc_id), None)
+        chinese = [s for s in parse_sections(twin.body) if s.heading] if twin else []
+        for i, sec in enumerate(english):
+            if faq_section_matches(wanted, sec.path):
+                out.append(" ".join(sec.paragraphs))
+                if i < len(chinese):
+                    out.append(" ".join(chinese[i].paragraphs))
+        return out
+
+    rows = [json.loads(l) for l in (KNOWLEDGE / "eval" / "blind_v2.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
+    assert len(rows) == 80 and sum(r["language"] == "zh" for r in rows) == 30
+    for row in rows:
+        (expected,) = row["expected"]
+        texts = section_texts(expected["doc_id"], expected["section"])
+        assert texts, (row["id"], expected)
+        text = " ".join(texts).casefold()
+        for point in row["key_points"]:
+            assert any(p.casefold() in text for p in point), (row["id"], point)

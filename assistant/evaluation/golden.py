@@ -3,7 +3,10 @@ correct answer must say, or decline when the knowledge base does not cover the q
 
 Three sets under knowledge/eval/: ``v1`` (golden.jsonl: documents and sections, no key points),
 ``v2`` (golden_v2.jsonl: sections, key points and questions that must be declined; the default) and
-``holdout`` (holdout_v2.jsonl: the same format, never used for tuning).
+``holdout`` (holdout_v2.jsonl: the same format, never used for tuning), ``blind`` (blind_v1.jsonl:
+documents only, answerable, off-topic and not covered, written without sight of the system) and
+``blind2`` (blind_v2.jsonl: 80 answerable questions with sections and key points, written from the
+documents before their ``asks`` blocks existed, by a writer who saw neither the system nor the other sets).
 
 >>> report = evaluate_golden(advisor, golden_path(settings, "v2"))
 >>> report.overall.key_point_coverage
@@ -32,9 +35,9 @@ from assistant.evaluation.metrics import (
     section_matches,
 )
 
-GoldenSet = Literal["v1", "v2", "holdout"]
+GoldenSet = Literal["v1", "v2", "holdout", "blind", "blind2"]
 SET_FILES: dict[str, str] = {"v1": "golden.jsonl", "v2": "golden_v2.jsonl", "holdout": "holdout_v2.jsonl",
-                             "blind": "blind_v1.jsonl"}
+                             "blind": "blind_v1.jsonl", "blind2": "blind_v2.jsonl"}
 LENGTH_UNIT = "words; two Chinese characters count as one word; citation markers not counted"
 
 

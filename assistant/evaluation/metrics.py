@@ -11,6 +11,7 @@ import math
 import statistics
 
 from assistant.answers.compose import length_in_words
+from assistant.knowledge.documents import faq_section_matches
 
 
 def ndcg_at(ranked: list[str], relevant: dict[str, int], k: int = 10) -> float:
@@ -34,11 +35,12 @@ def mrr_at(ranked: list[str], relevant: dict[str, int] | set[str], k: int = 10) 
 
 def section_matches(doc_id: str, section_path: str, expected: dict[str, str]) -> bool:
     """A chunk answers an expected (document, heading) when the heading is its section or one of its
-    ancestors in the section path ("Service model by tier > Mass" matches "Service model by tier")."""
+    ancestors in the section path ("Service model by tier > Mass" matches "Service model by tier"); a
+    heading may be written as its path ("Service model by tier > Mass") where its name repeats."""
     if doc_id != expected["doc_id"]:
         return False
     wanted = expected.get("section") or ""
-    return not wanted or wanted in section_path.split(" > ")
+    return not wanted or faq_section_matches(wanted, section_path)
 
 
 def key_point_coverage(answer_text: str, key_points: list[list[str]]) -> float:

@@ -21,8 +21,8 @@ from assistant.answers.blocks import Unit, is_dependent, is_formula, is_meta, wi
 from assistant.answers.kinds import Kind
 from assistant.answers.sections import Passage
 
-MIN_WORDS = 60
-AIM_WORDS = 130
+MIN_WORDS = 110
+AIM_WORDS = 140
 MAX_WORDS = 180
 WHOLE_BLOCK_WORDS = 150
 """A list or table up to this length is shown whole; a longer one keeps its best items, in order."""

@@ -71,3 +71,29 @@ def test_a_question_worded_unlike_the_section_finds_it_through_its_asks_and_neve
     assert top.section == "Field visits" and top.asks   # kept through the store
     answer = asked.ask(question)
     assert answer.grounded and "vendor" not in answer.answer and "borrowers who have" not in answer.answer, answer.answer
+
+
+def test_a_chinese_question_no_listed_question_comes_near_is_declined_whatever_else_holds():
+    from assistant.answers.gate import Evidence, answerable
+
+    strong = dict(language="zh", dense=0.45, keywords=0.8, all_words=0.8, known=1.0)
+    assert answerable(Evidence(**strong, asked=0.66))
+    assert not answerable(Evidence(**strong, asked=0.35))
+    assert answerable(Evidence(**strong, asked=None))          # sections without asks: the rule stands aside
+    assert answerable(Evidence(**{**strong, "language": "en"}, asked=0.35))   # English: not used
+
+
+def test_the_gate_compares_a_question_with_listed_questions_in_its_own_language(make_settings, tmp_path):
+    from tests.conftest import make_knowledge
+
+    knowledge = make_knowledge(tmp_path / "zh-knowledge", ["retail-tier-scheme", "retail-tier-scheme.zh"])
+    advisor = Advisor(make_settings(knowledge_dir=knowledge, data_dir=tmp_path / "zh-data"))
+    assert advisor.ingest().added == 2
+    question = "理财经理一个人管多少客户合适？"
+    evidence = advisor.composer.evidence(question, advisor.retrieve(AskRequest(question=question)))
+    assert evidence.asked is not None and evidence.asked > 0.8    # the edition lists "一个理财经理管多少户客户合适？"
+    english = Advisor(make_settings(knowledge_dir=make_knowledge(tmp_path / "en-knowledge", ["retail-tier-scheme"]),
+                                    data_dir=tmp_path / "en-data"))
+    english.ingest()
+    evidence = english.composer.evidence(question, english.retrieve(AskRequest(question=question)))
+    assert evidence.asked is None and english.ask(AskRequest(question=question)).grounded

@@ -224,11 +224,12 @@ class Advisor:
 
     def warm_up(self) -> int:
         """Load the model, build the keyword index and embed once what answers read: the passages'
-        labelled texts (the relevance gate), the FAQ questions and every quotable unit."""
+        labelled texts and listed questions (the relevance gate), the FAQ questions and every quotable unit."""
         chunks = self.retriever.keyword_index().chunks
         self.retriever.warm_exact()
         for embedder in filter(None, (self.embedder, self.multilingual_embedder)):
-            embedder.encode_cached([c.content_text for c in chunks] + [q for c in chunks for f in c.faq for q in f.q])
+            embedder.encode_cached([c.content_text for c in chunks] + [q for c in chunks for f in c.faq for q in f.q]
+                                   + list(dict.fromkeys(q for c in chunks for q in c.asks)))
         extractive = getattr(self.composer, "extractive", self.composer)
         return extractive.warm([c.text for c in chunks]) if hasattr(extractive, "warm") else 0
 

@@ -10,7 +10,7 @@ from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.text import CJK
 from assistant.training.material import knowledge_for
-from assistant.training.models import GlossaryHit, GlossarySearch
+from assistant.training.models import GlossaryHit, GlossarySearch, Language, check_language
 
 # ----------------------------------------------------------------------------------------- glossary
 
@@ -18,8 +18,11 @@ from assistant.training.models import GlossaryHit, GlossarySearch
 RANK = {"exact": 0, "prefix": 1, "term": 2, "definition": 3}
 
 
-def search_glossary(settings: Settings, query: str, limit: int = 20) -> GlossarySearch:
-    """English: exact term > term prefix > term substring > definition; Chinese: the same on the zh field."""
+def search_glossary(settings: Settings, query: str, limit: int = 20, edition: Language = "en") -> GlossarySearch:
+    """English: exact term > term prefix > term substring > definition; Chinese: the same on the zh field.
+    ``edition="zh"``: each hit names where it is explained in the document's Chinese edition (``<id>-zh`` and its
+    title) when there is one, for a Chinese page; the terms and definitions are the glossary's either way."""
+    check_language(edition)
     text = (query or "").strip()
     if not text:
         raise InputError("the glossary query is empty: type an English or Chinese term, e.g. 'factoring' or '保理'")
@@ -33,8 +36,9 @@ def search_glossary(settings: Settings, query: str, limit: int = 20) -> Glossary
         match = _glossary_match(entry, needle, language)
         if match is None:
             continue
-        doc = k.docs.get(entry.doc)
-        hit = GlossaryHit(term=entry.term, zh=entry.zh, definition=entry.definition, definition_zh=entry.definition_zh, doc=entry.doc,
+        doc_id = k.chinese_editions.get(entry.doc, entry.doc) if edition == "zh" else entry.doc
+        doc = k.docs.get(doc_id)
+        hit = GlossaryHit(term=entry.term, zh=entry.zh, definition=entry.definition, definition_zh=entry.definition_zh, doc=doc_id,
                           doc_title=doc.title if doc else None, match=match)
         ranked.append((RANK[match], entry.term.casefold(), hit))
     ranked.sort(key=lambda r: (r[0], r[1]))

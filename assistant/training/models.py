@@ -8,12 +8,23 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from assistant.errors import InputError
 from assistant.knowledge.documents import SLUG, Audience
 from assistant.text import label
 
 LETTERS = "ABCD"
 OPTIONS = 4
 Kind = Literal["definition", "fact", "scenario"]
+Language = Literal["en", "zh"]
+LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+
+def check_language(language: object) -> Language:
+    """The language of an output training words itself (the curriculum, glossary hits, a progress report);
+    anything else is refused by name rather than read as English."""
+    if language not in LANGUAGES:
+        raise InputError(f"language {language!r} is not supported: use 'en' or 'zh'")
+    return language  # type: ignore[return-value]
 
 
 # ----------------------------------------------------------------------------------------- models
@@ -150,6 +161,13 @@ class ReadingSpec(BaseModel):
     doc: str
     sections: list[str] = Field(default_factory=list)
     note: str | None = None
+    note_zh: str | None = Field(None, min_length=1, description="The note in Chinese; only beside a note.")
+
+    @model_validator(mode="after")
+    def _note_pair(self) -> "ReadingSpec":
+        if self.note_zh is not None and self.note is None:
+            raise ValueError(f"reading '{self.doc}': note_zh without a note; write the English note beside it")
+        return self
 
 
 class ModuleSpec(BaseModel):
@@ -162,6 +180,23 @@ class ModuleSpec(BaseModel):
     topics: list[str] = Field(min_length=1)
     readings: list[ReadingSpec] = Field(min_length=1)
     activities: list[str] = Field(default_factory=list)
+    # Chinese wordings, item n for item n of the English list; left out, the Chinese curriculum shows the English.
+    title_zh: str | None = Field(None, min_length=1, max_length=200)
+    objectives_zh: list[str] | None = None
+    activities_zh: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _chinese_in_step(self) -> "ModuleSpec":
+        for field in ("objectives", "activities"):
+            english, chinese = getattr(self, field), getattr(self, f"{field}_zh")
+            if chinese is None:
+                continue
+            if len(chinese) != len(english):
+                raise ValueError(f"module '{self.id}': {field}_zh has {len(chinese)} items but {field} has {len(english)}; "
+                                 f"give one Chinese wording per English item, in the same order")
+            if any(not c.strip() for c in chinese):
+                raise ValueError(f"module '{self.id}': {field}_zh has an empty item")
+        return self
 
     @field_validator("days")
     @classmethod
@@ -190,6 +225,7 @@ class CurriculumFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str
+    title_zh: str | None = Field(None, min_length=1)
     audience: list[Audience] = Field(min_length=1)
     max_related: int = Field(4, ge=0, le=50)
     modules: list[ModuleSpec] = Field(min_length=1)
@@ -231,7 +267,7 @@ class Module(BaseModel):
     order: int
     id: str
     title: str
-    phase: str = Field(description="Days 1-30, Days 31-60, Days 61-90 or After day 90.")
+    phase: str = Field(description="Days 1-30, Days 31-60, Days 61-90 or After day 90 (第1-30天 ... in Chinese).")
     first_day: int
     last_day: int
     objectives: list[str]

@@ -1,7 +1,7 @@
 """The Training tab: curriculum, glossary search, quizzes with grading, and progress.
 
-Rendering only: every decision (questions, grades, weak topics) comes from training.py and
-progress.py.
+Rendering only: every decision (questions, grades, weak topics) comes from the training package, and so do
+the curriculum, glossary hits and progress reports as Markdown (training.rendering), in the page's language.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from assistant.answers.advisor import Advisor
 from assistant.errors import AdvisorError
+from assistant.training import rendering
 from assistant.training.curriculum import build_curriculum
 from assistant.training.glossary import search_glossary
 from assistant.training.models import LETTERS, Quiz, QuizRequest
@@ -22,51 +23,33 @@ from assistant.interfaces.app.wording import choices, page_language, say, tr
 MAX_QUESTIONS = 10
 
 
-def curriculum_markdown(advisor: Advisor) -> str:
+def curriculum_markdown(advisor: Advisor, language: str = "en") -> str:
+    """The curriculum in ``language`` (the page's): built and worded by the training package."""
     try:
-        cur = build_curriculum(advisor.settings)
+        return rendering.curriculum_markdown(build_curriculum(advisor.settings, language), language)
     except (AdvisorError, ValidationError, ValueError) as exc:
-        return f"⚠️ The curriculum cannot be built from this knowledge base: {exc}"
-    lines = [f"## {cur.title}"]
-    for phase in cur.phases:
-        lines.append(f"### {phase.label}")
-        for module in (m for m in cur.modules if m.id in phase.modules):
-            lines.append(f"**{module.order}. {module.title}** (days {module.first_day}-{module.last_day})")
-            lines += [f"- Objective: {o}" for o in module.objectives]
-            for reading in module.readings:
-                sections = "; ".join(s.heading for s in reading.sections)
-                lines.append(f"- Read: *{reading.title}* (`{reading.doc_id}`)" + (f": {sections}" if sections else ""))
-            lines += [f"- Activity: {a}" for a in module.activities]
-            lines.append("")
-    return "\n".join(lines)
+        return "⚠️ " + say(language, "The curriculum cannot be built from this knowledge base: {detail}", detail=exc)
 
 
-def glossary_markdown(advisor: Advisor, query: str) -> str:
+def glossary_markdown(advisor: Advisor, query: str, language: str = "en") -> str:
+    """Glossary hits in ``language`` (the page's): on a Chinese page the Chinese term leads and each hit names
+    the document's Chinese edition."""
     if not (query or "").strip():
         return tr("_Type an English or Chinese term, e.g. `share of wallet` or `普惠`._")
     try:
-        found = search_glossary(advisor.settings, query)
+        found = search_glossary(advisor.settings, query, edition=language)
+        return rendering.glossary_markdown(found, language, query)
     except (AdvisorError, ValidationError) as exc:
-        return f"⚠️ {exc}"
-    if not found.hits:
-        return f"No glossary term matches '{query}'."
-    return "\n\n".join(f"**{h.term}** · {h.zh}  \n{h.definition}" + (f"  \n{h.definition_zh}" if h.definition_zh else "")
-                       + f"  \n_Explained in:_ {h.doc_title or h.doc} (`{h.doc}`)" for h in found.hits)
+        return "⚠️ " + (user_message(exc, language) if language == "zh" else str(exc))
 
 
-def progress_markdown(advisor: Advisor, trainee: str) -> str:
-    report = progress_report(advisor.settings, trainee or None)
-    who = report.trainee or "the cohort"
-    if not report.attempts:
-        return f"No quiz answers recorded for {who} yet."
-    lines = [f"### Progress of {who}: {report.correct}/{report.attempts} correct ({report.score:.0%})",
-             "| topic | answered | correct | score | weak |", "|---|---|---|---|---|"]
-    lines += [f"| {t.topic} | {t.attempts} | {t.correct} | {t.score:.0%} | {'⚠️' if t.weak else ''} |" for t in report.topics]
-    lines.append("\n**Weak topics:** " + (", ".join(report.weak_topics) if report.weak_topics else "none"))
-    if report.trainees:
-        lines += ["", "| trainee | answered | score | weak topics |", "|---|---|---|---|"]
-        lines += [f"| {t.trainee} | {t.attempts} | {t.score:.0%} | {', '.join(t.weak_topics)} |" for t in report.trainees]
-    return "\n".join(lines)
+def progress_markdown(advisor: Advisor, trainee: str, language: str = "en") -> str:
+    """A trainee's (or, with no name, the cohort's) progress in ``language`` (the page's); a name with no
+    results is answered with the reason instead of failing the event."""
+    try:
+        return rendering.progress_markdown(progress_report(advisor.settings, trainee or None), language)
+    except AdvisorError as exc:
+        return "⚠️ " + user_message(exc, language)
 
 
 class TrainingTab:
@@ -88,6 +71,17 @@ class TrainingTab:
         if self.auth is not None:
             return getattr(request, "username", None) or None
         return (typed or "").strip() or None
+
+    def curriculum(self, request: gr.Request = None) -> str:
+        """The curriculum in the page's language, shown when the page loads."""
+        return curriculum_markdown(self.advisor, page_language(request))
+
+    def glossary(self, request: gr.Request, query: str | None) -> str:
+        """``request`` comes first: Gradio fills in only positional ``gr.Request`` parameters."""
+        return glossary_markdown(self.advisor, query or "", page_language(request))
+
+    def progress(self, request: gr.Request, name: str | None) -> str:
+        return progress_markdown(self.advisor, name or "", page_language(request))
 
     def start_quiz(self, topic_value, n, seed_value, language="en", request: gr.Request = None):
         """``language`` is the quiz's (the radio); the app's own words follow the page's."""
@@ -132,18 +126,20 @@ class TrainingTab:
     def build(self) -> None:
         advisor = self.advisor
         with gr.Tab(tr("Curriculum")):
-            gr.Markdown(curriculum_markdown(advisor), elem_id="curriculum")
+            curriculum = gr.Markdown(curriculum_markdown(advisor), elem_id="curriculum")
+            # Rebuilt in the page's language when a page loads (the value above is what a page shows first).
+            gr.on(None, self.curriculum, None, curriculum, api_visibility="private", show_progress="hidden")
         with gr.Tab(tr("Glossary")):
             query = gr.Textbox(label=tr("Search the glossary (English or 中文)"), elem_id="glossary-query")
             hits = gr.Markdown(glossary_markdown(advisor, ""), elem_id="glossary-hits")
-            query.change(lambda q: glossary_markdown(advisor, q), query, hits, api_visibility="private")
+            query.change(self.glossary, query, hits, api_visibility="private")
         with gr.Tab(tr("Quiz")):
             self._quiz()
         with gr.Tab(tr("Progress")):
             who = gr.Textbox(label=tr("Trainee (blank for the whole cohort)"))
             show = gr.Button(tr("Show progress"))
             report = gr.Markdown()
-            show.click(lambda name: progress_markdown(advisor, name), who, report, api_visibility="private")
+            show.click(self.progress, who, report, api_visibility="private")
 
     def _quiz(self) -> None:
         quiz_state = gr.State(None)

@@ -154,7 +154,9 @@ def to_docx(plan: Plan, today: date | None = None) -> bytes:
 
 def use_cjk_font(doc, font: str = CJK_FONT) -> None:
     """Give every style a Chinese (East Asian) face: Word otherwise renders Chinese in whatever its Latin
-    font falls back to, which on some installs is boxes."""
+    font falls back to, which on some installs is boxes. Used by the plan's and the segment report's DOCX.
+    A style's theme font (``w:eastAsiaTheme``, on the headings and the title) outranks a named face in Word,
+    so it is dropped where the face is set."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -167,4 +169,5 @@ def use_cjk_font(doc, font: str = CJK_FONT) -> None:
         if fonts is None:
             fonts = OxmlElement("w:rFonts")
             rpr.append(fonts)
+        fonts.attrib.pop(qn("w:eastAsiaTheme"), None)
         fonts.set(qn("w:eastAsia"), font)

@@ -19,7 +19,7 @@ from assistant.clients.book import segment_book
 from assistant.clients.book_actions import BookCiter, load_actions
 from assistant.clients.book_charts import profile_frame, sizes_frame
 from assistant.clients.book_io import FIELDS, BookColumns, BookLimits, BookSource, load_columns, suggest_columns
-from assistant.clients.book_report import headline, to_markdown
+from assistant.clients.book_report import check_language, headline, to_docx, to_markdown
 from assistant.clients.rules import rules_for
 from assistant.errors import AdvisorError
 from assistant.interfaces.app.common import AppContext, user_message
@@ -102,8 +102,8 @@ class BookTab:
             progress=gr.Progress(), *values):
         """``request`` and ``progress`` come before ``*values``: Gradio fills in only positional parameters (a
         ``progress`` after them was never tracked, so the bar stood still through a long segmentation). The
-        tab's own words and the segment report (book_report.to_markdown) follow the page's language; the
-        package's notes stay in English."""
+        tab's own words, the segment report (book_report.to_markdown) and its DOCX download follow the page's
+        language; the package's notes stay in English."""
         lang = page_language(request)
         hidden = gr.update(value=None, visible=False)
         empty = [None, None, None, "", None, None, hidden, hidden, None]
@@ -119,7 +119,14 @@ class BookTab:
         except (AdvisorError, ValidationError, ValueError) as exc:
             detail = user_message(exc, lang, lead="The book could not be segmented: {detail}")
             return [f"⚠️ {detail}", ""] + empty
+        self._report_in(report, lang)
         return ["", self._status(report, lang)] + self._views(report, lang)
+
+    @staticmethod
+    def _report_in(report, lang: str) -> None:
+        """segment_book writes the DOCX report in English; another language writes it again, over it."""
+        if lang != "en":
+            Path(report.files["report"]).write_bytes(to_docx(report, language=lang))
 
     def _status(self, report, lang: str = "en") -> str:
         head = headline(report, lang)
@@ -183,12 +190,16 @@ class BookTab:
         as a child of the tabs, and the browser then showed the tab after it twice."""
         gr.api(self.api_segment, api_name="segment", concurrency_limit=1)
 
-    def api_segment(self, book: dict, columns: dict | None = None, k: int | None = None) -> dict:
+    def api_segment(self, book: dict, columns: dict | None = None, k: int | None = None, language: str = "en") -> dict:
         """Segment a book: `book` is handle_file(path); `columns` an optional column map ({"columns": {...},
-        "delimiter", "currency_to_rmb"}), else suggested from the header; `k` optional. Returns the report JSON."""
+        "delimiter", "currency_to_rmb"}), else suggested from the header; `k` optional; `language` "en"
+        (default) or "zh", the language of `markdown` and of the DOCX report (`files["report"]`); any other
+        value is refused by name. Returns the report JSON; its data (labels, notes, actions) is as the
+        package words it, in English."""
         from gradio.utils import get_upload_folder
 
         try:
+            language = check_language(language)
             path = Path(str((book or {}).get("path", ""))).resolve()
             if not path.is_file() or Path(get_upload_folder()).resolve() not in path.parents:
                 raise ValueError("book: pass the file with gradio_client.handle_file(path)")
@@ -197,11 +208,12 @@ class BookTab:
             report = segment_book(path, rules_for(self.ctx.settings.rules_dir), cols, out,
                                   actions=load_actions(self.ctx.settings.rules_dir / "book_actions.yaml"),
                                   citer=BookCiter(self.ctx.advisor), k=k)
+            self._report_in(report, language)
         except (AdvisorError, ValidationError, ValueError) as exc:
             raise gr.Error(user_message(exc)) from exc
         data = report.model_dump(mode="json")
         data["files"] = {key: Path(p).name for key, p in report.files.items()}
-        data["markdown"] = to_markdown(report)
+        data["markdown"] = to_markdown(report, language)
         return data
 
     def _mapping(self):

@@ -123,3 +123,30 @@ def test_chinese_bank_files_are_cut_on_chinese_sentences_and_headings(settings, 
     # An English question the bank's Chinese manual alone answers finds it through the multilingual list.
     hits = adv.retrieve(AskRequest(question="Within how many days of disbursement is the first post-loan inspection due?", k=3))
     assert any(h.chunk.source == "bank" and h.chunk.language == "zh" and h.ml_rank == 1 for h in hits)
+
+
+def test_an_english_question_skips_the_multilingual_model_unless_a_chinese_passage_has_no_english_edition(
+        settings, advisor, tmp_path):
+    adv = Advisor(settings, embedder=advisor.embedder, ml_embedder=advisor.multilingual_embedder)
+    adv.ingest()
+    read: list[str] = []
+    original = adv.multilingual_embedder.encode_cached
+
+    def counting(texts):
+        read.extend(texts)
+        return original(texts)
+
+    adv.multilingual_embedder.encode_cached = counting
+    english = "What AUM makes a retail customer affluent?"
+    hits = adv.retrieve(AskRequest(question=english, k=3))
+    assert hits and all(h.ml_rank is None and h.chunk.language == "en" for h in hits) and read == []
+    chinese = adv.retrieve(AskRequest(question="富裕客户的资产门槛是多少？", k=3))
+    assert read == ["富裕客户的资产门槛是多少？"] and chinese[0].chunk.language == "zh" and chinese[0].ml_rank is not None
+
+    memo = tmp_path / "memo"
+    memo.mkdir()
+    (memo / "网点巡检.txt").write_text("网点巡检制度\n\n支行行长每月至少巡检一次营业厅，检查排队时间和客户投诉记录。", encoding="utf-8")
+    adv.ingest(IngestRequest(sources=[memo]))
+    read.clear()
+    adv.retrieve(AskRequest(question="How often must a sub-branch manager inspect the banking hall?", k=3))
+    assert read == ["How often must a sub-branch manager inspect the banking hall?"]   # it may be the Chinese memo

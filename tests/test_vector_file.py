@@ -33,8 +33,9 @@ def test_a_restarted_advisor_answers_without_embedding_again(make_settings, monk
     question = "What can a risk manager learn from the failure of Baoshang Bank?"
     answer = first.ask(AskRequest(question=question))
     assert answer.grounded
+    first.ask(AskRequest(question="包商银行为什么倒闭？"))   # only a question with Chinese reaches the second model
     files = sorted(p.name for p in (settings.data_dir / "vectors").iterdir() if p.suffix == ".sqlite3")
-    assert files == ["all-MiniLM-L6-v2.sqlite3", "use-multilingual-v3.sqlite3"]
+    assert files == ["all-MiniLM-L6-v2.sqlite3", "use-multilingual-v3.sqlite3"]   # one file per model
 
     restarted = Advisor.from_settings(settings)  # a new process would build exactly this
     english, multilingual = counting(restarted.embedder, monkeypatch), counting(restarted.multilingual_embedder, monkeypatch)
@@ -49,7 +50,7 @@ def test_a_restarted_advisor_answers_without_embedding_again(make_settings, monk
     restarted.ask(AskRequest(question="Why did Baoshang Bank fail?"))
     restarted.ask(AskRequest(question="包商银行为什么倒闭？"))
     assert english == ["Why did Baoshang Bank fail?", "包商银行为什么倒闭？"] or english == ["Why did Baoshang Bank fail?"]
-    assert multilingual in ([], ["包商银行为什么倒闭？"], ["Why did Baoshang Bank fail?", "包商银行为什么倒闭？"]), multilingual[:3]
+    assert multilingual in ([], ["包商银行为什么倒闭？"]), multilingual[:3]   # an English question never reaches it
 
 
 def test_vectors_read_back_equal_the_models_own(tmp_path):

@@ -28,7 +28,7 @@ from assistant.search.keywords import add_keywords, coverage, glossary_keywords,
 from assistant.search.exact import ExactSearch
 from assistant.search.languages import Editions, for_reach, list_weights, question_language
 from assistant.search.store import ChromaStore, matches, where_clause
-from assistant.text import mmr
+from assistant.text import cjk_share, mmr
 
 Mode = Literal["dense", "bm25", "hybrid"]
 
@@ -251,9 +251,13 @@ class HybridRetriever:
         dense = self.embedder.encode_cached(texts)
         out = [({"dense": [], "keyword": [], "multilingual": []}, {"dense": dense[i]}) for i in range(len(queries))]
         wanted = [i for i, q in enumerate(queries) if q.mode in ("dense", "hybrid")]
-        ml = None
-        if self.ml_store is not None and wanted:
-            ml = dict(zip(wanted, self.ml_embedder.encode_cached([texts[i] for i in wanted])))
+        ml: dict[int, np.ndarray] = {}
+        if self.ml_store is not None:
+            # It reads questions with Chinese in them, and all when some Chinese passage has no English edition;
+            # otherwise it adds nothing to an English one (README, "Fusion by question language").
+            reading = [i for i in wanted if index.editions.chinese_only or cjk_share(texts[i]) > 0]
+            if reading:
+                ml = dict(zip(reading, self.ml_embedder.encode_cached([texts[i] for i in reading])))
         groups: dict[tuple[int, tuple[tuple[str, str], ...]], list[int]] = {}
         for i in wanted:
             groups.setdefault((self._depth(queries[i]), tuple(sorted(queries[i].filters.items()))), []).append(i)
@@ -263,13 +267,16 @@ class HybridRetriever:
             ids = index.allowed_ids(dict(filters)) if filters else None
             for i, hits in zip(rows, self._dense("dense", self.store, index, dense[rows], depth, where, ids)):
                 out[i][0]["dense"] = hits
-            if ml is not None:
-                for i, hits in zip(rows, self._dense("multilingual", self.ml_store, index, np.vstack([ml[i] for i in rows]),
-                                                     depth, where, ids)):
+            if self.ml_store is not None:
+                # the English model's rank of a Chinese passage is noise: the multilingual list or its English edition ranks it
+                for i in rows:
+                    out[i][0]["dense"] = [(c, sim) for c, sim in out[i][0]["dense"] if c.language == "en"]
+            reading = [i for i in rows if i in ml]
+            if reading:
+                for i, hits in zip(reading, self._dense("multilingual", self.ml_store, index,
+                                                        np.vstack([ml[i] for i in reading]), depth, where, ids)):
                     out[i][1]["multilingual"] = ml[i]
                     out[i][0]["multilingual"] = hits
-                    # the English model's rank of a Chinese passage is noise once a model that reads it ranks it
-                    out[i][0]["dense"] = [(c, sim) for c, sim in out[i][0]["dense"] if c.language == "en"]
         for i, q in enumerate(queries):
             if q.mode in ("bm25", "hybrid"):
                 out[i][0]["keyword"] = index.search(q.query, self._depth(q), q.filters)

@@ -91,6 +91,20 @@ def test_general_questions_are_not_client_situations(reader):
         assert not reader.read(question).is_situation, question
 
 
+@pytest.mark.parametrize("question", [
+    "一个理财经理应该管多少客户？", "客户经理怎么维护大客户？", "What should a relationship manager check before visiting a client?",
+    "Our branch manager asks how many clients an RM should cover"])
+def test_questions_about_the_banks_own_staff_are_not_clients(reader, question):
+    """理财经理 once read as a client who is a manager (经理) wanting wealth products (理财)."""
+    read = reader.read(question)
+    assert not read.is_situation and not read.facts.occupation and not read.facts.need_ids, read.read_as
+
+
+def test_a_client_who_is_a_manager_is_still_read_as_one(reader):
+    read = reader.read("客户是一家国企的经理，45岁，在我行有80万存款")
+    assert read.is_situation and read.facts.occupation == "经理" and read.facts.age == 45
+
+
 def test_hand_written_cases_read_and_segment_as_written(reader):
     """The reader and the rules alone (no retrieval): >= 90% of fields, every segment, every question."""
     rules = reader.rules

@@ -39,6 +39,8 @@ class Vocabulary(BaseModel):
     ownership: dict[str, list[str]] = Field(default_factory=dict)
     risk: dict[Literal["C1", "C2", "C3", "C4", "C5"], list[str]] = Field(default_factory=dict)
     occupations: list[str] = Field(default_factory=list)
+    bank_roles: list[str] = Field(default_factory=list, description="The bank's own staff roles, blanked before "
+                                  "occupations are read: a question about a relationship manager is not a client.")
     need_phrases: list[NeedPhrases] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -48,6 +50,7 @@ class Vocabulary(BaseModel):
             raise ValueError(f"unknown industries {unknown}; use ids of sme_standard_2011.yaml")
         self.industries = {k: [w.lower() for w in v] for k, v in self.industries.items()}
         self.ignore_phrases = [w.lower() for w in self.ignore_phrases]
+        self.bank_roles = sorted((w.lower() for w in self.bank_roles), key=len, reverse=True)
         return self
 
     def industry_words(self) -> list[tuple[str, str]]:

@@ -117,6 +117,14 @@ def read_risk(low: str, vocab: Vocabulary) -> Found | None:
     return Found(grade, word, start, start + len(word))
 
 
+def blank_roles(text: str, vocab: Vocabulary) -> str:
+    """The message with the bank's own staff roles blanked (same length, so positions hold): "理财经理一个人管多少
+    客户" asks about staff, and neither its 经理 (a job) nor its 理财 (a need) is a fact about a client."""
+    for role in vocab.bank_roles:
+        text = re.sub(re.escape(role), " " * len(role), text, flags=re.I)
+    return text
+
+
 def read_occupation(low: str, vocab: Vocabulary) -> Found | None:
     hit = _first(low, [w.lower() for w in sorted(vocab.occupations, key=len, reverse=True)])
     return Found(hit[1], hit[1], hit[0], hit[0] + len(hit[1])) if hit else None

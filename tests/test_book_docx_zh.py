@@ -276,3 +276,13 @@ def test_the_segment_endpoint_takes_a_language(tmp_path):
         for bad in ("fr", "zh-CN"):
             with pytest.raises(Exception, match=re.escape(f"language {bad!r} is not supported: use 'en' or 'zh'")):
                 client.predict(handle_file(book), None, None, bad, api_name="/segment")
+
+
+def test_segment_book_writes_its_docx_in_the_language_asked_and_refuses_another_before_any_work(tmp_path, advisor):
+    (tmp_path / "small.csv").write_text(SMALL, encoding="utf-8")
+    with pytest.raises(ValueError, match="'fr'"):
+        segment_book(tmp_path / "small.csv", RULES, small_columns(), tmp_path / "never", actions=ACTIONS, k=2, language="fr")
+    assert not (tmp_path / "never").exists()
+    report = segment_book(tmp_path / "small.csv", RULES, small_columns(), tmp_path / "out", actions=ACTIONS,
+                          citer=BookCiter(advisor), k=2, language="zh")
+    assert all_text(read(Path(report.files["report"]).read_bytes())).startswith("客户名单分群：共 2 个客群")

@@ -31,6 +31,7 @@ from assistant.clients.book_features import DESCRIBE, base_columns, deviations, 
 from assistant.clients.book_io import BookColumns, BookSource, read_features
 from assistant.clients.book_models import BookReport, BookSettings, Progress, SegmentSummary, TierSummary
 from assistant.clients.book_output import write_outputs
+from assistant.clients.book_report import check_language
 from assistant.clients.book_rfm import RfmResult, RfmSettings, place_in_matrix, score_rfm
 from assistant.clients.rules import RuleBook
 from assistant.errors import InputError
@@ -112,8 +113,10 @@ def _rfm(feats: pd.DataFrame, cols: BookColumns, actions: BookActions, settings:
 
 def segment_book(path: Path, rules: RuleBook, cols: BookColumns, out_dir: Path, seed: int = 7, *, actions: BookActions,
                  citer: BookCiter | None = None, settings: BookSettings | None = None, k: int | None = None,
-                 progress: Progress | None = None) -> BookReport:
-    """Read, segment, recommend, score and write everything; ``progress(fraction, message)`` is told as it goes."""
+                 progress: Progress | None = None, language: str = "en") -> BookReport:
+    """Read, segment, recommend, score and write everything; ``progress(fraction, message)`` is told as it goes;
+    ``language`` ("en" or "zh") is the DOCX report's, checked before any work."""
+    language = check_language(language)
     started = time.perf_counter()
     settings = settings or BookSettings()
     tell = progress or (lambda fraction, message: None)
@@ -136,7 +139,7 @@ def segment_book(path: Path, rules: RuleBook, cols: BookColumns, out_dir: Path, 
                         stability_ari=chosen.ari_mean, clustering=clustering, segments=segments, tiers=_tiers(feats, tiers, rules),
                         rfm=rfm, files={}, seconds=0.0, peak_memory_mb=0.0, notes=_notes(clustering, rfm, cols))
     tell(0.7, "writing the segmented file, charts and report")
-    report.files = write_outputs(source, feats, rejects, seg, tiers, risk, scores, report, out_dir, tell)
+    report.files = write_outputs(source, feats, rejects, seg, tiers, risk, scores, report, out_dir, tell, language)
     report.seconds = round(time.perf_counter() - started, 2)
     report.peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     Path(report.files["json"]).write_text(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1), encoding="utf-8")

@@ -146,7 +146,8 @@ def _charts(feats: pd.DataFrame, seg: np.ndarray, scores: pd.DataFrame, report: 
 
 
 def write_outputs(source: BookSource, feats: pd.DataFrame, rejects: pd.DataFrame, seg: np.ndarray, tiers: np.ndarray,
-                  risk: pd.Series, scores: pd.DataFrame, report: BookReport, out_dir: Path, tell: Progress) -> dict[str, str]:
+                  risk: pd.Series, scores: pd.DataFrame, report: BookReport, out_dir: Path, tell: Progress,
+                  language: str = "en") -> dict[str, str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {key: out_dir / name for key, name in FILES.items()}
     if not report.rfm.matrix:
@@ -158,5 +159,5 @@ def write_outputs(source: BookSource, feats: pd.DataFrame, rejects: pd.DataFrame
     tell(0.93, "drawing charts")
     _charts(feats, seg, scores, report, files)
     report.files = {k: str(v) for k, v in files.items()}
-    files["report"].write_bytes(to_docx(report))
+    files["report"].write_bytes(to_docx(report, language=language))
     return report.files

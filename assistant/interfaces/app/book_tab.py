@@ -19,7 +19,7 @@ from assistant.clients.book import segment_book
 from assistant.clients.book_actions import BookCiter, load_actions
 from assistant.clients.book_charts import profile_frame, sizes_frame
 from assistant.clients.book_io import FIELDS, BookColumns, BookLimits, BookSource, load_columns, suggest_columns
-from assistant.clients.book_report import check_language, headline, to_docx, to_markdown
+from assistant.clients.book_report import check_language, headline, to_markdown
 from assistant.clients.rules import rules_for
 from assistant.errors import AdvisorError
 from assistant.interfaces.app.common import AppContext, user_message
@@ -115,18 +115,12 @@ class BookTab:
             report = segment_book(Path(path), rules_for(self.ctx.settings.rules_dir), cols, out,
                                   actions=load_actions(self.ctx.settings.rules_dir / "book_actions.yaml"),
                                   citer=BookCiter(self.ctx.advisor), k=None if k in (None, "", "auto") else int(k),
-                                  progress=lambda fraction, message: progress(fraction, desc=message))
+                                  progress=lambda fraction, message: progress(fraction, desc=message), language=lang)
         except (AdvisorError, ValidationError, ValueError) as exc:
             detail = user_message(exc, lang, lead="The book could not be segmented: {detail}")
             return [f"⚠️ {detail}", ""] + empty
-        self._report_in(report, lang)
         return ["", self._status(report, lang)] + self._views(report, lang)
 
-    @staticmethod
-    def _report_in(report, lang: str) -> None:
-        """segment_book writes the DOCX report in English; another language writes it again, over it."""
-        if lang != "en":
-            Path(report.files["report"]).write_bytes(to_docx(report, language=lang))
 
     def _status(self, report, lang: str = "en") -> str:
         head = headline(report, lang)
@@ -207,8 +201,7 @@ class BookTab:
             out = self.ctx.downloads.folder()
             report = segment_book(path, rules_for(self.ctx.settings.rules_dir), cols, out,
                                   actions=load_actions(self.ctx.settings.rules_dir / "book_actions.yaml"),
-                                  citer=BookCiter(self.ctx.advisor), k=k)
-            self._report_in(report, language)
+                                  citer=BookCiter(self.ctx.advisor), k=k, language=language)
         except (AdvisorError, ValidationError, ValueError) as exc:
             raise gr.Error(user_message(exc)) from exc
         data = report.model_dump(mode="json")

@@ -11,18 +11,16 @@ import io
 import re
 from datetime import date
 from pathlib import Path
-from typing import Literal, get_args
 
 from assistant.clients.book_features import money
 from assistant.clients.book_models import BookReport
 from assistant.clients.chinese import SEGMENT_ZH
+from assistant.errors import Language, check_language
 from assistant.text import label as source_label
 
 NOTE = ("Draft for discussion: generated from the bank's knowledge base and this book; review before use. "
         "Figures marked illustrative in the sources must be calibrated to the bank.")
 
-Language = Literal["en", "zh"]
-LANGUAGES: tuple[str, ...] = get_args(Language)
 SEGMENT_HEAD = ["#", "Segment", "Clients", "What sets it apart", "Tier mix", "What to do", "Bundle", "First action"]
 QUADRANT_HEAD = ["Quadrant", "Clients", "Median balance", "Call this week", "Strategy"]
 # The report's own words, one table for the Markdown (the app, the README, /segment) and the DOCX; the app's
@@ -66,13 +64,6 @@ WORDS: dict[str, dict] = {
     },
 }
 FIELD_ZH = {"occupation": "职业", "education": "学历"}
-
-
-def check_language(language: str) -> Language:
-    """The language itself when the report can be worded in it; anything else is refused by name."""
-    if language not in LANGUAGES:
-        raise ValueError(f"language {language!r} is not supported: use 'en' or 'zh'")
-    return language  # type: ignore[return-value]
 
 
 def _potential_source(source: str, language: str) -> str:

@@ -107,24 +107,28 @@ def chunk_document(doc: KnowledgeDoc, chunk_size: int = 900, overlap: int = 1) -
     return chunks
 
 
+def _section_chunks(wanted: str, chunks: list[Chunk]) -> list[Chunk]:
+    """The chunks of the section a FAQ or a list of asks names (by heading or path); when that heading has
+    no text of its own (only sub-sections), the chunks of its sub-sections."""
+    matching = [c for c in chunks if faq_section_matches(wanted, c.section)]
+    exact = [c for c in matching if c.section == wanted or c.section.endswith(" > " + wanted)]
+    return exact or matching
+
+
 def _attach_faq(item: FaqItem, chunks: list[Chunk]) -> None:
-    """On the first chunk of the FAQ's section; when that heading has no text of its own (only
-    sub-sections), on the first chunk of each sub-section, so any of them can lead with it."""
-    matching = [c for c in chunks if faq_section_matches(item.section, c.section)]
-    exact = [c for c in matching if c.section.split(" > ")[-1] == item.section or c.section == item.section]
+    """On the first chunk of the FAQ's section (of each sub-section, when the heading has no text of its
+    own), so any of them can lead with it."""
     homes: dict[str, Chunk] = {}
-    for chunk in exact or matching:
+    for chunk in _section_chunks(item.section, chunks):
         homes.setdefault(chunk.section, chunk)
     for chunk in homes.values():
         chunk.faq.append(item)
 
 
 def _attach_asks(item: AskItem, chunks: list[Chunk]) -> None:
-    """On every chunk of the section (a long section is several chunks, and any of them may be the one
-    retrieved); a heading with no text of its own lends its questions to its sub-sections."""
-    matching = [c for c in chunks if faq_section_matches(item.section, c.section)]
-    exact = [c for c in matching if c.section == item.section or c.section.endswith(" > " + item.section)]
-    for chunk in exact or matching:
+    """On every chunk of the section: a long section is several chunks, and any of them may be the one
+    retrieved."""
+    for chunk in _section_chunks(item.section, chunks):
         chunk.asks.extend(q for q in item.q if q not in chunk.asks)
 
 

@@ -8,19 +8,17 @@ headings at the same places); a wording the file lacks shows the English behind 
 from __future__ import annotations
 
 from assistant.config import Settings
-from assistant.errors import InputError
+from assistant.errors import InputError, Language, check_language
 from assistant.training.material import TrainingKnowledge, knowledge_for
 from assistant.training.models import (
     Curriculum,
     CurriculumFile,
-    Language,
     Module,
     ModuleSpec,
     Phase,
     Reading,
     RelatedDoc,
     SectionRef,
-    check_language,
 )
 
 # ----------------------------------------------------------------------------------------- curriculum

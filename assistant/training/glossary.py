@@ -7,10 +7,10 @@ from typing import Literal
 
 from assistant.clients.rules import GlossaryEntry
 from assistant.config import Settings
-from assistant.errors import InputError
+from assistant.errors import InputError, Language, check_language
 from assistant.text import CJK
 from assistant.training.material import knowledge_for
-from assistant.training.models import GlossaryHit, GlossarySearch, Language, check_language
+from assistant.training.models import GlossaryHit, GlossarySearch
 
 # ----------------------------------------------------------------------------------------- glossary
 

@@ -8,25 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from assistant.errors import InputError
 from assistant.knowledge.documents import SLUG, Audience
 from assistant.text import label
 
 LETTERS = "ABCD"
 OPTIONS = 4
 Kind = Literal["definition", "fact", "scenario"]
-Language = Literal["en", "zh"]
-LANGUAGES: tuple[str, ...] = ("en", "zh")
-
-
-def check_language(language: object) -> Language:
-    """The language of an output training words itself (the curriculum, glossary hits, a progress report);
-    anything else is refused by name rather than read as English."""
-    if language not in LANGUAGES:
-        raise InputError(f"language {language!r} is not supported: use 'en' or 'zh'")
-    return language  # type: ignore[return-value]
-
-
 # ----------------------------------------------------------------------------------------- models
 
 

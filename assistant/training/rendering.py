@@ -15,7 +15,8 @@ May import: training.models, training.progress (its report model).
 
 from __future__ import annotations
 
-from assistant.training.models import Curriculum, GlossarySearch, Language, check_language
+from assistant.errors import Language, check_language
+from assistant.training.models import Curriculum, GlossarySearch
 from assistant.training.progress import ProgressReport
 
 # The frame's words in Chinese; the English ones are written out in each function below.

@@ -69,7 +69,7 @@ class SituationReader:
 
     def read(self, message: str, client_type: str | None = None) -> SituationRead:
         """``client_type``: the conversation's client, used when the message alone does not say ("revenue is 2 million")."""
-        text = W.blank_roles(" ".join((message or "").split()), self.vocab)
+        text = W.blank(" ".join((message or "").split()), self.vocab.bank_roles)
         lang = "zh" if is_chinese(text) else "en"
         low = text.lower()
         found: dict[str, W.Found] = {}

@@ -83,8 +83,7 @@ def _first(text: str, words: list[str]) -> tuple[int, str] | None:
 
 def read_industry(low: str, vocab: Vocabulary) -> Found | None:
     """Longest word first, blanked once found, so "noodle restaurant" is catering once and "retail client" never retail."""
-    for phrase in vocab.ignore_phrases:
-        low = low.replace(phrase, " " * len(phrase))
+    low = blank(low, vocab.ignore_phrases)
     hits: list[Found] = []
     for word, industry in vocab.industry_words():
         if word not in low:
@@ -117,11 +116,12 @@ def read_risk(low: str, vocab: Vocabulary) -> Found | None:
     return Found(grade, word, start, start + len(word))
 
 
-def blank_roles(text: str, vocab: Vocabulary) -> str:
-    """The message with the bank's own staff roles blanked (same length, so positions hold): "理财经理一个人管多少
-    客户" asks about staff, and neither its 经理 (a job) nor its 理财 (a need) is a fact about a client."""
-    for role in vocab.bank_roles:
-        text = re.sub(re.escape(role), " " * len(role), text, flags=re.I)
+def blank(text: str, phrases: list[str]) -> str:
+    """The text with every phrase (lower-case, matched in any case) replaced by as many spaces, so positions
+    hold: "retail clients" is not a shop, and "理财经理一个人管多少客户" asks about the bank's staff, its 经理 no
+    client's job and its 理财 no client's need (Vocabulary.ignore_phrases, Vocabulary.bank_roles)."""
+    for phrase in phrases:
+        text = re.sub(re.escape(phrase), " " * len(phrase), text, flags=re.I)
     return text
 
 

@@ -35,6 +35,36 @@ def test_minmax_fusion_keeps_how_far_ahead_a_list_s_best_passage_is():
     assert minmax_fusion([[(a, 0.5), (b, 0.5)], []], [1.0, 1.0]) == {"a": 1.0, "b": 1.0}   # a flat list counts fully
 
 
+def test_what_two_lists_find_in_two_editions_counts_for_one_section():
+    """A Chinese question: the keywords find section A's Chinese edition second, the multilingual model
+    finds A's English edition first. Handed over per list before fusion, A has both votes and leads;
+    one list that finds both editions of a section still counts it once, at the better score."""
+    from assistant.knowledge.chunking import Chunk
+    from assistant.search.languages import Editions
+
+    def chunk(doc, section, language):
+        return Chunk(id=f"{doc}-{section}", doc_id=doc, title=doc, section=section, text=section, position=section_no[section],
+                     doc_hash="h", doc_chunks=2, source="general", topics=[], audience=[], segments=[], language=language,
+                     edition_of="guide" if language == "zh" else None, section_index=section_no[section])
+
+    section_no = {"A": 1, "B": 2, "C": 3}
+    en_a, en_b, zh_a, zh_b, zh_c = (chunk("guide", "A", "en"), chunk("guide", "B", "en"), chunk("guide-zh", "A", "zh"),
+                                    chunk("guide-zh", "B", "zh"), chunk("guide-zh", "C", "zh"))
+    editions = Editions([en_a, en_b, zh_a, zh_b, zh_c])
+    keyword_hits = [(zh_b, 9.0), (zh_a, 8.5), (zh_c, 1.0), (en_b, 0.5)]
+    multilingual_hits = [(en_a, 0.60), (zh_b, 0.45), (zh_c, 0.30), (zh_a, 0.29)]
+    keyword = editions.prefer(keyword_hits, "zh")
+    multilingual = editions.prefer(multilingual_hits, "zh")
+    assert keyword == [(zh_b, 9.0), (zh_a, 8.5), (zh_c, 1.0)]                    # en B folded into zh B at 9.0, not 9.5
+    assert multilingual == [(zh_a, 0.60), (zh_b, 0.45), (zh_c, 0.30)]
+    fused = minmax_fusion([keyword, multilingual], [1.0, 0.5])
+    assert max(fused, key=fused.get) == "guide-zh-A"
+    # fused first and handed over after, A kept only its larger half and B led
+    unmapped = minmax_fusion([keyword_hits, multilingual_hits], [1.0, 0.5])
+    assert max(unmapped["guide-zh-A"], unmapped["guide-A"]) < unmapped["guide-zh-B"]
+    assert editions.prefer([(en_a, 0.5)], "en") == [(en_a, 0.5)]                # already in the question's language
+
+
 @pytest.mark.parametrize("fusion", ["minmax", "rrf"])
 def test_both_fusions_run_end_to_end_and_the_setting_picks_one(make_settings, fusion):
     from assistant.answers.advisor import Advisor

@@ -8,7 +8,7 @@ own language; where there is none (a bank's Chinese memo, a document not yet tra
 passage stays in its own language and says so (``chunk.language``).
 
     editions = Editions(chunks)
-    fused = editions.prefer(fused, by_id, question_language("风险经理学什么"))
+    hits = editions.prefer(hits, question_language("风险经理学什么"))   # per ranked list, before fusion
 """
 
 from __future__ import annotations
@@ -99,14 +99,18 @@ class Editions:
         index = next((i for i, c in enumerate(mine) if c.id == chunk.id), 0)
         return theirs[min(index * len(theirs) // max(len(mine), 1), len(theirs) - 1)]
 
-    def prefer(self, fused: dict[str, float], chunks: dict[str, Chunk], language: str,
-               filters: dict[str, str] | None = None) -> dict[str, float]:
-        """Move every passage's score to its counterpart in ``language`` where one exists; a passage
-        found in both editions keeps the better of the two scores, not their sum, so a translated
-        document does not outrank an untranslated one just for being there twice."""
-        out: dict[str, float] = {}
-        for cid, score in fused.items():
-            target = self.counterpart(chunks[cid], language, filters) or chunks[cid]
-            chunks.setdefault(target.id, target)
-            out[target.id] = max(out.get(target.id, 0.0), score)
-        return out
+    def prefer(self, hits: list[tuple[Chunk, float]], language: str,
+               filters: dict[str, str] | None = None) -> list[tuple[Chunk, float]]:
+        """One ranked list with every passage moved to its counterpart in ``language`` where one exists,
+        before the lists are fused. A section found in both editions by one list keeps the better of the
+        two scores, not their sum, so a translated document does not outrank an untranslated one just for
+        being there twice; but what different lists found in different editions adds up as one section's
+        evidence. (Moving the fused scores instead let the keywords find the Chinese edition and the
+        multilingual model the English one, and the section kept only the larger half: a Chinese question
+        about comparing NPL ratios had its section first in meaning and third in words, and sixth fused.)"""
+        best: dict[str, tuple[Chunk, float]] = {}
+        for chunk, score in hits:
+            target = self.counterpart(chunk, language, filters) or chunk
+            if target.id not in best or score > best[target.id][1]:
+                best[target.id] = (target, score)
+        return sorted(best.values(), key=lambda pair: -pair[1])

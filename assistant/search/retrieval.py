@@ -189,9 +189,9 @@ class HybridRetriever:
     >>> hits = retriever.run(RetrievalQuery(query="How is RAROC calculated?", k=5, mode="hybrid"))
     >>> hits[0].chunk.title, hits[0].similarity
 
-    Three lists are fused: the English model's, the keywords', and (when a multilingual store and
-    embedder are given) the multilingual model's, weighted by how Chinese the question is; then each
-    passage is handed over in the question's language where an edition has it (see languages.py).
+    Three lists are fused: the English model's, the keywords', and (with a multilingual store and embedder)
+    the multilingual model's, weighted by how Chinese the question is, each list's passages first handed
+    over in the question's language (see languages.py): what two lists found in two editions adds up.
     """
 
     def __init__(self, settings: Settings, store: ChromaStore, embedder: Embedder, refresh_seconds: float = 1.0,
@@ -309,6 +309,8 @@ class HybridRetriever:
         index = self.keyword_index()  # one index for the whole batch, even if a refresh lands meanwhile
         staged = []
         for query, (lists, vecs) in zip(queries, self._lists(queries, index)):
+            language = question_language(query.query)
+            lists = {name: index.editions.prefer(hits, language, query.filters) for name, hits in lists.items()}
             chunks: dict[str, Chunk] = {c.id: c for hits in lists.values() for c, _ in hits}
             weights = list_weights(query.query)
             names = [name for name in lists if lists[name]]
@@ -316,8 +318,6 @@ class HybridRetriever:
                 fused = minmax_fusion([lists[n] for n in names], [weights[n] for n in names])
             else:
                 fused = rrf([[c.id for c, _ in lists[n]] for n in names], s.rrf_k, [weights[n] for n in names])
-            language = question_language(query.query)
-            fused = index.editions.prefer(fused, chunks, language, query.filters)
             if "multilingual" in names:
                 fused = for_reach(fused, chunks, language, weights, set(names), {c.id for c, _ in lists["keyword"]})
             order = sorted(fused, key=lambda cid: (-fused[cid], cid))

@@ -198,6 +198,25 @@ def test_the_chinese_docx_keeps_every_figure_and_value_of_the_english_one(report
             assert (q.name or q.quadrant) in zh and q.strategy in zh
 
 
+def test_the_matrix_line_names_the_cut_used_and_the_chinese_source_comes_from_fields(reports, advisor, tmp_path):
+    """A book cut at the top 20% must not say "the median" in either language; the Chinese source is
+    worded from the fields the segmentation kept, not parsed back out of the English sentence."""
+    from assistant.clients.book_models import BookSettings
+    from assistant.clients.book_rfm import RfmSettings
+
+    (tmp_path / "small.csv").write_text(SMALL, encoding="utf-8")
+    top = segment_book(tmp_path / "small.csv", RULES, small_columns(), tmp_path / "out", actions=ACTIONS,
+                       citer=BookCiter(advisor), k=2, settings=BookSettings(rfm=RfmSettings(cut="top20")))
+    assert top.rfm.value_cut == "top20" and top.rfm.potential_column == "income"
+    english, chinese = (texts(read(to_docx(top, TODAY, language)))[0][2] for language in ("en", "zh"))
+    assert english.endswith(f"cut at the top 20% of each axis ({money(top.rfm.value_cut_rmb)}).") and "median" not in english
+    assert f"以各轴前 20%（{money(top.rfm.value_cut_rmb)}）为界划分高低" in chinese and "中位数" not in chinese
+    proxy = reports[0]
+    assert proxy.rfm.value_cut == "median" and proxy.rfm.potential_proxy == ["occupation", "education"]
+    reworded = proxy.model_copy(update={"rfm": proxy.rfm.model_copy(update={"potential_source": "estimated from job and schooling"})})
+    assert "潜力依据：由职业、学历和年龄推算（book_columns.yaml）" in texts(read(to_docx(reworded, TODAY, "zh")))[0][2]
+
+
 def test_english_reads_byte_for_byte_as_before(reports):
     for report in reports:
         paragraphs, tables, markdown = english_before(report, TODAY)
@@ -223,7 +242,7 @@ def test_an_unknown_language_is_refused_by_name(reports):
 
 def test_both_languages_word_the_same_things_with_the_same_fields():
     """A wording added in one language only, or with other {fields}, would fail here, not in a user's report."""
-    assert set(WORDS["zh"]) - set(WORDS["en"]) == {"column", "proxy"}  # book.py's English source, reworded
+    assert set(WORDS["zh"]) - set(WORDS["en"]) == {"column", "proxy"}  # the potential's source, worded from its fields
     assert set(WORDS["en"]) <= set(WORDS["zh"])
     for key, english in WORDS["en"].items():
         if isinstance(english, str):

@@ -100,6 +100,10 @@ def _rfm(feats: pd.DataFrame, cols: BookColumns, actions: BookActions, settings:
     source = (f"column '{mapped['potential']}'" if "potential" in mapped else
               "proxy from " + ", ".join(k for k in ("occupation", "education") if k in mapped) + " and age (book_columns.yaml)")
     scores = place_in_matrix(feats, scores, result, source, settings)
+    if "potential" in mapped:   # the same source as fields, for reports in other languages
+        result.potential_column = mapped["potential"]
+    else:
+        result.potential_proxy = [k for k in ("occupation", "education") if k in mapped]
     for q in result.quadrants:
         play = actions.quadrants.get(q.quadrant)
         if play:

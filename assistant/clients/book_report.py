@@ -8,12 +8,12 @@ stability), and the sources, numbered once.
 from __future__ import annotations
 
 import io
-import re
 from datetime import date
 from pathlib import Path
 
 from assistant.clients.book_features import money
 from assistant.clients.book_models import BookReport
+from assistant.clients.book_rfm import RfmResult
 from assistant.clients.chinese import SEGMENT_ZH
 from assistant.errors import Language, check_language
 from assistant.text import label as source_label
@@ -40,7 +40,9 @@ WORDS: dict[str, dict] = {
         # the DOCX's own lines
         "title": "Client book segments",
         "heading": "Client book: {count} segments · {date}",
-        "matrix_docx": "Value-potential matrix: current value = balance, potential = {source}; cut at the median ({cut}).",
+        "matrix_docx": "Value-potential matrix: current value = balance, potential = {source}; {cut}.",
+        "cut_median": "cut at the median ({value})",
+        "cut_top20": "cut at the top 20% of each axis ({value})",
         "note": NOTE,
     },
     "zh": {
@@ -56,7 +58,9 @@ WORDS: dict[str, dict] = {
         "sources": "资料来源：",
         "title": "客户名单分群报告",
         "heading": "客户名单分群：共 {count} 个客群 · {date}",
-        "matrix_docx": "价值—潜力矩阵（潜力依据：{source}）：当前价值按余额计，以中位数（{cut}）为界划分高低。",
+        "matrix_docx": "价值—潜力矩阵（潜力依据：{source}）：当前价值按余额计，{cut}。",
+        "cut_median": "以中位数（{value}）为界划分高低",
+        "cut_top20": "以各轴前 20%（{value}）为界划分高低",
         "note": "讨论稿：依据本行知识库和本客户名单生成，使用前须审阅；资料中标注为示例的数字须按本行实际校准。",
         # the potential's source, as book.py words it in English
         "column": "“{column}”列",
@@ -66,17 +70,17 @@ WORDS: dict[str, dict] = {
 FIELD_ZH = {"occupation": "职业", "education": "学历"}
 
 
-def _potential_source(source: str, language: str) -> str:
-    """The matrix's potential source: as the package worded it (book.py) in English; in Chinese where it
-    has one of book.py's two forms, else as it is."""
+def _potential_source(rfm: RfmResult, language: str) -> str:
+    """The matrix's potential source: as the package worded it (book.py) in English; in Chinese from the
+    fields it names (the book's column, or the proxy's fields)."""
     if language != "zh":
-        return source
+        return rfm.potential_source
     words = WORDS["zh"]
-    if match := re.fullmatch(r"column '(.*)'", source):
-        return words["column"].format(column=match.group(1))
-    if match := re.fullmatch(r"proxy from (.*) and age \(book_columns\.yaml\)", source):
-        return words["proxy"].format(fields="、".join(FIELD_ZH.get(f, f) for f in match.group(1).split(", ")))
-    return source
+    if rfm.potential_column:
+        return words["column"].format(column=rfm.potential_column)
+    if rfm.potential_proxy:
+        return words["proxy"].format(fields="、".join(FIELD_ZH.get(f, f) for f in rfm.potential_proxy))
+    return rfm.potential_source
 
 
 def headline(report: BookReport, language: Language = "en") -> str:
@@ -141,7 +145,7 @@ def to_markdown(report: BookReport, language: Language = "en", with_actions: boo
     rows = [r if with_actions else r[:5] for r in segment_rows(report, numbers, language)]
     parts = [headline(report, language), "", table(head, rows)]
     if report.rfm.quadrants:
-        matrix = words["matrix"].format(source=_potential_source(report.rfm.potential_source, language))
+        matrix = words["matrix"].format(source=_potential_source(report.rfm, language))
         parts += ["", matrix, "", table(words["quadrant_head"], quadrant_rows(report, numbers, language))]
     if numbers and with_actions:
         parts += ["", words["sources"]
@@ -197,8 +201,8 @@ def to_docx(report: BookReport, today: date | None = None, language: Language = 
     doc.add_paragraph(headline(report, language))
     _table(doc, words["segment_head"], segment_rows(report, numbers, language), [0.6, 3.6, 1.8, 4.6, 2.6, 4.0, 4.4, 6.0])
     if report.rfm.quadrants:
-        doc.add_paragraph(words["matrix_docx"].format(source=_potential_source(report.rfm.potential_source, language),
-                                                      cut=money(report.rfm.value_cut_rmb or 0)))
+        cut = words[f"cut_{report.rfm.value_cut}"].format(value=money(report.rfm.value_cut_rmb or 0))
+        doc.add_paragraph(words["matrix_docx"].format(source=_potential_source(report.rfm, language), cut=cut))
         _table(doc, words["quadrant_head"], quadrant_rows(report, numbers, language), [4.6, 2.0, 2.0, 1.6, 17.4])
     chart = report.files.get("profile_chart")
     if chart and Path(chart).exists():

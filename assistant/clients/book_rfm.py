@@ -49,6 +49,9 @@ class RfmResult(BaseModel):
     value_cut_rmb: float | None = None
     potential_cut: float | None = None
     potential_source: str = ""
+    potential_column: str | None = Field(None, description="The book's column read as potential, when one is mapped.")
+    potential_proxy: list[str] = Field(default_factory=list, description="The fields the potential proxy used (with age).")
+    value_cut: Literal["median", "top20"] = Field("median", description="Where 'high' started on each axis.")
     quadrants: list[QuadrantSummary] = Field(default_factory=list)
 
 
@@ -128,6 +131,7 @@ def place_in_matrix(feats: pd.DataFrame, rfm: pd.DataFrame, result: RfmResult, s
         result.potential_source = "no potential column or proxy in the column map: matrix skipped"
         return rfm
     q = 0.5 if settings.cut == "median" else 0.8
+    result.value_cut = settings.cut
     result.value_cut_rmb = float(np.quantile(value, q))
     result.potential_cut = float(np.nanquantile(potential, q))
     high_value = value > result.value_cut_rmb

@@ -267,3 +267,14 @@ def test_plan_cli_drafts_in_chinese_and_names_a_bad_language(plan_advisor, tmp_p
     assert done.stdout.startswith("# 客户服务方案：") and "仅供" not in done.stdout and "内部使用的客户服务方案草稿" in done.stdout
     done = advisor_cmd(plan_advisor.settings, "plan", str(path), "--lang", "fr")
     assert done.returncode == 2 and "--lang must be en or zh, got 'fr'" in done.stderr
+
+
+def test_the_drafter_refuses_an_unknown_language_by_name_before_drafting(plan_advisor):
+    """The package's callers (the API, the chat) get the same refusal as every other worded output."""
+    from assistant.errors import InputError
+
+    drafter = PlanDrafter(plan_advisor)
+    for bad in ("fr", "ZH", ""):
+        with pytest.raises(InputError, match=f"language {bad!r} is not supported: use 'en' or 'zh'"):
+            drafter.run(profile("p01-micro-business"), bad)
+    assert drafter.run(profile("p01-micro-business"), "zh").language == "zh"

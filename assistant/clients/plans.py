@@ -20,6 +20,7 @@ from assistant.clients.citing import CitationQueue, CiteRequest, PlanCitation
 from assistant.clients.profiles import EnterpriseProfile, IndividualProfile
 from assistant.clients.rules import Need, Product, RuleBook, SegmentPlay, SegmentWords, rules_for
 from assistant.clients.segmentation import Classification, classify
+from assistant.errors import Language, check_language
 
 SECTION_TITLES = (
     "Client summary and segment diagnosis",
@@ -34,8 +35,6 @@ SECTION_TITLES = (
 )
 # The day ranges that open each next step, in each language (the chat maps an English step to Chinese by them).
 DAYS = (("Days 1-30: ", "第1-30天："), ("Days 31-60: ", "第31-60天："), ("Days 61-90: ", "第61-90天："))
-Language = Literal["en", "zh"]
-LANGUAGES: tuple[str, ...] = ("en", "zh")
 NO_CHINESE_PLAYBOOK = "该分层的服务手册尚无中文版：服务模式、维护节奏、定价、风险、考核指标和下一步条目为知识库英文原文。"
 RISK_RANK = {"R1": 1, "R2": 2, "R3": 3, "R4": 4, "R5": 5}
 APPETITE_RANK = {"C1": 1, "C2": 2, "C3": 3, "C4": 4, "C5": 5}
@@ -146,9 +145,7 @@ class PlanDrafter:
 
     # ---------------------------------------------------------------- sections
     def run(self, profile: EnterpriseProfile | IndividualProfile, language: Language = "en") -> Plan:
-        if language not in LANGUAGES:
-            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
-        self.language, self._queue = language, CitationQueue()
+        self.language, self._queue = check_language(language), CitationQueue()
         rules = self.rules
         cls = classify(profile, rules)
         play = rules.playbook.segment(cls.segment)

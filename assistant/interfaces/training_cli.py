@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from assistant.errors import InputError
 from assistant.interfaces.cli_common import emit_json, fail, friendly, settings
-from assistant.training.curriculum import build_curriculum
-from assistant.training.glossary import search_glossary
 from assistant.training.models import (
     LETTERS,
     Curriculum,
@@ -25,8 +23,12 @@ from assistant.training.models import (
     QuizRequest,
     QuizResult,
 )
-from assistant.training.progress import ProgressReport, clean_trainee, progress_report
-from assistant.training.quizzes import grade, make_quiz, parse_answer, record_result
+
+if TYPE_CHECKING:  # pragma: no cover
+    from assistant.training.progress import ProgressReport
+
+# The training package's builders are imported by the command that runs them: every `advisor` command
+# (a one-shot `advisor ask` too) imports this module to mount the subcommands, and should not pay for them.
 
 quiz_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, subcommand_metavar="",
                        help="Multiple-choice quizzes from the knowledge base, graded with explanations.")
@@ -50,6 +52,9 @@ def quiz(
                                                       "worded in Chinese and cited from the Chinese editions).")] = "en",
 ) -> None:
     """Build a quiz from the glossary, the rule tables and the example profiles."""
+    from assistant.training.progress import clean_trainee
+    from assistant.training.quizzes import make_quiz, record_result
+
     if lang not in ("en", "zh"):
         fail(f"--lang must be en or zh, got '{lang}'")
     if interactive and as_json:
@@ -107,11 +112,15 @@ def take_quiz(quiz: Quiz, read_line: Callable[[], str], write: Callable[..., Non
         else:
             write(f"Not quite: the answer is {question.answer_letter}. {question.options[question.answer]}")
         write(question.explanation)
+    from assistant.training.quizzes import grade
+
     return grade(quiz, answers)
 
 
 def _read_choice(read_line: Callable[[], str], write: Callable[..., None], echo_input: bool) -> int | str:
     """An option index, or "stop" (q) / "eof" (input ended); anything else is asked again."""
+    from assistant.training.quizzes import parse_answer
+
     while True:
         write("Your answer (A-D, q to stop): ", nl=False)
         line = read_line()
@@ -149,6 +158,8 @@ def curriculum_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the curriculum as one JSON object.")] = False,
 ) -> None:
     """The onboarding path: modules by 30/60/90-day phase, readings, related documents and terms."""
+    from assistant.training.curriculum import build_curriculum
+
     result = build_curriculum(settings())
     if as_json:
         emit_json(result)
@@ -187,6 +198,8 @@ def glossary_cmd(
     limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="Most hits to show.")] = 20,
 ) -> None:
     """Search the bilingual glossary: exact term first, then prefixes, then mentions in definitions."""
+    from assistant.training.glossary import search_glossary
+
     result = search_glossary(settings(), query, limit)
     if as_json:
         emit_json(result)
@@ -213,6 +226,8 @@ def progress_cmd(
     min_attempts: Annotated[int, typer.Option("--min-attempts", min=1, help="Answers needed before a topic can be called weak.")] = 3,
 ) -> None:
     """Per-topic scores and weak topics for a trainee or the cohort."""
+    from assistant.training.progress import progress_report
+
     report = progress_report(settings(), trainee, weak_below, min_attempts)
     if as_json:
         emit_json(report)

@@ -24,6 +24,7 @@ ENTRY_POINT_GROUP = "strategy_advisor"
 BUILTINS = (
     "assistant.knowledge.converters:register",
     "assistant.search.embeddings:register",
+    "assistant.search.onnx_embedder:register",
     "assistant.search.multilingual:register",
     "assistant.search.store:register",
     "assistant.answers.llm:register",

@@ -121,6 +121,12 @@ class Embedder:
         )
         return vectors.astype(np.float32)
 
+    def pieces(self, text: str) -> list[str] | None:
+        """The model's own sub-word pieces of a text (None when the model does not expose them): the
+        relevance gate takes a word the vocabulary splits for a specialised term (bitcoin, HIBOR)."""
+        tokenize = getattr(getattr(self.model, "tokenizer", None), "tokenize", None)
+        return tokenize(text) if tokenize is not None else None
+
     def keep_on_disk(self, vector_file: VectorFile) -> None:
         """Also keep vectors in ``vector_file`` (read after a restart instead of recomputed)."""
         self.disk = vector_file

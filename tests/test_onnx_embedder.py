@@ -1,0 +1,100 @@
+"""ADVISOR_EMBEDDER=onnx (issue 16): the bundled English model through onnxruntime gives the same vectors
+as sentence-transformers, exports its graph once per model file, refuses a model it cannot run by name,
+answers end to end, and a one-shot question in a fresh process never imports torch."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.answers.advisor import Advisor, AskRequest
+from assistant.search.embeddings import ModelNotFound, resolve_model
+from assistant.search.onnx_embedder import OnnxEmbedder, onnx_file
+
+from .conftest import ROOT
+
+
+def resolve_model_path() -> Path:
+    return Path(resolve_model(MODEL))
+
+LONG = "Relationship managers review every major client's credit limits each quarter. " * 40  # past 256 tokens
+TEXTS = ["How is RAROC calculated?", "包商银行为什么倒闭？", "RAROC 的计算公式是什么", LONG, "x", ""]
+MODEL = "all-MiniLM-L6-v2"
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    return tmp_path_factory.mktemp("onnx-models")
+
+
+def test_the_same_vectors_as_sentence_transformers(models):
+    onnx = OnnxEmbedder(MODEL, folder=models)
+    mine = onnx.encode(TEXTS)
+    # sentence-transformers itself: the suite's Embedder remembers vectors by model name, whoever made them
+    from sentence_transformers import SentenceTransformer
+
+    theirs = SentenceTransformer(resolve_model(MODEL), device="cpu").encode(TEXTS, normalize_embeddings=True)
+    assert mine.shape == (len(TEXTS), 384) and mine.dtype == np.float32 and onnx.dimension == 384
+    cosines = (mine * theirs).sum(axis=1)
+    assert cosines.min() > 0.99999, cosines
+    assert np.allclose(np.linalg.norm(mine, axis=1), 1.0, atol=1e-5)
+    assert onnx.encode([]).shape == (0, 384)
+    # the relevance gate reads the vocabulary's pieces to tell a specialised term from an everyday word
+    model = SentenceTransformer(resolve_model(MODEL), device="cpu")
+    for word in ("bitcoin", "hibor", "unhappy", "raroc", "客户"):
+        assert onnx.pieces(word) == model.tokenizer.tokenize(word), word
+
+
+def test_the_graph_is_exported_once_per_model_file_and_leaves_no_partial_file(models):
+    OnnxEmbedder(MODEL, folder=models).encode(["warm"])
+    graph = onnx_file(resolve_model_path(), models)
+    assert graph.exists() and graph.stat().st_size > 10_000_000
+    stamp = graph.stat().st_mtime_ns
+    again = OnnxEmbedder(MODEL, folder=models)
+    again.encode(["another process, the same file"])
+    assert graph.stat().st_mtime_ns == stamp
+    assert sorted(p.name for p in models.iterdir()) == [graph.name]
+
+
+def test_a_model_it_cannot_run_is_refused_by_name(tmp_path):
+    """A folder whose pooling is not the mean (a CLS-pooled model) would give other vectors: refused, with
+    the setting that runs it."""
+    copy = tmp_path / "cls-model"
+    shutil.copytree(resolve_model_path(), copy)
+    config = copy / "1_Pooling" / "config.json"
+    settings = json.loads(config.read_text())
+    config.write_text(json.dumps({**settings, "pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True}))
+    with pytest.raises(ModelNotFound, match=r"cls-model.*ADVISOR_EMBEDDER=sentence-transformers"):
+        OnnxEmbedder(str(copy), folder=tmp_path / "models").encode(["anything"])
+    with pytest.raises(ModelNotFound, match="not one"):
+        OnnxEmbedder("some-hub-name/not-here", folder=tmp_path / "models").encode(["anything"])
+    assert not (tmp_path / "models").exists()
+
+
+def test_the_setting_answers_end_to_end_like_the_default(make_settings, models):
+    onnx = Advisor.from_settings(make_settings(embedder="onnx"))
+    assert isinstance(onnx.embedder, OnnxEmbedder)
+    onnx.ingest()
+    answer = onnx.ask(AskRequest(question="How is RAROC calculated?"))
+    assert answer.grounded and answer.citations[0].doc_id == "client-profitability-raroc-eva"
+    assert "economic capital" in answer.answer
+
+
+def test_a_one_shot_question_with_onnx_never_imports_torch(make_settings, tmp_path):
+    settings = make_settings(embedder="onnx", data_dir=tmp_path / "oneshot")
+    Advisor.from_settings(settings).ingest()          # the ingest leaves the graph in DATA_DIR/models
+    assert list((tmp_path / "oneshot" / "models").glob("*.onnx"))
+    env = {**os.environ, "ADVISOR_EMBEDDER": "onnx", "ADVISOR_DATA_DIR": str(settings.data_dir),
+           "ADVISOR_KNOWLEDGE_DIR": str(settings.knowledge_dir)}
+    code = ("import sys; from assistant.interfaces.cli import main; sys.argv = ['advisor', 'ask', 'How is RAROC calculated?']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', 'ST' if 'sentence_transformers' in sys.modules else 'NO-ST')")
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "[1]" in done.stdout and "economic capital" in done.stdout
+    assert done.stdout.strip().endswith("NO-TORCH NO-ST"), done.stdout[-500:]

@@ -153,14 +153,18 @@ class OnnxEmbedder(Embedder):
         session = self.model
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        out = []
-        for start in range(0, len(texts), self.batch_size):
-            encoded = self._tokenizer.encode_batch(list(texts[start:start + self.batch_size]))
+        # Longest first, as sentence-transformers batches: a batch is padded to its longest text, so texts
+        # of like length together waste the least work.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            encoded = self._tokenizer.encode_batch([texts[i] for i in rows])
             ids = np.array([e.ids for e in encoded], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            out.append(session.run(None, feed)[0])
-        return np.vstack(out).astype(np.float32)
+            out[rows] = session.run(None, feed)[0]
+        return out
 
 
 def register(registry: Registry) -> None:

@@ -44,7 +44,9 @@ class Settings(BaseSettings):
                                      "collection revision and load it memory-mapped, instead of every process building its own.")
     vector_cache: bool = Field(True, description="Keep the sentence vectors answers need in data_dir/vectors/, so a "
                                "restarted app answers new questions without embedding the knowledge base again.")
-    embedder: str = Field("sentence-transformers", description="Registered embedder plug-in (see plugins.py).")
+    embedder: str = Field("onnx", description="Registered embedder plug-in (see plugins.py): 'onnx' runs the English "
+                          "model through onnxruntime (no torch at run time), 'sentence-transformers' through torch; "
+                          "the same vectors.")
     multilingual_embedder: str = Field(
         "multilingual",
         description="Registered embedder plug-in for the second dense list, which reads Chinese and English "

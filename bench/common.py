@@ -150,12 +150,12 @@ class Ctx:
         return Settings(_env_file=None, knowledge_dir=self.knowledge, data_dir=data_dir, **overrides)
 
     def embedder(self):
-        """The advisor's embedder with the model loaded and run once (the shared warm-up)."""
+        """The advisor's embedder (the settings' plug-in: onnx by default) with the model loaded and run
+        once, the onnx graph exported if it had none: the shared warm-up, never timed."""
         if self._embedder is None:
-            from assistant.search.embeddings import Embedder
+            from assistant.answers.advisor import Advisor
 
-            s = self.settings(self.tmp / "unused")
-            self._embedder = Embedder(s.embedding_model, s.embedding_batch_size)
+            self._embedder = Advisor(self.settings(self.tmp / "unused")).embedder
             self._embedder.encode(["warm-up: loading the embedding model", "a second sentence"])
         return self._embedder
 

@@ -34,7 +34,7 @@ def models(tmp_path_factory):
 
 def test_the_same_vectors_as_sentence_transformers(models):
     onnx = OnnxEmbedder(MODEL, folder=models)
-    mine = onnx.encode(TEXTS)
+    mine = OnnxEmbedder.encode.__wrapped__(onnx, TEXTS)   # its own vectors, not the suite's remembered ones
     # sentence-transformers itself: the suite's Embedder remembers vectors by model name, whoever made them
     from sentence_transformers import SentenceTransformer
 
@@ -43,37 +43,45 @@ def test_the_same_vectors_as_sentence_transformers(models):
     cosines = (mine * theirs).sum(axis=1)
     assert cosines.min() > 0.99999, cosines
     assert np.allclose(np.linalg.norm(mine, axis=1), 1.0, atol=1e-5)
-    assert onnx.encode([]).shape == (0, 384)
+    assert OnnxEmbedder.encode.__wrapped__(onnx, []).shape == (0, 384)
     # the relevance gate reads the vocabulary's pieces to tell a specialised term from an everyday word
     model = SentenceTransformer(resolve_model(MODEL), device="cpu")
     for word in ("bitcoin", "hibor", "unhappy", "raroc", "客户"):
         assert onnx.pieces(word) == model.tokenizer.tokenize(word), word
 
 
-def test_the_graph_is_exported_once_per_model_file_and_leaves_no_partial_file(models):
+def test_the_graph_is_kept_per_model_file_and_no_partial_file_is_left(models, tmp_path):
+    """The graph is exported once per model file; another data folder in the same process gets a link
+    to it (its next process then loads it without torch), and nothing half-written stays behind."""
     OnnxEmbedder(MODEL, folder=models).encode(["warm"])
+    embedder = OnnxEmbedder(MODEL, folder=models)
     graph = onnx_file(resolve_model_path(), models)
+    embedder.model
     assert graph.exists() and graph.stat().st_size > 10_000_000
     stamp = graph.stat().st_mtime_ns
-    again = OnnxEmbedder(MODEL, folder=models)
-    again.encode(["another process, the same file"])
+    other = tmp_path / "another-data-folder" / "models"
+    OnnxEmbedder(MODEL, folder=other).model
     assert graph.stat().st_mtime_ns == stamp
-    assert sorted(p.name for p in models.iterdir()) == [graph.name]
+    assert [p.name for p in other.iterdir()] == [graph.name] and (other / graph.name).stat().st_size == graph.stat().st_size
+    assert not [p for folder in (models, other) for p in folder.iterdir() if p.suffix == ".part"]
 
 
-def test_a_model_it_cannot_run_is_refused_by_name(tmp_path):
-    """A folder whose pooling is not the mean (a CLS-pooled model) would give other vectors: refused, with
-    the setting that runs it."""
+def test_a_model_it_cannot_run_is_left_to_sentence_transformers_with_a_warning(tmp_path, caplog):
+    """A CLS-pooled model would give other vectors through the mean-pooling graph: the onnx embedder
+    says why and runs it through sentence-transformers instead, so the default never stops an answer."""
     copy = tmp_path / "cls-model"
     shutil.copytree(resolve_model_path(), copy)
     config = copy / "1_Pooling" / "config.json"
     settings = json.loads(config.read_text())
     config.write_text(json.dumps({**settings, "pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True}))
-    with pytest.raises(ModelNotFound, match=r"cls-model.*ADVISOR_EMBEDDER=sentence-transformers"):
-        OnnxEmbedder(str(copy), folder=tmp_path / "models").encode(["anything"])
-    with pytest.raises(ModelNotFound, match="not one"):
-        OnnxEmbedder("some-hub-name/not-here", folder=tmp_path / "models").encode(["anything"])
+    embedder = OnnxEmbedder(str(copy), folder=tmp_path / "models")
+    with caplog.at_level("WARNING", logger="assistant.search.onnx_embedder"):
+        vectors = OnnxEmbedder.encode.__wrapped__(embedder, ["anything"])
+    assert "cls-model" in caplog.text and "using sentence-transformers instead" in caplog.text
+    assert vectors.shape == (1, 384) and embedder.dimension == 384 and embedder.pieces("hibor") == ["hi", "##bor"]
     assert not (tmp_path / "models").exists()
+    with pytest.raises(ModelNotFound, match="not on this machine"):   # and a model that is nowhere still says so
+        OnnxEmbedder.encode.__wrapped__(OnnxEmbedder("some-hub-name/not-here", folder=tmp_path / "m2"), ["anything"])
 
 
 def test_the_setting_answers_end_to_end_like_the_default(make_settings, models):

@@ -121,6 +121,10 @@ class Embedder:
         )
         return vectors.astype(np.float32)
 
+    def prepare(self) -> None:
+        """Make whatever later processes load from disk (nothing here: sentence-transformers reads the
+        model folder as it is)."""
+
     def pieces(self, text: str) -> list[str] | None:
         """The model's own sub-word pieces of a text (None when the model does not expose them): the
         relevance gate takes a word the vocabulary splits for a specialised term (bitcoin, HIBOR)."""

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import shutil
 import threading
 import warnings
 from pathlib import Path
@@ -33,6 +35,7 @@ from assistant.search.embeddings import Embedder, ModelNotFound, _offline, resol
 WANTED_MODULES = ["sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
                   "sentence_transformers.models.Normalize"]
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+log = logging.getLogger(__name__)
 _export_lock = threading.Lock()
 
 
@@ -99,6 +102,52 @@ def export(folder: Path, target: Path) -> Path:
     return target
 
 
+_sessions: dict[str, tuple[object, object, Path]] = {}
+
+
+def _session(model_name: str, cache: Path, threads: int):
+    """The session and tokenizer for a model, shared by every embedder of the process that runs the same
+    graph (tests and benchmarks open many data folders; each would otherwise export its own copy)."""
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+    source = _model_folder(model_name)
+    path = onnx_file(source, cache)
+    with _export_lock:
+        if path.name in _sessions:
+            session, tokenizer, made = _sessions[path.name]
+            if not path.exists():   # this folder's next process should find it too: a link, not a copy
+                _link(made, path)
+            return session, tokenizer
+        if not path.exists():
+            export(source, path)
+        config = json.loads((source / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+        tokenizer.enable_truncation(int(config.get("max_seq_length", 256)))
+        tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        _sessions[path.name] = (session, tokenizer, path)
+        return session, tokenizer
+
+
+def _link(made: Path, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
+    try:
+        try:
+            os.link(made, part)
+        except OSError:   # another file system, or links not allowed
+            shutil.copyfile(made, part)
+        part.replace(path)
+    except OSError as exc:   # only a cache: the next process exports again
+        log.warning("onnx embedder: could not keep the graph in %s (%s)", path.parent, exc)
+    finally:
+        part.unlink(missing_ok=True)
+
+
 class OnnxEmbedder(Embedder):
     """The English model through onnxruntime and the ``tokenizers`` library, behind the same interface.
 
@@ -114,43 +163,43 @@ class OnnxEmbedder(Embedder):
         self.threads = threads or min(4, os.cpu_count() or 1)
         self._session = None
         self._tokenizer = None
+        self._fallback: Embedder | None = None
         self._ready = threading.Lock()
 
     @property
     def model(self):
-        """The onnxruntime session (made on first use, exporting the graph if this model has none yet)."""
+        """The onnxruntime session (made on first use, exporting the graph if this model has none yet).
+        A model it cannot run, or a graph it cannot make, leaves the work to sentence-transformers with
+        one warning: slower to start, the same vectors."""
         with self._ready:
-            if self._session is None:
-                import onnxruntime
-                from tokenizers import Tokenizer
+            if self._session is None and self._fallback is None:
+                try:
+                    self._session, self._tokenizer = _session(self.model_name, self.folder, self.threads)
+                except Exception as exc:   # an unsupported folder, a missing exporter: still answer
+                    log.warning("onnx embedder: %s; using sentence-transformers instead", exc)
+                    self._fallback = Embedder(self.model_name, self.batch_size)
+            return self._session if self._fallback is None else self._fallback.model
 
-                source = _model_folder(self.model_name)
-                path = onnx_file(source, self.folder)
-                if not path.exists():
-                    with _export_lock:
-                        if not path.exists():
-                            export(source, path)
-                config = json.loads((source / "sentence_bert_config.json").read_text(encoding="utf-8"))
-                tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
-                tokenizer.enable_truncation(int(config.get("max_seq_length", 256)))
-                tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0, pad_token="[PAD]")
-                options = onnxruntime.SessionOptions()
-                options.intra_op_num_threads = self.threads
-                options.log_severity_level = 3
-                self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-                self._tokenizer = tokenizer
-            return self._session
+    def prepare(self) -> None:
+        """Export the graph into this data folder now (an ingest calls it), so a one-shot question after
+        it never needs torch."""
+        self.model
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_outputs()[0].shape[1])
+        session = self.model
+        return self._fallback.dimension if self._fallback is not None else int(session.get_outputs()[0].shape[1])
 
-    def pieces(self, text: str) -> list[str]:
+    def pieces(self, text: str) -> list[str] | None:
         self.model
+        if self._fallback is not None:
+            return self._fallback.pieces(text)
         return self._tokenizer.encode(text, add_special_tokens=False).tokens
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         session = self.model
+        if self._fallback is not None:
+            return self._fallback.encode(texts, progress)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         # Longest first, as sentence-transformers batches: a batch is padded to its longest text, so texts

@@ -9,7 +9,8 @@ sentence-transformers' to within 1e-6 (cosine), so the store, the vector cache a
 valid: the embedder keeps the model's name.
 
 Supported: BERT-style sentence-transformers folders with mean pooling and a Normalize module, which is
-what the bundled all-MiniLM-L6-v2 is; anything else is refused by name.
+what the bundled all-MiniLM-L6-v2 is; anything else (or a graph that cannot be made) is left to
+sentence-transformers with one warning that says why, so the default never stops an answer.
 May import: assistant.errors, assistant.plugins, assistant.search.embeddings (torch only while exporting).
 
     embedder = OnnxEmbedder("all-MiniLM-L6-v2", folder=settings.data_dir / "models")

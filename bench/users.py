@@ -15,6 +15,7 @@ a load generator on the same machine does.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 
@@ -110,7 +111,8 @@ def run(ctx: Ctx) -> list[Row]:
     asked = [q.question for q in ctx.golden()][:USERS * PER_USER]  # asked once untimed: their vectors are cached
     novel = [q.question for q in load_golden(ctx.knowledge / "eval" / "golden_v2.jsonl")][:USERS * PER_USER]
     data = ctx.store_copy("users-app")
-    env = child_env(knowledge_dir=str(ctx.knowledge), data_dir=str(data), port=str(free_port()), host="127.0.0.1")
+    app = {"embedder": os.environ["BENCH_APP_EMBEDDER"]} if os.environ.get("BENCH_APP_EMBEDDER") else {}   # to pair backends
+    env = child_env(knowledge_dir=str(ctx.knowledge), data_dir=str(data), port=str(free_port()), host="127.0.0.1", **app)
     seconds, _ = run_process([PYTHON, "-c", FILL], env, REPO, timeout=1800)
     ctx.log(f"users: sentence vectors filled in {seconds:.0f} s (untimed)")
     kinds = ("app", "app-conversation", "echo", "app-stock", "echo-stock")

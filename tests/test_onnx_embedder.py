@@ -63,7 +63,7 @@ def test_the_graph_is_kept_per_model_file_and_no_partial_file_is_left(models, tm
     OnnxEmbedder(MODEL, folder=other).model
     assert graph.stat().st_mtime_ns == stamp
     assert [p.name for p in other.iterdir()] == [graph.name] and (other / graph.name).stat().st_size == graph.stat().st_size
-    assert not [p for folder in (models, other) for p in folder.iterdir() if p.suffix == ".part"]
+    assert not [p for folder in (models, other) for p in folder.iterdir() if p.suffix == ".tmp"]
 
 
 def test_a_model_it_cannot_run_is_left_to_sentence_transformers_with_a_warning(tmp_path, caplog):

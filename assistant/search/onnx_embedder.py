@@ -11,7 +11,8 @@ valid: the embedder keeps the model's name.
 Supported: BERT-style sentence-transformers folders with mean pooling and a Normalize module, which is
 what the bundled all-MiniLM-L6-v2 is; anything else (or a graph that cannot be made) is left to
 sentence-transformers with one warning that says why, so the default never stops an answer.
-May import: assistant.errors, assistant.plugins, assistant.search.embeddings (torch only while exporting).
+May import: assistant.errors, assistant.plugins, assistant.search.embeddings, assistant.search.files (torch only
+while exporting).
 
     embedder = OnnxEmbedder("all-MiniLM-L6-v2", folder=settings.data_dir / "models")
     embedder.encode(["What is RAROC?"]).shape     # (1, 384), unit length
@@ -32,6 +33,7 @@ import numpy as np
 
 from assistant.plugins import Registry
 from assistant.search.embeddings import Embedder, ModelNotFound, _offline, resolve_model
+from assistant.search.files import replace_atomically
 
 WANTED_MODULES = ["sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
                   "sentence_transformers.models.Normalize"]
@@ -68,8 +70,8 @@ def onnx_file(folder: Path, cache: Path) -> Path:
 
 
 def export(folder: Path, target: Path) -> Path:
-    """Write the model (with mean pooling and normalisation) as ONNX; written beside and renamed, so a
-    process that dies half-way leaves no half file and two processes exporting at once both succeed."""
+    """Write the model (with mean pooling and normalisation) as ONNX, through ``replace_atomically``: a
+    process that dies half-way leaves no half file, and two processes exporting at once both succeed."""
     _offline()
     import torch
     from transformers import AutoModel, AutoTokenizer
@@ -89,17 +91,15 @@ def export(folder: Path, target: Path) -> Path:
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
     sample = tokenizer(["a short sentence", "a somewhat longer second sentence"], padding=True, return_tensors="pt")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
-    try:
+
+    def write(temp: Path) -> None:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")   # the tracer's notes on constant shapes: an ingest should not print them
-            torch.onnx.export(Sentence(model), tuple(sample[n] for n in INPUTS), str(part), input_names=list(INPUTS),
+            torch.onnx.export(Sentence(model), tuple(sample[n] for n in INPUTS), str(temp), input_names=list(INPUTS),
                               output_names=["embedding"], opset_version=17, dynamo=False,
                               dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in INPUTS}, "embedding": {0: "batch"}})
-        part.replace(target)
-    finally:
-        part.unlink(missing_ok=True)
+
+    replace_atomically(target, write)
     return target
 
 
@@ -135,18 +135,16 @@ def _session(model_name: str, cache: Path, threads: int):
 
 
 def _link(made: Path, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
-    try:
+    def write(temp: Path) -> None:
         try:
-            os.link(made, part)
+            os.link(made, temp)
         except OSError:   # another file system, or links not allowed
-            shutil.copyfile(made, part)
-        part.replace(path)
+            shutil.copyfile(made, temp)
+
+    try:
+        replace_atomically(path, write)
     except OSError as exc:   # only a cache: the next process exports again
         log.warning("onnx embedder: could not keep the graph in %s (%s)", path.parent, exc)
-    finally:
-        part.unlink(missing_ok=True)
 
 
 class OnnxEmbedder(Embedder):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import InputError
+from assistant.search.files import write_atomically
 from assistant.search.store import DocState
 
 SHOWN_IDS = 20
@@ -60,18 +61,6 @@ class IngestLock:
                 self._handle = None
         finally:
             self._thread_lock.release()
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary name beside ``path`` and rename it over: readers see the old file or the
-    new one, never half of one, and a crash leaves the old file whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(temp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
 
 
 class SourceRegistry:

@@ -199,12 +199,13 @@ class OnnxEmbedder(Embedder):
         session = self.model
         if self._fallback is not None:
             return self._fallback.encode(texts, progress)
+        width = int(session.get_outputs()[0].shape[1])
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            return np.zeros((0, width), dtype=np.float32)
         # Longest first, as sentence-transformers batches: a batch is padded to its longest text, so texts
         # of like length together waste the least work.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        out = np.zeros((len(texts), width), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             rows = order[start:start + self.batch_size]
             encoded = self._tokenizer.encode_batch([texts[i] for i in rows])

@@ -28,11 +28,13 @@ fi
 
 if [ "${1:-}" = "--browser" ]; then
   # System packages the tests use: Debian's Chromium (driven by Playwright; no browser download is
-  # possible here), CJK fonts for readable screenshots, and PostgreSQL for the audit-trail server tests.
+  # possible here), CJK fonts for readable screenshots, PostgreSQL for the audit-trail server tests, and
+  # nginx for the loopback deployment test (two app processes behind a sticky proxy, one killed mid-burst).
   need=""
   command -v chromium >/dev/null 2>&1 || need="$need chromium"
   fc-list 2>/dev/null | grep -qi "noto sans cjk" || need="$need fonts-noto-cjk"
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx"
   if [ -n "$need" ]; then
     if [ "$(id -u)" = "0" ]; then
       (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null) \

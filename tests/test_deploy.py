@@ -151,7 +151,11 @@ def test_killing_one_app_mid_request_loses_nothing_and_the_other_keeps_answering
     by_port = clients_on_every_app(dep)
     victim_port, survivor_port = dep.ports[0], dep.ports[1]
     victim, survivor = by_port[victim_port], by_port[survivor_port]
-    questions = [f"How do {topic} matter for a city commercial bank?" for topic in TOPICS]
+    # Every burst question is one the two-document base answers (checked by asserting citations on the
+    # answered ones too), so which of them the kill interrupts cannot decide the test. A phrasing like
+    # "How do product specialists matter for a city commercial bank?" sits within 0.01-0.09 of an
+    # out-of-scope example in this small base and is declined (the full base answers it).
+    questions = [f"What should a branch know about {topic}?" for topic in TOPICS]
     burst = [victim.submit(q, 3, None, api_name="/ask") for q in questions]
     steady = [survivor.submit(f"Explain {topic} briefly.", 3, None, api_name="/ask") for topic in TOPICS[:6]]
     while not any(job.done() for job in burst):
@@ -165,6 +169,7 @@ def test_killing_one_app_mid_request_loses_nothing_and_the_other_keeps_answering
         except Exception:  # the connection died with the process (gradio_client reports it as cancelled)
             interrupted.append(question)
     assert answered, "no answer came back before the kill"
+    assert all(a["citations"] for a in answered), [a["question"] for a in answered if not a["citations"]]
     assert interrupted, "the kill landed after the whole burst was answered: not mid-request"
     kept = [job.result(timeout=120) for job in steady]  # the survivor's own users never noticed
 

@@ -27,6 +27,7 @@ from assistant.answers.trimming import MAX_WORDS, MIN_WORDS, prefers, render, se
 from assistant.config import Settings
 from assistant.search.embeddings import Embedder
 from assistant.search.retrieval import ScoredChunk
+from assistant.search.framing import topic_of
 from assistant.search.keywords import has_chinese, token_set, tokenize
 from assistant.search.languages import reads_chinese
 from assistant.text import is_chinese, label, split_sentences
@@ -220,15 +221,16 @@ class ExtractiveComposer:
     def draft(self, question: str, hits: list[ScoredChunk]) -> tuple[Answer, Draft | None]:
         if not hits:
             return not_found(question, hits), None
-        evidence = self.evidence(question, hits)
+        topic = topic_of(question)  # judged and quoted for what it asks, not for the asker's setting
+        evidence = self.evidence(topic, hits)
         if not answerable(evidence):
             return not_found(question, hits, evidence), None
         passages = self.passages(hits)
         plan = Draft(kind=question_kind(question), evidence=evidence)
-        plan.faq = match_faq(question, passages, self.embedder_for(question), self.reads(question))
+        plan.faq = match_faq(topic, passages, self.embedder_for(topic), self.reads(topic))
         if plan.faq is not None:
             return self._faq_answer(question, passages, plan), plan
-        return self._section_answer(question, passages, plan), plan
+        return self._section_answer(question, passages, plan, topic), plan
 
     # ---------------------------------------------------------------- scoring
     def unit_scores(self, question: str, passage: Passage) -> np.ndarray:
@@ -261,12 +263,12 @@ class ExtractiveComposer:
         return float(0.6 * top[0] + 0.5 * top[:3].mean() + prior + (SHAPE_BONUS if shaped else 0.0))
 
     # ---------------------------------------------------------------- writing
-    def _section_answer(self, question: str, passages: list[Passage], plan: Draft) -> Answer:
+    def _section_answer(self, question: str, passages: list[Passage], plan: Draft, topic: str | None = None) -> Answer:
         """The sections lead in retrieval's order. Re-ranking them by their best sentences (MiniLM, or the
         multilingual model for Chinese) chose the expected section less often than fused retrieval does
         (golden v2: 0.50 against 0.56; Chinese 0.39 against 0.61), and no weighting of sentence, heading,
         keyword and FAQ-question scores beat retrieval's order on the held-out set."""
-        scored = [(self.unit_scores(question, p), p) for p in passages]
+        scored = [(self.unit_scores(topic or question, p), p) for p in passages]
         ranking = [i for i in range(len(passages)) if self.section_score(*scored[i], plan.kind) > -1.0]
         parts: list[tuple[Passage, str]] = []
         words = 0.0

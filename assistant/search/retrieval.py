@@ -1,9 +1,8 @@
-"""Hybrid retrieval: keyword (BM25) and dense (Chroma) lists fused by reciprocal rank fusion.
+"""Hybrid retrieval: keyword (BM25) and dense lists fused (min-max by default, or RRF; README, Fusion).
 
-Why both: bankers ask with exact terms ("RAROC", "两增两控", "1+N") that a small English embedding
-model blurs or cannot read at all, and with paraphrases that keywords miss. RRF needs no score
-calibration between the two lists, which is what makes it robust across corpora.
-"""
+Why both: bankers ask with exact terms ("RAROC", "两增两控", "1+N") that a small English embedding model
+blurs or cannot read at all, and with paraphrases that keywords miss. The asker's own setting ("for a
+city commercial bank") is taken out of what is searched first (framing.py)."""
 
 from __future__ import annotations
 
@@ -23,6 +22,7 @@ from assistant.knowledge.chunking import Chunk
 from assistant.knowledge.documents import FILTER_KEYS
 from assistant.search.embeddings import Embedder
 from assistant.search.keyword_file import KeywordIndexFile
+from assistant.search.framing import topic_of
 # tokenize and coverage are imported from here by the composer too: it scores keywords as the index does
 from assistant.search.keywords import add_keywords, coverage, glossary_keywords, tokenize
 from assistant.search.exact import ExactSearch
@@ -305,6 +305,7 @@ class HybridRetriever:
         dozens of recommendations, and per-call costs (store round trips, model calls) dominate."""
         if not queries:
             return []
+        queries = [q.model_copy(update={"query": topic_of(q.query)}) for q in queries]  # not the asker's setting
         s = self.settings
         index = self.keyword_index()  # one index for the whole batch, even if a refresh lands meanwhile
         staged = []

@@ -183,3 +183,18 @@ def test_the_second_blind_set_names_real_sections_whose_text_holds_its_key_point
         text = " ".join(texts).casefold()
         for point in row["key_points"]:
             assert any(p.casefold() in text for p in point), (row["id"], point)
+
+
+@pytest.mark.parametrize("framed, plain", [("framed_holdout_v2.jsonl", "holdout_v2.jsonl"),
+                                           ("framed_blind_v2.jsonl", "blind_v2.jsonl")])
+def test_the_framed_sets_ask_their_source_questions_with_only_the_askers_setting_added(framed, plain):
+    """The framed sets measure one thing, the asker's setting in the wording: everything else must be the
+    source set's, or a changed expectation would pass for a framing effect."""
+    def rows(name: str) -> list[dict]:
+        return [json.loads(l) for l in (KNOWLEDGE / "eval" / name).read_text(encoding="utf-8").splitlines() if l.strip()]
+
+    framed_rows, plain_rows = rows(framed), rows(plain)
+    assert [r["id"] for r in framed_rows] == [r["id"] for r in plain_rows]
+    for f, p in zip(framed_rows, plain_rows):
+        assert {k: v for k, v in f.items() if k != "question"} == {k: v for k, v in p.items() if k != "question"}
+        assert f["question"] != p["question"], f["id"]

@@ -1,8 +1,7 @@
 """Hybrid retrieval: keyword (BM25) and dense lists fused (min-max by default, or RRF; README, Fusion).
 
-Why both: bankers ask with exact terms ("RAROC", "两增两控", "1+N") that a small English embedding model
-blurs or cannot read at all, and with paraphrases that keywords miss. The asker's own setting ("for a
-city commercial bank") is taken out of what is searched first (framing.py)."""
+Why both: bankers ask with exact terms ("RAROC", "两增两控", "1+N") that a small embedding model blurs, and
+with paraphrases that keywords miss. The asker's setting ("for a city bank") is not searched (framing.py)."""
 
 from __future__ import annotations
 

@@ -132,6 +132,14 @@ def test_chinese_question_is_answered_from_the_chinese_edition(bilingual):
     assert hits[0].ml_similarity is not None and hits[0].ml_similarity > 0.3  # MiniLM cannot read either side
 
 
+def test_a_framed_chinese_question_about_lessons_is_answered_by_the_lessons(bilingual):
+    """"我们城商行" places the asker (framing.py); the lessons section's summary answers, not the bank's history."""
+    answer = bilingual.ask("包商银行倒闭给我们城商行留下什么教训？")
+    assert answer.grounded and answer.question == "包商银行倒闭给我们城商行留下什么教训？"
+    assert (answer.citations[0].doc_id, answer.citations[0].section) == ("baoshang-bank-failure-zh", "城市商业银行的风险启示")
+    assert "最终控制人" in answer.answer or "真正股东" in answer.answer
+
+
 def test_english_question_gets_english_passages_where_they_exist(bilingual):
     hits = bilingual.retrieve(AskRequest(question="Which tier does a customer with RMB 80,000 daily average balance belong to?", k=5))
     assert hits[0].chunk.doc_id == "retail-tier-scheme"

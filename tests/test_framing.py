@@ -22,6 +22,7 @@ from assistant.search.retrieval import RetrievalQuery
     ("我在兰州一家城商行工作，零售客户怎么分层？", "零售客户怎么分层？"),
     ("客户想开对公钱包，我们这种城商行怎么帮他开通？", "客户想开对公钱包，怎么帮他开通？"),
     ("我行应该怎样给国企贷款定价？", "应该怎样给国企贷款定价？"),
+    ("包商银行倒闭给我们城商行留下什么教训？", "包商银行倒闭给留下什么教训？"),
 ])
 def test_the_askers_setting_is_taken_out_of_what_is_searched(question, topic):
     assert topic_of(question) == topic

@@ -140,6 +140,25 @@ def test_a_framed_chinese_question_about_lessons_is_answered_by_the_lessons(bili
     assert "最终控制人" in answer.answer or "真正股东" in answer.answer
 
 
+def test_a_vetted_answer_elsewhere_in_a_retrieved_document_leads(bilingual):
+    """The tier document's thresholds FAQ lists "零售客户按资产分几层，各层门槛是多少？"; a paraphrase that retrieves
+    other sections of the document still gets the vetted answer, citing the thresholds section's own chunk."""
+    from assistant.answers.faq import document_faqs
+
+    question = "零售客户按资产怎么分层？"
+    composer = bilingual.composer
+    library = composer.library()
+    passages = composer.passages(bilingual.retrieve(AskRequest(question=question)))
+    extra = document_faqs(passages, library)
+    retrieved = {(p.section.doc_id, p.section.section) for p in passages}
+    assert extra and all(p.section.faq for p in extra)
+    assert not retrieved & {(p.section.doc_id, p.section.section) for p in extra}
+    assert all(p.hits[0].chunk.id == library.heads[(p.section.doc_id, p.section.section)].id for p in extra)
+    answer = bilingual.ask(question)
+    assert (answer.citations[0].kind, answer.citations[0].section) == ("faq", "分层门槛")
+    assert "5万元" in answer.answer and "600万元" in answer.answer
+
+
 def test_english_question_gets_english_passages_where_they_exist(bilingual):
     hits = bilingual.retrieve(AskRequest(question="Which tier does a customer with RMB 80,000 daily average balance belong to?", k=5))
     assert hits[0].chunk.doc_id == "retail-tier-scheme"

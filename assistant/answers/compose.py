@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from assistant.answers.blocks import MARKUP, answer_words, clean_sentence, parse_blocks
-from assistant.answers.faq import FaqMatch, match_faq
+from assistant.answers.faq import FAQ_ELSEWHERE, FaqMatch, document_faqs, match_faq
 from assistant.answers.gate import Evidence, answerable, relevance
 from assistant.answers.kinds import Kind, question_kind
 from assistant.answers.scope import OutOfScope, scope_for
@@ -228,6 +228,11 @@ class ExtractiveComposer:
         passages = self.passages(hits)
         plan = Draft(kind=question_kind(question), evidence=evidence)
         plan.faq = match_faq(topic, passages, self.embedder_for(topic), self.reads(topic))
+        if plan.faq is None and self.library() is not None:  # a vetted answer elsewhere in a retrieved document
+            more = passages + document_faqs(passages, self.library())
+            plan.faq = match_faq(topic, more, self.embedder_for(topic), self.reads(topic),
+                                 threshold=FAQ_ELSEWHERE) if len(more) > len(passages) else None
+            passages = more if plan.faq is not None else passages
         if plan.faq is not None:
             return self._faq_answer(question, passages, plan), plan
         return self._section_answer(question, passages, plan, topic), plan

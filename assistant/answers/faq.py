@@ -5,6 +5,9 @@ section it summarises and the vetted answer. It leads an answer when two things 
 means the same as one of its listed questions (cosine with the embedder passed, or for a Chinese
 question read by an English-only embedder, the share of shared words), and retrieval found its
 section among the passages, so a FAQ can never answer a question its document was not retrieved for.
+When none of the retrieved sections' items matches, the items of the other sections of the retrieved
+documents are tried (``document_faqs``): "零售客户按资产怎么分层？" retrieves the tier document's principles and
+measurement rules, while its listed question "零售客户按资产分几层，各层门槛是多少？" sits on the thresholds section.
 
 >>> match = match_faq("What AUM makes a customer affluent?", passages, embedder)
 >>> match.item.a if match else None
@@ -16,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from assistant.answers.gate import Embeds
-from assistant.answers.sections import Passage
+from assistant.answers.sections import Library, Passage
 from assistant.knowledge.documents import FaqItem
 from assistant.search.keywords import tokenize
 from assistant.text import is_chinese
@@ -27,6 +30,12 @@ paraphrases of a listed question score about 0.75-0.95, other questions on the s
 FAQ_OVERLAP = 0.6
 """Dice overlap of words (characters and pairs for Chinese) that stands in for the cosine when the
 embedder cannot read the question's language."""
+
+
+FAQ_ELSEWHERE = 0.80
+"""The same cosine for an item of a section retrieval did not return: a stricter bar, because the section's
+own text never confirmed the topic (blind2 has a question about Baoshang's missing controls at 0.727
+with "Which banks took over Baoshang's business?"; "零售客户按资产怎么分层？" meets its listed question at 0.81)."""
 
 
 class FaqMatch(BaseModel):
@@ -66,3 +75,19 @@ def match_faq(question: str, passages: list[Passage], embedder: Embeds, reads_ch
         return None
     index, item, listed = candidates[best]
     return FaqMatch(item=item, passage=index, score=round(float(scores[best]), 4), question=listed)
+
+
+def document_faqs(passages: list[Passage], library: Library) -> list[Passage]:
+    """The sections with vetted answers of the documents retrieval found, that it did not itself return,
+    as passages after the retrieved ones (each cites its own first chunk, at its document's best score)."""
+    present = {(p.section.doc_id, p.section.section) for p in passages}
+    out: list[Passage] = []
+    for passage in passages:
+        best = passage.best_hit
+        for key in library.with_faq.get(passage.section.doc_id, []):
+            if key in present:
+                continue
+            present.add(key)
+            hit = best.model_copy(update={"chunk": library.heads[key]})
+            out.append(Passage(section=library.sections[key], hits=[hit], rank=len(passages) + len(out)))
+    return out

@@ -109,6 +109,11 @@ class Library:
             counts = Counter(token for chunk in chunks for token in token_set(chunk.embedding_text))
         self.frequency: Mapping[str, int] = counts
         self.sections = {key: section_from_chunks(group) for key, group in groups.items()}
+        self.heads = {key: min(group, key=lambda c: c.position) for key, group in groups.items()}
+        self.with_faq: dict[str, list[tuple[str, str]]] = {}  # a document's sections that carry vetted answers
+        for key, section in self.sections.items():
+            if section.faq:
+                self.with_faq.setdefault(key[0], []).append(key)
         self.size = max(len(chunks), 1)
 
     def section(self, chunk: Chunk) -> SectionText | None:

@@ -83,3 +83,25 @@ def test_every_required_field_is_named_when_missing(tmp_path, field):
     lines = [l for l in GOOD.splitlines() if not l.startswith(f"{field}:")]
     with pytest.raises(ValueError, match=field):
         parse_document(tmp_path / "x.md", "\n".join(lines))
+
+
+def test_a_long_table_is_cut_between_rows_under_its_header_and_joins_back_whole(tmp_path):
+    """Cut by sentences, the 16-row SME size table became one line and no row of it could be quoted."""
+    from assistant.answers.blocks import parse_blocks
+    from assistant.answers.sections import join_chunks
+
+    rows = "\n".join(f"| industry {i} | staff, revenue | {i * 100} or {i * 1000} | {i} and {i * 10} |" for i in range(40))
+    items = "\n".join(f"- Step {i}: check the borrower's cash flow and collateral again." for i in range(30))
+    body = f"## Table\n\nBounds in persons.\n\n| industry | measures | SME when below | medium from |\n|---|---|---|---|\n{rows}\n\n## List\n\n{items}\n"
+    chunks = chunk_document(parse_document(tmp_path / "x.md", GOOD + body), chunk_size=500)
+    table = [c for c in chunks if c.section == "Table"]
+    assert len(table) > 2 and all(len(c.text) <= 500 for c in table)
+    for chunk in table:
+        lines = [line for line in chunk.text.splitlines() if line.startswith("|")]
+        assert lines[0] == "| industry | measures | SME when below | medium from |" and lines[1] == "|---|---|---|---|"
+    blocks = parse_blocks(join_chunks(table))
+    assert [b.kind for b in blocks] == ["paragraph", "table"] and len(blocks[1].units) == 40
+    assert blocks[1].units[7].matched == "industry: industry 7; measures: staff, revenue; SME when below: 700 or 7000; medium from: 7 and 70"
+    listed = [c for c in chunks if c.section == "List"]
+    assert len(listed) > 1 and all(c.text.count("\n- ") + 1 == len(c.text.splitlines()) for c in listed)
+    assert [b.kind for b in parse_blocks(join_chunks(listed))] == ["list"]

@@ -93,6 +93,7 @@ class Unit:
     block: int
     index: int
     kind: Literal["sentence", "item", "row"]
+    columns: tuple[str, ...] = ()
 
     @cached_property
     def plain(self) -> str:
@@ -101,6 +102,19 @@ class Unit:
             cells = [c.strip() for c in self.text.strip().strip("|").split("|")]
             return "; ".join(clean_sentence(c) for c in cells if c)
         return clean_sentence(self.text)
+
+    @cached_property
+    def matched(self) -> str:
+        """What is compared with the question: a table row names its columns ("industry: retail; small
+        from: 10 and 100"), or "retail; staff, revenue; 300 or 20,000" says nothing of what it bounds and loses
+        to the table's caption."""
+        if self.kind != "row" or not self.columns:
+            return self.plain
+        cells = [c.strip() for c in self.text.strip().strip("|").split("|")]
+        if len(cells) != len(self.columns):
+            return self.plain
+        return "; ".join(f"{name}: {clean_sentence(c)}" if name else clean_sentence(c)
+                         for name, c in zip(self.columns, cells) if c)
 
     @cached_property
     def words(self) -> int:
@@ -163,7 +177,8 @@ def parse_blocks(text: str) -> list[Block]:
             if TABLE_RULE.match(stripped) or (not block.header and not block.units):
                 block.header.append(stripped)
             else:
-                block.units.append(Unit(stripped, len(blocks) - 1, len(block.units), "row"))
+                columns = tuple(clean_sentence(c.strip()) for c in block.header[0].strip("|").split("|"))
+                block.units.append(Unit(stripped, len(blocks) - 1, len(block.units), "row", columns))
         elif LIST_ITEM.match(line):
             block = current if current is not None and current.kind == "list" else start("list")
             block.units.append(Unit(stripped, len(blocks) - 1, len(block.units), "item"))

@@ -192,7 +192,7 @@ class ExtractiveComposer:
     def warm(self, texts: list[str], batch: int = 256) -> int:
         """Embed every quotable unit and out-of-scope example ahead of questions (the app does this in the
         background after start), so the first answers cost a query embedding, not forty unit embeddings."""
-        units = list(dict.fromkeys(u.plain for text in texts for b in parse_blocks(text) for u in b.units))
+        units = list(dict.fromkeys(u.matched for text in texts for b in parse_blocks(text) for u in b.units))
         examples = [e for _, e in self._scope().examples()]  # the gate compares every question with them
         for embedder in filter(None, (self.embedder, self.multilingual)):  # Chinese questions score with the second
             embedder.encode_cached(examples)
@@ -248,10 +248,10 @@ class ExtractiveComposer:
         idf = library.idf if library is not None else (lambda _t: 1.0)
         weight = sum(idf(t) for t in terms) or 1.0
         chinese = has_chinese(terms)
-        words = np.array([sum(idf(t) for t in terms & token_set(u.plain, chinese)) / weight for u in units])
+        words = np.array([sum(idf(t) for t in terms & token_set(u.matched, chinese)) / weight for u in units])
         if not self.reads(question):
             return words
-        vectors = self.embedder_for(question).encode_cached([question] + [u.plain for u in units])
+        vectors = self.embedder_for(question).encode_cached([question] + [u.matched for u in units])
         return 0.75 * (vectors[1:] @ vectors[0]) + 0.25 * words
 
     def section_score(self, scores: np.ndarray, passage: Passage, kind: Kind | None = None) -> float:

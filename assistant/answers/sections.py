@@ -23,7 +23,7 @@ from datetime import date
 from typing import Protocol
 
 from assistant.answers.blocks import Block, parse_blocks
-from assistant.knowledge.chunking import Chunk
+from assistant.knowledge.chunking import LIST_LINE, Chunk
 from assistant.knowledge.documents import FaqItem
 from assistant.search.retrieval import ScoredChunk
 from assistant.search.keywords import token_set
@@ -74,14 +74,22 @@ class SectionText:
 
 
 def join_chunks(chunks: list[Chunk]) -> str:
-    """Chunk texts in order, dropping the sentence a chunk repeats from the end of the one before."""
+    """Chunk texts in order, dropping the sentence a chunk repeats from the end of the one before; a table
+    cut between chunks (each piece under its header, see chunking) or a list becomes one again."""
     text = ""
     for chunk in sorted(chunks, key=lambda c: c.position):
         body = chunk.text.strip()
         first, _, rest = body.partition("\n\n")
         if text and rest and text.rstrip().endswith(first.strip()):
             body = rest
-        text = f"{text}\n\n{body}" if text else body
+        last = text.rsplit("\n\n", 1)[-1]
+        head = "\n".join(body.splitlines()[:2])
+        if text and body.startswith("|") and last.startswith(head + "\n"):
+            text = f"{text}\n{body[len(head) + 1:]}"
+        elif text and LIST_LINE.match(body) and LIST_LINE.match(last):
+            text = f"{text}\n{body}"
+        else:
+            text = f"{text}\n\n{body}" if text else body
     return text
 
 

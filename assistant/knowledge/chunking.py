@@ -9,6 +9,7 @@ May import: assistant.text, assistant.knowledge.documents.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 
 from pydantic import BaseModel, Field
@@ -75,7 +76,9 @@ def chunk_document(doc: KnowledgeDoc, chunk_size: int = 900, overlap: int = 1) -
         for unit in units:
             if buffer and len("\n\n".join(buffer + [unit])) > chunk_size:
                 texts.append((section, "\n\n".join(buffer), ordinal))
-                tail = split_sentences(buffer[-1])[-overlap:] if overlap else []
+                # no overlap out of a table or a list: a repeated row or item would stand alone, out of place
+                structured = TABLE_LINE.match(buffer[-1]) or LIST_LINE.match(buffer[-1])
+                tail = split_sentences(buffer[-1])[-overlap:] if overlap and not structured else []
                 buffer = [" ".join(tail)] if tail and len(" ".join(tail)) + len(unit) < chunk_size else []
             buffer.append(unit)
         if buffer:
@@ -132,7 +135,25 @@ def _attach_asks(item: AskItem, chunks: list[Chunk]) -> None:
         chunk.asks.extend(q for q in item.q if q not in chunk.asks)
 
 
+TABLE_LINE = re.compile(r"^\s*\|")
+LIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+
+
 def _split_long(paragraph: str, limit: int) -> list[str]:
+    """A long table is cut between rows, each piece under the table's header; a long list between items;
+    prose between sentences. Cutting a table by "sentences" joined its rows into one line: the 16-row SME
+    size table was no table at all, and no row of it could be quoted."""
+    lines = paragraph.splitlines()
+    if len(lines) > 2 and all(TABLE_LINE.match(line) for line in lines):
+        return _split_lines(lines[2:], limit, lines[:2])
+    if len(lines) > 1 and LIST_LINE.match(lines[0]):
+        items: list[str] = []
+        for line in lines:
+            if LIST_LINE.match(line) or not items:
+                items.append(line)
+            else:  # an indented continuation line stays with its item
+                items[-1] = f"{items[-1]}\n{line}"
+        return _split_lines(items, limit, [])
     out: list[str] = []
     buffer = ""
     for sentence in split_sentences(paragraph):
@@ -146,4 +167,17 @@ def _split_long(paragraph: str, limit: int) -> list[str]:
             buffer = f"{buffer} {sentence}".strip()
     if buffer:
         out.append(buffer)
+    return out
+
+
+def _split_lines(lines: list[str], limit: int, header: list[str]) -> list[str]:
+    out: list[str] = []
+    buffer = list(header)
+    for line in lines:
+        if len(buffer) > len(header) and len("\n".join(buffer + [line])) > limit:
+            out.append("\n".join(buffer))
+            buffer = list(header)
+        buffer.append(line)
+    if len(buffer) > len(header):
+        out.append("\n".join(buffer))
     return out

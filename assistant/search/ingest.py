@@ -40,7 +40,7 @@ from assistant.search.store import ChromaStore, DocState
 
 Progress = Callable[[int, int, str], None]
 Notice = Callable[[str], None]
-SCHEMA_VERSION = "3"  # 2: chunks carry their section's vetted FAQ answers; 3: language, edition_of, section_index
+SCHEMA_VERSION = "4"  # 2: chunks carry their section's vetted FAQ answers; 3: language, edition_of, section_index; 4: long tables and lists cut between rows and items
 
 
 class IngestRequest(BaseModel):

@@ -11,7 +11,9 @@ Four kinds of evidence, because each fails somewhere:
   banking-like it sounds; ordinary words that are merely absent ("drifting") do not count.
 - **scope**: what the question asks for, against the kinds of request the bank declared out of scope
   (scope.py): "What's the weather in Lanzhou this weekend?" names a place the passages know well, but
-  it is closer to "Is it going to rain this weekend?" than to any passage.
+  it is closer to "Is it going to rain this weekend?" than to any passage (and, when the passages are
+  in the other language, than to any question their sections list as answering: "包商银行为什么会倒闭？"
+  over an English-only base is nearer "Why did Baoshang Bank fail?" than any English passage).
 
 ``relevance`` computes the evidence; ``answerable`` decides. Thresholds were calibrated on golden v2
 (see docs/readme/answers.md); the held-out set was not used.
@@ -126,7 +128,11 @@ def relevance(question: str, hits: list[ScoredChunk], embedder: Embeds, library:
         if nearest is not None:
             evidence.off_similarity = nearest.similarity
             margin = (CHINESE if chinese else ENGLISH).off_topic_margin
-            if out_of_scope(nearest, evidence.dense, margin=margin):
+            near = evidence.dense
+            if is_chinese(best.text) != chinese:  # across languages, what the sections say they answer counts too
+                listed = list(dict.fromkeys(q for h in top for q in h.chunk.asks))
+                near = max([near] + ([float(np.max(embedder.encode_cached(listed) @ vectors[0]))] if listed else []))
+            if out_of_scope(nearest, near, margin=margin):
                 evidence.off_topic, evidence.off_topic_zh = nearest.topic, nearest.topic_zh
     terms = set(tokenize(question))
     idf = library.idf if library is not None else (lambda _t: 1.0)

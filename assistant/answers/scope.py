@@ -6,7 +6,8 @@ some answerable questions score). What tells them apart is what the question ask
 lists the kinds of request the assistant does not serve (weather, travel, live prices, programming
 help ...), each with a few example requests in English and Chinese, in
 ``knowledge/data/out_of_scope.yaml``. A question is out of scope when it is closer in meaning to one
-of those examples than to any retrieved passage, and close enough to it in absolute terms: a topical
+of those examples than to any retrieved passage (across languages, or any question those passages'
+sections list as answering), and close enough to it in absolute terms: a topical
 rail, as guardrail frameworks call it, that the bank edits without code.
 
 May import pydantic, numpy, yaml, assistant.text and assistant.search.embeddings (answers floor); the

@@ -35,6 +35,8 @@ def test_the_askers_setting_is_taken_out_of_what_is_searched(question, topic):
     "Risk weights that matter for a city bank's book?",                 # the bank's book is the topic
     "What should a branch know about RAROC?",
     "How do city commercial banks in Baotou segment SMEs?",
+    "miR-142-5P is a known regulator of raised body temperature.",     # nothing removed: not even re-spaced
+    "Input from  mental and physical health care professionals is not effective.",
     "城商行的结构性弱点有哪些？",
     "作为支行行长，日常管控资产质量应该重点盯住哪几件事？",              # a person: 作为支行 is not the setting
     "必须在我们行存够一定比例才放款，这在监管上允许吗？",              # our bank as a place in the question

@@ -91,12 +91,15 @@ def _enough(text: str, chinese: bool) -> bool:
     return words >= 2
 
 
-def _tidy(text: str) -> str:
+def _tidy(text: str, question: str) -> str:
+    """The punctuation and spacing a removal left behind; a sentence that lost its first words starts
+    with a capital again only if the question did ("miR-142" stays as written)."""
     text = re.sub(r"\s+([,?.!;:，。？！；：])", r"\1", text)
     text = re.sub(r"([,，])\s*([,，?.!？。！])", r"\2", text)
     text = re.sub(r"^[\s,，;；:：.。]+", "", text)
     text = re.sub(r"\s{2,}", " ", text).strip()
-    return text[:1].upper() + text[1:] if text[:1].islower() and text[:1].isascii() else text
+    starts_capital = question.lstrip()[:1].isupper()
+    return text[:1].upper() + text[1:] if starts_capital and text[:1].islower() and text[:1].isascii() else text
 
 
 def topic_of(question: str) -> str:
@@ -108,5 +111,7 @@ def topic_of(question: str) -> str:
         topic = pattern.sub("", topic)
     for pattern in ENGLISH:
         topic = pattern.sub("", topic)
-    topic = _tidy(topic)
-    return topic if topic != question.strip() and _enough(topic, chinese) else question
+    if topic == question:  # nothing placed the asker: the question exactly as asked
+        return question
+    topic = _tidy(topic, question)
+    return topic if _enough(topic, chinese) else question

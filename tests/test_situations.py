@@ -135,6 +135,14 @@ def test_a_missing_deciding_fact_is_asked_and_the_answer_completes_the_client(go
     assert done.client_turn.recommendation.segment == "small-business"
 
 
+def test_the_chat_shows_what_it_searched_when_the_askers_setting_was_left_out(governance):
+    chat = ChatService(governance)
+    framed = chat.answer(ChatRequest(question="How is RAROC calculated for a city commercial bank like ours?"))
+    assert framed.retrieval_query == "How is RAROC calculated?" and framed.grounded
+    assert framed.question == "How is RAROC calculated for a city commercial bank like ours?"
+    assert chat.answer(ChatRequest(question="How is RAROC calculated?")).retrieval_query is None
+
+
 def test_recommendation_then_follow_ups_come_from_the_plan(governance):
     chat = ChatService(governance)
     first = chat.turn(ChatRequest(question=NOODLES))

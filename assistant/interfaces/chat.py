@@ -22,6 +22,7 @@ from assistant.answers.advisor import AskRequest
 from assistant.answers.compose import Answer
 from assistant.clients.situation.state import ClientReply, ClientState
 from assistant.governance.service import Governance
+from assistant.search.framing import topic_of
 
 FOLLOW_UP_START = re.compile(
     r"^(and|also|what about|how about|and what about|then|so|but|or|same for|what if|why|how|in that case|for)\b[\s,]*",
@@ -100,8 +101,9 @@ class ChatService:
                     continue
                 answer = chunk.answer
                 answer.question = request.question
-                if query != request.question.strip():
-                    answer.retrieval_query = query
+                searched = topic_of(query)  # what retrieval read: the rewrite, without the asker's setting
+                if searched != request.question.strip():
+                    answer.retrieval_query = searched
                 yield ChatUpdate(partial=answer.answer, done=True, answer=answer, client=request.client)
 
     def answer(self, request: ChatRequest) -> Answer:

@@ -17,6 +17,8 @@ import numpy as np
 import yaml
 
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+"""A markdown list item's first line: the chunker cuts long lists between items and the composer quotes them."""
 
 # A period ends a sentence unless the word before it is a known abbreviation or a single capital
 # letter (U.S., P.R.C.); then whitespace and an upper-case letter, digit, quote, bracket or CJK

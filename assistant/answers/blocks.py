@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Literal
 
-from assistant.text import split_sentences
+from assistant.text import LIST_ITEM, split_sentences
 
 MARKUP = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)|\*\*|__|`")
-LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 FLATTENED_ITEM = re.compile(r"(?<=[.!?:;)\]。])\s+(?=(?:[-*+]|\d{1,2}[.)])\s+\S)")
 """Where a list that was flattened onto one line (a long paragraph cut by sentences) starts its next item."""
 TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}")
@@ -81,6 +80,11 @@ def is_formula(text: str) -> bool:
     return bool(FORMULA.search(text))
 
 
+def table_cells(line: str) -> list[str]:
+    """A table line's cells, trimmed: "| Mass | under RMB 50,000 |" -> ["Mass", "under RMB 50,000"]."""
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
 @dataclass
 class Unit:
     """The smallest thing an answer can quote: a sentence, a list item or a table row.
@@ -97,10 +101,9 @@ class Unit:
 
     @cached_property
     def plain(self) -> str:
-        """What gets embedded and matched: no markup, table cells joined by semicolons."""
+        """What is shown and counted: no markup, table cells joined by semicolons."""
         if self.kind == "row":
-            cells = [c.strip() for c in self.text.strip().strip("|").split("|")]
-            return "; ".join(clean_sentence(c) for c in cells if c)
+            return "; ".join(clean_sentence(c) for c in table_cells(self.text) if c)
         return clean_sentence(self.text)
 
     @cached_property
@@ -108,10 +111,8 @@ class Unit:
         """What is compared with the question: a table row names its columns ("industry: retail; small
         from: 10 and 100"), or "retail; staff, revenue; 300 or 20,000" says nothing of what it bounds and loses
         to the table's caption."""
-        if self.kind != "row" or not self.columns:
-            return self.plain
-        cells = [c.strip() for c in self.text.strip().strip("|").split("|")]
-        if len(cells) != len(self.columns):
+        cells = table_cells(self.text) if self.kind == "row" else []
+        if not self.columns or len(cells) != len(self.columns):
             return self.plain
         return "; ".join(f"{name}: {clean_sentence(c)}" if name else clean_sentence(c)
                          for name, c in zip(self.columns, cells) if c)
@@ -177,8 +178,8 @@ def parse_blocks(text: str) -> list[Block]:
             if TABLE_RULE.match(stripped) or (not block.header and not block.units):
                 block.header.append(stripped)
             else:
-                columns = tuple(clean_sentence(c.strip()) for c in block.header[0].strip("|").split("|"))
-                block.units.append(Unit(stripped, len(blocks) - 1, len(block.units), "row", columns))
+                block.units.append(Unit(stripped, len(blocks) - 1, len(block.units), "row",
+                                        tuple(clean_sentence(c) for c in table_cells(block.header[0]))))
         elif LIST_ITEM.match(line):
             block = current if current is not None and current.kind == "list" else start("list")
             block.units.append(Unit(stripped, len(blocks) - 1, len(block.units), "item"))

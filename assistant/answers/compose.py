@@ -228,11 +228,13 @@ class ExtractiveComposer:
         passages = self.passages(hits)
         plan = Draft(kind=question_kind(question), evidence=evidence)
         plan.faq = match_faq(topic, passages, self.embedder_for(topic), self.reads(topic))
-        if plan.faq is None and self.library() is not None:  # a vetted answer elsewhere in a retrieved document
-            more = passages + document_faqs(passages, self.library())
-            plan.faq = match_faq(topic, more, self.embedder_for(topic), self.reads(topic),
-                                 threshold=FAQ_ELSEWHERE) if len(more) > len(passages) else None
-            passages = more if plan.faq is not None else passages
+        library = self.library()
+        if plan.faq is None and library is not None:  # a vetted answer elsewhere in a retrieved document
+            extra = document_faqs(passages, library)
+            found = match_faq(topic, extra, self.embedder_for(topic), self.reads(topic), threshold=FAQ_ELSEWHERE)
+            if found is not None:  # its passage joins the retrieved ones, after them
+                plan.faq = found.model_copy(update={"passage": len(passages) + found.passage})
+                passages = passages + extra
         if plan.faq is not None:
             return self._faq_answer(question, passages, plan), plan
         return self._section_answer(question, passages, plan, topic), plan

@@ -129,9 +129,10 @@ def relevance(question: str, hits: list[ScoredChunk], embedder: Embeds, library:
             evidence.off_similarity = nearest.similarity
             margin = (CHINESE if chinese else ENGLISH).off_topic_margin
             near = evidence.dense
-            if is_chinese(best.text) != chinese:  # across languages, what the sections say they answer counts too
-                listed = list(dict.fromkeys(q for h in top for q in h.chunk.asks))
-                near = max([near] + ([float(np.max(embedder.encode_cached(listed) @ vectors[0]))] if listed else []))
+            listed = list(dict.fromkeys(q for h in top for q in h.chunk.asks))
+            # across languages, what the retrieved sections say they answer counts as near as their text
+            if listed and is_chinese(best.text) != chinese:
+                near = max(near, float(np.max(embedder.encode_cached(listed) @ vectors[0])))
             if out_of_scope(nearest, near, margin=margin):
                 evidence.off_topic, evidence.off_topic_zh = nearest.topic, nearest.topic_zh
     terms = set(tokenize(question))

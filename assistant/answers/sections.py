@@ -23,11 +23,11 @@ from datetime import date
 from typing import Protocol
 
 from assistant.answers.blocks import Block, parse_blocks
-from assistant.knowledge.chunking import LIST_LINE, Chunk
+from assistant.knowledge.chunking import Chunk
 from assistant.knowledge.documents import FaqItem
 from assistant.search.retrieval import ScoredChunk
 from assistant.search.keywords import token_set
-from assistant.text import label
+from assistant.text import LIST_ITEM, label
 
 class Corpus(Protocol):
     """The store's chunks and how many of them hold each keyword: the retriever's keyword index
@@ -86,7 +86,7 @@ def join_chunks(chunks: list[Chunk]) -> str:
         head = "\n".join(body.splitlines()[:2])
         if text and body.startswith("|") and last.startswith(head + "\n"):
             text = f"{text}\n{body[len(head) + 1:]}"
-        elif text and LIST_LINE.match(body) and LIST_LINE.match(last):
+        elif text and LIST_ITEM.match(body) and LIST_ITEM.match(last):
             text = f"{text}\n{body}"
         else:
             text = f"{text}\n\n{body}" if text else body

@@ -15,7 +15,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from assistant.knowledge.documents import AskItem, FaqItem, KnowledgeDoc, Source, faq_section_matches
-from assistant.text import label, parse_sections, split_sentences
+from assistant.text import LIST_ITEM, label, parse_sections, split_sentences
 
 
 class Chunk(BaseModel):
@@ -77,7 +77,7 @@ def chunk_document(doc: KnowledgeDoc, chunk_size: int = 900, overlap: int = 1) -
             if buffer and len("\n\n".join(buffer + [unit])) > chunk_size:
                 texts.append((section, "\n\n".join(buffer), ordinal))
                 # no overlap out of a table or a list: a repeated row or item would stand alone, out of place
-                structured = TABLE_LINE.match(buffer[-1]) or LIST_LINE.match(buffer[-1])
+                structured = TABLE_LINE.match(buffer[-1]) or LIST_ITEM.match(buffer[-1])
                 tail = split_sentences(buffer[-1])[-overlap:] if overlap and not structured else []
                 buffer = [" ".join(tail)] if tail and len(" ".join(tail)) + len(unit) < chunk_size else []
             buffer.append(unit)
@@ -136,7 +136,6 @@ def _attach_asks(item: AskItem, chunks: list[Chunk]) -> None:
 
 
 TABLE_LINE = re.compile(r"^\s*\|")
-LIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 
 
 def _split_long(paragraph: str, limit: int) -> list[str]:
@@ -146,10 +145,10 @@ def _split_long(paragraph: str, limit: int) -> list[str]:
     lines = paragraph.splitlines()
     if len(lines) > 2 and all(TABLE_LINE.match(line) for line in lines):
         return _split_lines(lines[2:], limit, lines[:2])
-    if len(lines) > 1 and LIST_LINE.match(lines[0]):
+    if len(lines) > 1 and LIST_ITEM.match(lines[0]):
         items: list[str] = []
         for line in lines:
-            if LIST_LINE.match(line) or not items:
+            if LIST_ITEM.match(line) or not items:
                 items.append(line)
             else:  # an indented continuation line stays with its item
                 items[-1] = f"{items[-1]}\n{line}"

@@ -29,9 +29,10 @@ from assistant.search.keywords import STOPWORDS
 
 # What the asker calls their own kind of bank; a bare "bank" or "branch" counts only as "our bank" or "a bank
 # like ours" ("What limits apply to lending to a bank?" is about interbank lending, not the asker's setting).
-_KIND = (r"(?:city\s+commercial\s+bank|city\s+bank|regional\s+(?:bank|lender)|local\s+(?:bank|lender)|"
-         r"small(?:er)?\s+(?:city\s+)?(?:bank|lender)|mid-sized\s+(?:city\s+)?bank|ccb)")
-_ANY = rf"(?:{_KIND[3:-1]}|commercial\s+bank|lender|bank|branch|sub-branch|institution)"
+_KINDS = (r"city\s+commercial\s+bank|city\s+bank|regional\s+(?:bank|lender)|local\s+(?:bank|lender)|"
+          r"small(?:er)?\s+(?:city\s+)?(?:bank|lender)|mid-sized\s+(?:city\s+)?bank|ccb")
+_KIND = rf"(?:{_KINDS})"
+_ANY = rf"(?:{_KINDS}|commercial\s+bank|lender|bank|branch|sub-branch|institution)"
 _MODIFIERS = r"(?:(?:small|smaller|local|regional|mid-sized|provincial|western|inland|typical|single|own)\s+|(?-i:[A-Z][a-z]+)\s+){0,3}"
 _PLACE = r"(?:\s+in\s+(?:Baotou|Lanzhou|Gansu|Inner\s+Mongolia|western\s+China|the\s+west))?"
 _LIKE = r"\s+(?:like\s+(?:ours|us|mine)|(?:of\s+)?our\s+size|such\s+as\s+ours)"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import threading
 from collections import Counter
 from pathlib import Path

@@ -264,3 +264,27 @@ def test_a_chat_follow_up_is_answered_in_the_new_shape(advisor):
     assert query.startswith("How should each retail tier be served?") and answer.grounded
     assert answer.citations[0].doc_id == "retail-tier-scheme" and "private" in answer.answer.lower()
     assert re.search(r"\[\d+\]\s*\|?\s*$", answer.answer)
+
+
+def _rescored(hits, ratio: float):
+    """The same hits with every passage but the first scored at ``ratio`` of the first's fused score."""
+    first = hits[0].chunk.doc_id, hits[0].chunk.section
+    top = hits[0].score
+    return [h.model_copy(update={"score": top if (h.chunk.doc_id, h.chunk.section) == first else top * ratio * (1 - i / 100)})
+            for i, h in enumerate(hits)]
+
+
+def test_when_retrieval_barely_prefers_one_section_both_lead_sections_are_shown(advisor):
+    question = "How should a coverage team for a major client be organised?"
+    hits = advisor.retrieve(AskRequest(question=question))
+    composer = advisor.composer
+    sure = composer.compose(question, _rescored(hits, 0.3))
+    unsure = composer.compose(question, _rescored(hits, 0.9))
+    assert len(sure.citations) == 1, sure.answer
+    assert [c.section for c in unsure.citations][:1] == [sure.citations[0].section] and len(unsure.citations) == 2
+    first_part = unsure.answer.split("[2]")[0].rsplit("[1]", 1)[0]  # the first section trimmed to leave room
+    assert answer_words(first_part) < answer_words(sure.answer) and answer_words(unsure.answer) <= 180
+    # rank fusion's scores sit close whatever the lists say: they are not read as doubt
+    rrf = ExtractiveComposer(advisor.settings.model_copy(update={"fusion": "rrf"}), advisor.embedder,
+                             chunks=advisor.retriever.keyword_index)
+    assert len(rrf.compose(question, _rescored(hits, 0.9)).citations) == 1

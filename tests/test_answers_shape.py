@@ -206,6 +206,22 @@ def test_a_question_matching_a_vetted_faq_gets_the_vetted_answer_cited_to_its_se
     assert squash(answer.answer.replace("[1]", "")) == squash(answer.citations[0].text)
 
 
+def test_a_vetted_answer_from_a_section_retrieval_did_not_put_first_comes_with_that_first_section(advisor):
+    question = "At what balance does a customer become affluent, wealth or private banking?"
+    hits = advisor.retrieve(AskRequest(question=question))
+    faq_section = ("retail-tier-scheme", "Tier thresholds")
+    other = next(h for h in hits if (h.chunk.doc_id, h.chunk.section) != faq_section)
+    first = advisor.composer.compose(question, hits)
+    assert [c.kind for c in first.citations] == ["faq"]
+    # the same hits with another section ahead: the vetted answer still leads, and that section follows
+    reordered = [other.model_copy(update={"score": hits[0].score + 1})] + [h for h in hits if h is not other]
+    answer = advisor.composer.compose(question, reordered)
+    assert [c.kind for c in answer.citations] == ["faq", "passage"]
+    assert (answer.citations[1].doc_id, answer.citations[1].section) == (other.chunk.doc_id, other.chunk.section)
+    faq_part, _, rest = answer.answer.partition("\n\n")
+    assert faq_part == first.answer and "[2]" in rest and "[1]" not in rest
+
+
 def test_a_question_near_no_faq_is_answered_from_the_section(advisor):
     answer = advisor.ask("Which tier do retirees with large deposits usually fall into, and what service do they get?")
     assert answer.grounded and all(c.kind == "passage" for c in answer.citations)

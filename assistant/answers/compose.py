@@ -37,6 +37,9 @@ UNSURE_RATIO = 0.7
 UNSURE_FIRST_WORDS = 120
 """The first section's share of the answer when retrieval is unsure; the second fills the rest up to MAX_WORDS."""
 
+FAQ_COMPANION_WORDS = 40
+"""The least room the first section gets beside a long vetted answer from another section."""
+
 __all__ = ["MARKUP", "Answer", "Citation", "Composer", "ExtractiveComposer", "clean_sentence", "not_found"]
 
 
@@ -241,7 +244,7 @@ class ExtractiveComposer:
                 plan.faq = found.model_copy(update={"passage": len(passages) + found.passage})
                 passages = passages + extra
         if plan.faq is not None:
-            return self._faq_answer(question, passages, plan), plan
+            return self._faq_answer(question, passages, plan, topic), plan
         return self._section_answer(question, passages, plan, topic), plan
 
     # ---------------------------------------------------------------- scoring
@@ -323,13 +326,29 @@ class ExtractiveComposer:
         close = second >= first - (0.08 if same_doc else 0.03)
         return (words < MIN_WORDS and second >= first - (0.15 if same_doc else 0.05)) or (kind == "comparison" and close)
 
-    def _faq_answer(self, question: str, passages: list[Passage], plan: Draft) -> Answer:
+    def _faq_answer(self, question: str, passages: list[Passage], plan: Draft, topic: str) -> Answer:
+        """The vetted answer; when it belongs to a section retrieval did not put first, that first section
+        follows it, trimmed to the rest of the length: the listed question was near, but retrieval read the
+        question as being about something else ("Which signs in a personal customer's account ..." meets a
+        vetted answer about major clients, while the retail warning signs lead retrieval)."""
         passage = passages[plan.faq.passage]
         plan.passages.append(plan.faq.passage)
         text = " ".join(f"{clean_sentence(s)} [1]" for s in split_sentences(" ".join(plan.faq.item.a.split())))
-        citation = self._citation(1, passage).model_copy(update={"kind": "faq", "text": plan.faq.item.a.strip()})
-        return Answer(question=question, answer=text, grounded=True, citations=[citation],
-                      warnings=currency_warnings([passage.best_hit]))
+        citations = [self._citation(1, passage).model_copy(update={"kind": "faq", "text": plan.faq.item.a.strip()})]
+        hits = [passage.best_hit]
+        first = passages[0]
+        if plan.faq.passage != 0:
+            scores = self.unit_scores(topic, first)
+            words = length_in_words(text)
+            chosen = select_units(first, scores, plan.kind, budget=max(MAX_WORDS - words, FAQ_COMPANION_WORDS),
+                                  floor_words=max(MIN_WORDS - words, 0)) if self.section_score(scores, first) > -1.0 else []
+            if chosen:
+                plan.passages.append(0)
+                text += "\n\n" + render(first, chosen, 2)
+                citations.append(self._citation(2, first))
+                hits.append(first.best_hit)
+        return Answer(question=question, answer=text, grounded=True, citations=citations,
+                      warnings=currency_warnings(hits))
 
     @staticmethod
     def _citation(n: int, passage: Passage) -> Citation:

@@ -102,6 +102,7 @@ def test_sentences_that_lean_on_the_one_before_are_recognised(sentence, dependen
 @pytest.mark.parametrize("sentence", [
     "Thesis A ends with a proposal for segmenting individual (retail) customers at city commercial banks.",
     "This document turns that idea into a working scheme.", "See the section below for the thresholds.",
+    "Response: implementation-safeguards.", "对策：strategy-crm。",
 ])
 def test_sentences_about_the_document_are_meta(sentence):
     assert is_meta(sentence)

@@ -46,7 +46,7 @@ META = re.compile(
     r"argues|proposes|describes|concludes|reports|sets out|discusses)\b|^(?:see|cf\.)\s|\bsee (?:the )?(?:section|"
     r"document|table) (?:below|above)\b|\bin this knowledge base\b|^(?:below|above|as (?:shown|noted|discussed) "
     r"(?:below|above))\b|\b(?:this|the present) (?:document|note|knowledge base|summary)\b|"
-    r"\bour summary of\b|\b(?:are|is|see|in) (?:in )?[a-z0-9]+(?:-[a-z0-9]+){2,}\)?\.?$|\(see [a-z0-9][a-z0-9-]+\)|\bthesis [ab]'s (?:chapter|author|section)\b|^(?:本文|本节|本文件|以下|下表|如下)",
+    r"\bour summary of\b|\b(?:are|is|see|in) (?:in )?[a-z0-9]+(?:-[a-z0-9]+){2,}\)?\.?$|\(see [a-z0-9][a-z0-9-]+\)|^[\w\u4e00-\u9fff]{1,12}\s?[:：]\s*[a-z0-9]+(?:-[a-z0-9]+)+[.。]?$|\bthesis [ab]'s (?:chapter|author|section)\b|^(?:本文|本节|本文件|以下|下表|如下)",
     re.I,
 )
 

@@ -34,8 +34,13 @@ from assistant.text import is_chinese, label, split_sentences
 
 UNSURE_RATIO = 0.7
 """A second section whose fused score is at least this share of the first's is shown beside it."""
-UNSURE_FIRST_WORDS = 120
-"""The first section's share of the answer when retrieval is unsure; the second fills the rest up to MAX_WORDS."""
+UNSURE_AIM_WORDS = 100
+"""When retrieval is unsure, the first section stops adding units at this length (a list or table it needs
+whole may take it further); the second fills the rest up to MAX_WORDS."""
+UNSURE_CEILING_WORDS = 240
+"""... and is left out when what it cannot be shown without (a list, a table, an antecedent) would take
+the answer past this: the cost is a little coverage (golden v2 key points 0.797 with no ceiling, 0.790
+with it, 0.769 held to MAX_WORDS), the gain no 300-word answers."""
 
 FAQ_COMPANION_WORDS = 40
 """The least room the first section gets beside a long vetted answer from another section."""
@@ -290,13 +295,16 @@ class ExtractiveComposer:
         words = 0.0
         for index in ranking:
             scores, passage = scored[index]
-            if parts and (len(parts) == 2 or not (unsure or self._second_wanted(plan.kind, words, scored, ranking))):
+            if parts and (len(parts) == 2 or words >= MAX_WORDS
+                          or not (unsure or self._second_wanted(plan.kind, words, scored, ranking))):
                 break
-            budget = UNSURE_FIRST_WORDS if unsure and not parts else MAX_WORDS - words
-            chosen = select_units(passage, scores, plan.kind, budget=budget,
-                                  floor_words=max(MIN_WORDS - words, 0))
-            if not chosen:
-                continue
+            if unsure and not parts:  # what this section needs whole, then no filler past UNSURE_AIM_WORDS
+                chosen = select_units(passage, scores, plan.kind, floor_words=UNSURE_AIM_WORDS, aim=UNSURE_AIM_WORDS)
+            else:
+                chosen = select_units(passage, scores, plan.kind, budget=MAX_WORDS - words,
+                                      floor_words=max(MIN_WORDS - words, 0))
+            if not chosen or parts and unsure and sum(u.words for u in chosen) > UNSURE_CEILING_WORDS - words:
+                continue  # the second section shown for doubt must fit beside the first
             plan.passages.append(index)
             words += sum(u.words for u in chosen)
             parts.append((passage, render(passage, chosen, len(parts) + 1)))

@@ -124,8 +124,9 @@ class Picker:
 
 
 def select_units(passage: Passage, scores: np.ndarray, kind: Kind, budget: float = MAX_WORDS,
-                 floor_words: float = MIN_WORDS) -> list[Unit]:
-    """The units of one section that answer, in document order, within the word budget."""
+                 floor_words: float = MIN_WORDS, aim: float = AIM_WORDS) -> list[Unit]:
+    """The units of one section that answer, in document order, within the word budget; past ``aim``
+    words nothing more is added, though the anchor's own block may take the answer beyond it."""
     first = anchor(passage, scores, kind)
     if first is None:
         return []
@@ -138,7 +139,7 @@ def select_units(passage: Passage, scores: np.ndarray, kind: Kind, budget: float
         if i in picker.chosen:
             continue
         relevant = scores[i] >= best - RELEVANT_MARGIN
-        if picker.words >= AIM_WORDS or (not relevant and picker.words >= floor_words):
+        if picker.words >= aim or (not relevant and picker.words >= floor_words):
             continue
         extra = picker.with_context(i, scores, kind)
         if extra is None or picker.words + picker.cost(extra) > budget:

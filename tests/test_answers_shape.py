@@ -260,6 +260,14 @@ def test_the_gate_declines_on_weak_meaning_and_on_terms_the_base_never_uses():
     assert answerable(Evidence(language="en", dense=0.5, keywords=0.5, known=1.0))
 
 
+def test_a_rare_word_does_not_decline_a_question_a_retrieved_section_says_it_answers():
+    rare = dict(language="en", dense=0.45, keywords=0.4, all_words=0.4, known=0.9, unknown=1, foreign=["unpromising"])
+    assert answerable(Evidence(**rare, asked=0.76))
+    assert not answerable(Evidence(**rare, asked=0.55))   # MiFID II's inducements sit at 0.551
+    assert not answerable(Evidence(**rare))               # no listed questions: the term still declines
+    assert not answerable(Evidence(**{**rare, "off_topic": "crypto assets"}, asked=0.9))  # scope still wins
+
+
 def test_chinese_questions_are_answered_on_keyword_evidence(advisor):
     answer = advisor.ask("两增两控是什么")
     assert answer.grounded and answer.citations[0].doc_id == "inclusive-finance-policy"

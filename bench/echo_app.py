@@ -19,8 +19,11 @@ def ask(question: str, k: int = 5, filters: dict | None = None) -> dict:
 
 
 def main() -> None:
+    from assistant.interfaces.gradio_queue import quiet_queue_analytics
+
     with gr.Blocks() as demo:
         gr.api(ask, api_name="ask")
+    quiet_queue_analytics()  # the same queue settings as the app, so the baseline stays like for like
     demo.queue(default_concurrency_limit=4, max_size=200)
     demo.launch(server_name="127.0.0.1", server_port=int(os.environ["ADVISOR_PORT"]), show_error=False,
                 footer_links=["api"], quiet=True)

@@ -10,6 +10,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from assistant.answers.advisor import Advisor  # noqa: E402
 from assistant.config import Settings  # noqa: E402
 from assistant.governance.auth import Authenticator, load_users  # noqa: E402
+from assistant.interfaces.gradio_queue import quiet_queue_analytics  # noqa: E402
 
 log = logging.getLogger("assistant")
 
@@ -73,6 +74,7 @@ def serve(settings: Settings | None = None, block: bool = True):
     import threading
 
     threading.Thread(target=warm_app, args=(advisor,), name="warm-up", daemon=True).start()
+    quiet_queue_analytics()
     demo.queue(default_concurrency_limit=4, max_size=200)
     if block:
         _stop_on_sigterm()

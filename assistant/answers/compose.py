@@ -303,10 +303,11 @@ class ExtractiveComposer:
             else:
                 chosen = select_units(passage, scores, plan.kind, budget=MAX_WORDS - words,
                                       floor_words=max(MIN_WORDS - words, 0))
-            if not chosen or parts and unsure and sum(u.words for u in chosen) > UNSURE_CEILING_WORDS - words:
+            added = sum(u.words for u in chosen)
+            if not chosen or parts and unsure and added > UNSURE_CEILING_WORDS - words:
                 continue  # the second section shown for doubt must fit beside the first
             plan.passages.append(index)
-            words += sum(u.words for u in chosen)
+            words += added
             parts.append((passage, render(passage, chosen, len(parts) + 1)))
         if not parts:
             return not_found(question, [p.best_hit for p in passages])

@@ -7,7 +7,8 @@ five golden questions one after another. A request's latency is ``predict()`` ca
 user waits. Value: p50/p95 over the 100 requests and the wall time of the whole load, for users
 arriving (new clients), users in a conversation (the same clients again), users arriving with
 questions the app has never seen, and stock gradio_client. Baselines, in the same run: the same load
-against ``bench/echo_app.py`` (Gradio's own cost, no answer), and one user asking the same questions
+against ``bench/echo_app.py`` (Gradio's own cost, no answer), programs arriving at the API-only address
+``/api/`` against the same at the app page's address, and one user asking the same questions
 alone (what one request costs without a queue). The clients share the two cores with the server, as
 a load generator on the same machine does.
 """
@@ -115,13 +116,13 @@ def run(ctx: Ctx) -> list[Row]:
     env = child_env(knowledge_dir=str(ctx.knowledge), data_dir=str(data), port=str(free_port()), host="127.0.0.1", **app)
     seconds, _ = run_process([PYTHON, "-c", FILL], env, REPO, timeout=1800)
     ctx.log(f"users: sentence vectors filled in {seconds:.0f} s (untimed)")
-    kinds = ("app", "app-conversation", "echo", "app-stock", "echo-stock")
+    kinds = ("app", "api", "app-conversation", "echo", "app-stock", "echo-stock")
     runs: dict[str, list[dict]] = {k: [] for k in kinds}
     single: list[list[float]] = []
     with app_process([PYTHON, str(REPO / "app.py")], env, ctx.tmp / "users-app.log") as app:
         echo_env = dict(env, ADVISOR_PORT=str(free_port()))
         with app_process([PYTHON, str(REPO / "bench" / "echo_app.py")], echo_env, ctx.tmp / "users-echo.log") as echo:
-            urls = {"app": app.url, "echo": echo.url}
+            urls = {"app": app.url, "api": app.url + "api/", "echo": echo.url}
             waited = wait_for_warm_up(app.log_path)
             ctx.log(f"users: the app's background warm-up was over {waited:.0f} s after it served")
             fresh = load(app.url, novel)  # new users with questions the app has never seen: once, first
@@ -155,9 +156,12 @@ def run(ctx: Ctx) -> list[Row]:
     return [
         Row(SECTION, f"{USERS} users at once, /ask p50", p("app", 50), "ms",
             median([pct(s, 50) for s in single]), "one user alone, same app", note=note, details=details),
-        Row(SECTION, f"{USERS} users arriving at once, /ask p95", p("app", 95), "ms", p("echo", 95),
+        Row(SECTION, f"{USERS} programs arriving at once, /api/ /ask p95", p("api", 95), "ms", p("echo", 95),
             "the same load on a Gradio app that only echoes", goal=("value", "<", 1000.0),
-            note="each user's first request also makes its Gradio session (about 45 ms of event-loop time for this app)"),
+            note="gradio_client at the API-only address: each user's first request makes a session of a few components"),
+        Row(SECTION, f"{USERS} users arriving at once, app page's /ask p95", p("app", 95), "ms", p("api", 95),
+            "the same at /api/", note="programs connecting at the app's own address: each first request makes a "
+            "session of the app's ~240 components (a browser pays that when the page loads, not on its first question)"),
         Row(SECTION, f"{USERS} users in a conversation, /ask p95", p("app-conversation", 95), "ms", p("echo", 95),
             "the echo app, users arriving", goal=("value", "<", 1000.0), note="the same users again: sessions exist"),
         Row(SECTION, f"{USERS} users arriving, new questions, /ask p95", pct(fresh["latencies"], 95), "ms", p("app", 95),
@@ -173,7 +177,7 @@ if __name__ == "__main__":  # a probe against a running server: python -m bench.
 
     from assistant.evaluation.golden import load_golden
 
-    qs = [q.question for q in load_golden(REPO / "knowledge" / "eval" / "golden.jsonl")][:USERS * PER_USER]
+    qs = [q.question for q in load_golden(REPO / "knowledge" / "eval" / "golden.jsonl")][:USERS * PER_USER]   # URL: the app's, or its /api/
     out = load(sys.argv[1], qs)
     lat = out["latencies"]
     print(json.dumps({"p50": pct(lat, 50), "p95": pct(lat, 95), "wall_s": out["wall_s"], "failures": len(out["failures"])}))

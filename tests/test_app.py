@@ -42,6 +42,29 @@ def test_first_start_ingests_the_empty_store_and_api_answers(app_url):
     assert all(c["source"] == "thesis-b" for c in filtered["citations"])
 
 
+def test_programs_have_an_api_only_address_that_answers_alike(app_url):
+    """/api/ serves the same endpoints without the app's components, so a program connecting there does
+    not pay for the app's session state and config (README: "The API for programs")."""
+    import urllib.request
+
+    url, _ = app_url
+    question = "How is RAROC calculated?"
+    app, api = (Client(u, verbose=False).predict(question, 5, None, api_name="/ask") for u in (url, url + "api/"))
+    assert api["answer"] == app["answer"] and api["citations"] == app["citations"] and api["audit_id"] != app["audit_id"]
+    with urllib.request.urlopen(url + "api/gradio_api/info") as reply:
+        assert set(json.load(reply)["named_endpoints"]) == {"/ask", "/classify", "/plan", "/segment"}
+    counts = {}
+    for u in (url, url + "api/"):
+        with urllib.request.urlopen(u + "config") as reply:
+            counts[u] = len(json.load(reply)["components"])
+    assert counts[url + "api/"] * 10 < counts[url], counts   # gr.api adds a few placeholders per endpoint
+    client = Client(url + "api/", verbose=False)
+    assert client.predict(profile("p01-micro-business"), api_name="/classify")["segment"] == "micro-business"
+    with pytest.raises(Exception) as info:
+        client.predict("", 3, None, api_name="/ask")
+    assert "the question is empty" in str(info.value)
+
+
 def test_classify_and_plan_endpoints(app_url):
     client = Client(app_url[0], verbose=False)
     result = client.predict(profile("p01-micro-business"), api_name="/classify")
@@ -114,6 +137,10 @@ def test_login_is_required_for_ui_and_api_when_configured(tmp_path):
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(url + "gradio_api/info")
         assert info.value.code in (401, 403)
+        with pytest.raises(Exception):
+            Client(url + "api/", verbose=False).predict("What is one client one policy?", 3, None, api_name="/ask")
+        via_api = Client(url + "api/", auth=("li", "s3cret-pass"), verbose=False).predict(
+            "What is one client one policy?", 3, None, api_name="/ask")
         client = Client(url, auth=("li", "s3cret-pass"), verbose=False)
         answer = client.predict("What is one client one policy?", 3, None, api_name="/ask")
         assert answer["grounded"]
@@ -121,7 +148,9 @@ def test_login_is_required_for_ui_and_api_when_configured(tmp_path):
         plan = client.predict(profile("p10-affluent-family"), api_name="/plan")
         assert len(list(temp.glob("advisor-downloads-*"))) == 1  # the app's download folder is under TMPDIR
     store = AuditStore(tmp_path / "data" / "audit.sqlite3")
-    records = {r.kind: r for r in store.recent(10)}
+    audited = store.recent(10)
+    assert via_api["audit_id"] in {r.id for r in audited if r.user == "li"}
+    records = {r.kind: r for r in audited if r.id != via_api["audit_id"]}
     assert set(records) == {"answer", "classify", "plan"}
     assert all(r.user == "li" and r.status == "completed" for r in records.values()), [(r.kind, r.user) for r in records.values()]
     assert records["answer"].id == answer["audit_id"] and records["plan"].id == plan["plan"]["audit_id"]
@@ -152,8 +181,9 @@ def test_segment_endpoint_takes_a_file_and_returns_cited_segments(app_url, tmp_p
     assert report["stability_ari"] > 0 and report["clustering"]["scores"]
     assert any(c for s in report["segments"] for c in s["service_model"]["citations"])
     assert report["files"]["report"] == "segment_report.docx" and "| # | Segment |" in report["markdown"]
-    fixed = client.predict(handle_file(small_book(tmp_path / "again.csv")), None, 3, api_name="/segment")
-    assert fixed["k"] == 3
+    programs = Client(app_url[0] + "api/", verbose=False)   # the upload goes to the API app's own route
+    fixed = programs.predict(handle_file(small_book(tmp_path / "again.csv")), None, 3, api_name="/segment")
+    assert fixed["k"] == 3 and fixed["rows"] == 201
     (tmp_path / "notes.txt").write_text("name,city\nWang,Baotou\n", encoding="utf-8")
     with pytest.raises(Exception, match="must name at least the 'age' and 'aum'"):
         client.predict(handle_file(str(tmp_path / "notes.txt")), None, None, api_name="/segment")

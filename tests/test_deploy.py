@@ -134,6 +134,10 @@ def test_both_app_processes_answer_through_the_proxy_and_every_answer_is_audited
             assert answer["citations"] and answer["audit_id"]
             answers.append(answer)
         assert dep.upstream(client) == port  # sticky: the client stayed on its process
+    from gradio_client import Client
+
+    programs = Client(dep.url + "api/", verbose=False)   # the API-only address, through the same proxy
+    answers.append(programs.predict(f"What does the knowledge base say about {TOPICS[0]}?", 3, None, api_name="/ask"))
     joins = [line for line in dep.access_log().splitlines() if "POST /gradio_api/queue/join" in line]
     for port in dep.ports:  # nginx's own record of who answered
         assert any(f"upstream=127.0.0.1:{port} " in line for line in joins), f"no question reached app port {port}"

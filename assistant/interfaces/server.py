@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any, NamedTuple
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -15,9 +16,26 @@ from assistant.interfaces.gradio_queue import quiet_queue_analytics  # noqa: E40
 log = logging.getLogger("assistant")
 
 
-def create(settings: Settings | None = None):
-    """Build (advisor, demo, auth) without starting a server, for tests and embedding."""
-    from assistant.interfaces.app.build import build_app
+class Built(NamedTuple):
+    """What ``create`` builds: the advisor, the app's Blocks, the API-only Blocks and the login (or None).
+
+    >>> built = create(Settings())
+    >>> built.demo.launch(prevent_thread_lock=True); mount_api(built.demo, built.api, built.auth)
+    """
+
+    advisor: Advisor
+    demo: Any
+    api: Any
+    auth: Authenticator | None
+
+
+API_PATH = "/api"
+
+
+def create(settings: Settings | None = None) -> Built:
+    """Build the advisor and both Blocks without starting a server, for tests and embedding."""
+    from assistant.interfaces.app.build import build_api, build_app
+    from assistant.interfaces.app.common import AppContext
 
     from assistant.database.migrate import ensure_all
 
@@ -34,7 +52,8 @@ def create(settings: Settings | None = None):
         from assistant.interfaces.app.training_tab import build_training_tab as training  # noqa: F811
     except ImportError:
         pass
-    return advisor, build_app(advisor, training, auth), auth
+    ctx = AppContext(advisor, auth)
+    return Built(advisor, build_app(advisor, training, auth, ctx=ctx), build_api(ctx), auth)
 
 
 def warm_app(advisor: Advisor) -> int:
@@ -67,19 +86,41 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, stop)
 
 
+def mount_api(demo, api, auth, path: str = API_PATH) -> str:
+    """Serve the API-only Blocks at ``path`` on the running app's own server (same port, same proxy, same
+    login), and start its queue the way ``launch`` starts the app's: through its startup-events route, in
+    the server's event loop. Returns the API's URL."""
+    import urllib.request
+
+    import gradio as gr
+
+    gr.mount_gradio_app(demo.server_app, api, path, auth=auth, show_error=False, footer_links=["api"])
+    url = f"{demo.local_url.rstrip('/')}{path}/"
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # never through an HTTP_PROXY
+    with direct.open(f"{url}gradio_api/startup-events", timeout=30) as reply:
+        reply.read()
+    return url
+
+
 def serve(settings: Settings | None = None, block: bool = True):
     settings = settings or Settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    advisor, demo, auth = create(settings)
+    built = create(settings)
     import threading
 
-    threading.Thread(target=warm_app, args=(advisor,), name="warm-up", daemon=True).start()
+    threading.Thread(target=warm_app, args=(built.advisor,), name="warm-up", daemon=True).start()
     quiet_queue_analytics()
-    demo.queue(default_concurrency_limit=4, max_size=200)
+    for blocks in (built.demo, built.api):
+        blocks.queue(default_concurrency_limit=4, max_size=200)
     if block:
         _stop_on_sigterm()
     from assistant.interfaces.app.wording import app_i18n
 
-    return demo.launch(server_name=settings.host, server_port=settings.port or None, auth=auth, i18n=app_i18n(),
-                       prevent_thread_lock=not block, show_error=False, footer_links=["api", "settings"],
-                       allowed_paths=[], quiet=not block)
+    launched = built.demo.launch(server_name=settings.host, server_port=settings.port or None, auth=built.auth,
+                                 i18n=app_i18n(), prevent_thread_lock=True, show_error=False,
+                                 footer_links=["api", "settings"], allowed_paths=[], quiet=not block)
+    api_url = mount_api(built.demo, built.api, built.auth)
+    log.info("API for programs (gradio_client): %s", api_url)
+    if block:
+        built.demo.block_thread()
+    return launched

@@ -22,13 +22,13 @@ def connect_ask_and_plan(ask: AskTab, plan: PlanTab, tabs: gr.Tabs) -> None:
                        api_visibility="private")
 
 
-def build_app(advisor: Advisor, training_tab=None, auth=None) -> gr.Blocks:
-    """The whole app.
+def build_app(advisor: Advisor, training_tab=None, auth=None, ctx: AppContext | None = None) -> gr.Blocks:
+    """The whole app. Pass ``ctx`` to share its services (stores, downloads) with ``build_api``'s Blocks.
 
     >>> demo = build_app(Advisor.from_settings(settings), build_training_tab)
     >>> demo.launch(server_name="127.0.0.1")
     """
-    ctx = AppContext(advisor, auth)
+    ctx = ctx or AppContext(advisor, auth)
     plan = PlanTab(ctx)
     ask = AskTab(ctx)
     book = BookTab(ctx)
@@ -54,3 +54,19 @@ def build_app(advisor: Advisor, training_tab=None, auth=None) -> gr.Blocks:
         Api(ctx).register()
         book.register_api()
     return demo
+
+
+def build_api(ctx: AppContext) -> gr.Blocks:
+    """The named endpoints alone (/ask, /classify, /plan, /segment), for programs: served beside the app at
+    ``/api/`` (see ``server.serve``). Gradio builds a session's state and a client's ``/config`` from every
+    component of a Blocks: the whole app has about 200, so each new program connecting through it paid for
+    all of them. The endpoints are the same classes over the same ``ctx`` as the app's own, so both answer alike.
+
+    >>> api = build_api(AppContext(advisor, auth))
+    >>> gr.mount_gradio_app(fastapi_app, api, "/api")
+    """
+    with gr.Blocks(title="Strategy Advisor API", analytics_enabled=False) as api:
+        gr.Markdown("Strategy Advisor's API for programs: see /api/?view=api, or connect gradio_client to this URL.")
+        Api(ctx).register()
+        BookTab(ctx).register_api()
+    return api

@@ -94,6 +94,8 @@ def test_lists_tables_and_lead_ins_are_blocks_of_their_own():
     ("They lent to the group.", True), ("Its team: a lead RM and specialists.", True), ("这些客户需要专人服务。", True),
     ("其风险在于集中度。", True), ("该行于2019年被接管。", True), ("Baoshang Bank failed in 2019.", False),
     ("There are four tiers.", False),
+    ("where the borrower's total credit line is no more than RMB 10 million.", True),
+    ("Where a borrower defaults, the guarantor pays.", False), ("k-means groups customers by distance.", False),
 ])
 def test_sentences_that_lean_on_the_one_before_are_recognised(sentence, dependent):
     assert is_dependent(sentence) is dependent
@@ -313,3 +315,26 @@ def test_when_retrieval_barely_prefers_one_section_both_lead_sections_are_shown(
     rrf = ExtractiveComposer(advisor.settings.model_copy(update={"fusion": "rrf"}), advisor.embedder,
                              chunks=advisor.retriever.keyword_index)
     assert len(rrf.compose(question, _rescored(hits, 0.9)).citations) == 1
+
+
+def test_a_close_next_section_adds_its_best_short_passage_after_the_answer(advisor):
+    """Retrieval half as sure of the next section as of the first: the first is shown as when sure, then at most
+    SEE_ALSO_WORDS of the next, cited to it and whole (no leaning sentence without its antecedent)."""
+    from assistant.answers.compose import SEE_ALSO_WORDS
+
+    question = "How should a coverage team for a major client be organised?"
+    hits = advisor.retrieve(AskRequest(question=question))
+    composer = advisor.composer
+    sure = composer.compose(question, _rescored(hits, 0.3))
+    close = composer.compose(question, _rescored(hits, 0.6))
+    assert len(sure.citations) == 1 and len(close.citations) == 2, close.answer
+    assert close.answer.startswith(sure.answer + "\n\n")
+    added = close.answer[len(sure.answer):].strip()
+    assert 0 < answer_words(added) <= SEE_ALSO_WORDS and added.endswith("[2]") and "[1]" not in added
+    assert (close.citations[1].doc_id, close.citations[1].section) != (close.citations[0].doc_id, close.citations[0].section)
+    for sentence, n in pieces(close):
+        assert squash(sentence) in squash(close.citations[n - 1].text)
+    assert not is_dependent(split_sentences(added)[0])
+    rrf = ExtractiveComposer(advisor.settings.model_copy(update={"fusion": "rrf"}), advisor.embedder,
+                             chunks=advisor.retriever.keyword_index)
+    assert len(rrf.compose(question, _rescored(hits, 0.6)).citations) == 1   # rank fusion's scores say nothing of closeness

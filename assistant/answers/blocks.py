@@ -37,6 +37,10 @@ DEPENDENT = re.compile(
 )
 ZH_DEPENDENT = re.compile(r"^(?:这些|这种|这类|这个|这是|这|那些|那种|其|该|此|它们?|他们|她们|上述|前者|后者|因此|所以|但是?|不过|同时|此外|另外|而且)")
 LABEL_LEAD = re.compile(r"^(?:its|their|his|her)\s+[\w\- ]{1,20}:", re.I)
+# The rest of a sentence a list interrupted ("... covers loans to: - ...; - ...; where the credit line is no
+# more than RMB 10 million."): lower case, so "Where a borrower defaults, ..." still stands alone.
+CONTINUATION = re.compile(r"^(?:where|which|whose|whom|while|whereas|and|or|nor|unless|provided|except|"
+                          r"including|excluding|plus|as well as|together with|rather than)\b")
 
 # A sentence about the knowledge base or the thesis as a text, not about banking.
 META = re.compile(
@@ -60,7 +64,7 @@ def clean_sentence(sentence: str) -> str:
 def is_dependent(text: str) -> bool:
     """True when the sentence opens with a word that needs the sentence before it."""
     text = clean_sentence(text)
-    return bool(DEPENDENT.match(text) or ZH_DEPENDENT.match(text) or LABEL_LEAD.match(text))
+    return bool(DEPENDENT.match(text) or ZH_DEPENDENT.match(text) or LABEL_LEAD.match(text) or CONTINUATION.match(text))
 
 
 @lru_cache(maxsize=65536)

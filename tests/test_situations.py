@@ -2,6 +2,7 @@
 from the client's plan, follow-ups from its sections, forgetting, auditing with the masked client."""
 
 import json
+import re
 
 import pytest
 
@@ -89,6 +90,23 @@ def test_general_questions_are_not_client_situations(reader):
     for question in ("What are the retail value tiers by AUM?", "Which measures decide the size class of a wholesale SME?",
                      "How is RAROC calculated?", "什么是一户一策？"):
         assert not reader.read(question).is_situation, question
+
+
+@pytest.mark.parametrize("question, advice", [
+    ("A client assessed as C3 wants a fund rated R4. Am I allowed to sell it to him?", False),
+    ("For a software and IT services company, which figures decide its size class?", False),
+    ("我国企业债券市场的发展有哪些关键节点？超短融是哪一年推出的？", False),
+    ("招商银行那档高端零售客户，资产门槛是多少？", False),
+    ("A retiree keeps RMB 300,000 in time deposits with us. How much does she earn the bank a year?", False),
+    ("A software company with 40 staff and RMB 8 million revenue wants a loan. What should we offer?", True),
+    ("一对三十出头的夫妻刚有了孩子，两人工资都在我们行发，存款15万。该给他们配一套什么产品？", True),
+    ("客户35岁，在我行资产80万元，年收入30万，已婚有一个孩子，怎么服务？", True),
+    ("A hardware wholesaler: 4 staff, annual sales RMB 2.6 million. She needs working capital.", True),
+])
+def test_a_question_naming_a_client_is_advice_only_when_it_asks_what_to_offer(reader, question, advice):
+    """Read as a client, a question the knowledge base answers was answered with a question back ("One thing
+    that decides the segment is missing: ...") or a product list."""
+    assert reader.read(question).is_situation is advice, reader.read(question).read_as
 
 
 @pytest.mark.parametrize("question", [
@@ -239,3 +257,45 @@ def test_the_usual_needs_of_a_segment_named_in_chinese_are_not_doubled():
     rules = rules_for(KNOWLEDGE / "data")
     assert product_why_zh(["education"], [], rules, "wealth").startswith("财富客户通常需要")
     assert product_why_zh(["working-capital"], [], rules, "micro-business").startswith("微型企业客户通常需要")
+
+
+def test_a_question_about_a_client_missing_a_deciding_fact_is_answered_before_the_question_back(governance):
+    """The asker reads the knowledge base's answer first, then the one question that would tailor it; a
+    description that asks nothing gets the question alone."""
+    asked = governance.advise("A construction company with revenue of RMB 50 million wants a loan. Which products suit it?")
+    assert asked.kind == "question" and asked.state.pending_field == "total_assets_rmb"
+    answer, question = asked.answer.answer.rsplit("\n\n**Read as:**", 1)
+    assert asked.answer.grounded and asked.answer.citations and re.search(r"\[1\]", answer)
+    assert "One thing that decides the segment is missing" in question
+    told = governance.advise("A construction company with revenue of RMB 50 million wants a loan.")
+    assert told.kind == "question" and not told.answer.grounded and told.answer.answer.startswith("**Read as:**")
+    done = governance.advise("about RMB 5 million", asked.state)   # the bare answer still completes the client
+    assert done.kind == "recommendation" and done.state.profile["total_assets_rmb"] == 5_000_000
+
+
+def test_golden_evaluation_via_the_chat_scores_the_answer_the_chat_gives(governance, tmp_path):
+    """`advisor eval golden --via chat`: a message the chat reads as about a client is scored on the client
+    reply; the composer's answer would score the same question differently."""
+    from assistant.evaluation.golden import evaluate_golden
+
+    rows = [
+        {"id": "c1", "question": "A construction company with revenue of RMB 50 million wants a loan. Which products suit it?",
+         "language": "en", "answerable": True, "expected": [{"doc_id": "sme-size-classification"}],
+         "key_points": [["total assets"]]},
+        {"id": "g1", "question": "How is RAROC calculated?", "language": "en", "answerable": True,
+         "expected": [{"doc_id": "client-profitability-raroc-eva"}], "key_points": [["economic capital"]]},
+    ]
+    path = tmp_path / "tiny.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+
+    def client_turn(message: str):
+        reply, _ = governance.clients.respond(message, None)
+        return reply.answer if reply.kind != "general" else None
+
+    chat = evaluate_golden(governance.advisor, path, client_turn=client_turn)
+    plain = evaluate_golden(governance.advisor, path)
+    assert (chat.via, chat.client_turns, plain.via, plain.client_turns) == ("chat", 1, "composer", 0)
+    by_id = {r.id: r for r in chat.questions}
+    assert by_id["c1"].client_turn and "One thing that decides the segment is missing" in by_id["c1"].answer
+    assert by_id["c1"].key_points == 1.0 and not by_id["g1"].client_turn
+    assert by_id["g1"].answer == {r.id: r for r in plain.questions}["g1"].answer

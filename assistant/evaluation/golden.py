@@ -20,11 +20,14 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Callable, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from assistant.answers.advisor import Advisor, AskRequest
+
+if TYPE_CHECKING:
+    from assistant.answers.compose import Answer
 from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.evaluation.beir import read_jsonl
@@ -84,6 +87,7 @@ class QuestionResult(BaseModel):
     words: float | None = None
     got: list[str] = Field(default_factory=list, description="The top five distinct sections retrieved.")
     answer: str = ""
+    client_turn: bool = Field(False, description="Answered as the chat answers a message about a client (--via chat).")
 
 
 class Breakdown(BaseModel):
@@ -105,6 +109,8 @@ class Breakdown(BaseModel):
 class GoldenReport(BaseModel):
     set: str
     file: str
+    via: Literal["composer", "chat"] = Field("composer", description="Whose answers were scored (--via).")
+    client_turns: int = Field(0, description="Questions the chat answered as about a client (--via chat).")
     overall: Breakdown
     by_language: dict[str, Breakdown]
     by_voice: dict[str, Breakdown]
@@ -133,13 +139,19 @@ def english_section(advisor: Advisor, chunk) -> tuple[str, str]:
     return twin.doc_id, twin.section
 
 
-def score_question(advisor: Advisor, q: GoldenQuestion) -> QuestionResult:
+ClientTurn = Callable[[str], "Answer | None"]
+"""What the chat answers a first message with when it reads it as about a client (a recommendation, or a
+question back), else None: passed in by the caller, which may build it from assistant.clients."""
+
+
+def score_question(advisor: Advisor, q: GoldenQuestion, client_turn: ClientTurn | None = None) -> QuestionResult:
     hits = advisor.retrieve(AskRequest(question=q.question, k=10))
     sections = list(dict.fromkeys(english_section(advisor, h.chunk) for h in hits))
-    answer = advisor.composer.compose(q.question, hits[: advisor.settings.top_k])
+    client = client_turn(q.question) if client_turn is not None else None
+    answer = client or advisor.composer.compose(q.question, hits[: advisor.settings.top_k])
     result = QuestionResult(id=q.id, language=q.language, voice=q.voice, kind=q.kind, answerable=q.answerable,
                             declined=not answer.grounded, got=[f"{d} > {s}" if s else d for d, s in sections[:5]],
-                            answer=answer.answer)
+                            answer=answer.answer, client_turn=client is not None)
     if answer.grounded:
         result.words = answer_length(answer.answer)
     if not q.answerable:
@@ -186,14 +198,16 @@ def grouped(results: list[QuestionResult], key) -> dict[str, Breakdown]:
     return {k: breakdown(v) for k, v in sorted(groups.items())}
 
 
-def evaluate_golden(advisor: Advisor, path: Path, name: str | None = None) -> GoldenReport:
+def evaluate_golden(advisor: Advisor, path: Path, name: str | None = None, client_turn: ClientTurn | None = None) -> GoldenReport:
     """Retrieval at section level, key points of the answer text, declines and length, overall and by
-    language, voice and kind."""
+    language, voice and kind. With ``client_turn``, the answer is the one the chat gives: a message it reads
+    as about a client gets that reply (a question back counts as declined), the rest the composer's."""
     questions = load_golden(path)
     started = time.perf_counter()
-    results = [score_question(advisor, q) for q in questions]
+    results = [score_question(advisor, q, client_turn) for q in questions]
     return GoldenReport(
-        set=name or path.stem, file=str(path), overall=breakdown(results),
+        set=name or path.stem, file=str(path), via="chat" if client_turn is not None else "composer",
+        client_turns=sum(r.client_turn for r in results), overall=breakdown(results),
         by_language=grouped(results, lambda r: r.language), by_voice=grouped(results, lambda r: r.voice or "unlabelled"),
         by_kind=grouped(results, lambda r: r.kind or "unlabelled"), questions=results,
         seconds=round(time.perf_counter() - started, 2),

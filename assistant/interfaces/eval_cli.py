@@ -48,20 +48,34 @@ def eval_golden(
     which: Annotated[str, typer.Option("--set", help="v2 (default), v1, holdout, blind (written without sight of the system, documents only) blind2 (the same, with sections and key points), framed-holdout or framed-blind2 (those two worded as askers who say where they work): a file under KNOWLEDGE_DIR/eval/.")] = "v2",
     file: Annotated[Optional[Path], typer.Option("--file", help="Another golden file in the same format.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    via: Annotated[str, typer.Option("--via", help="composer (default): the answer composer alone; chat: the answer the "
+                                     "chat and /ask give, where a message read as about a client gets the client reply.")] = "composer",
 ) -> None:
     """Section recall@5 and MRR@10, key-point coverage of the answer text, declines and answer length."""
     from assistant.answers.advisor import Advisor
     from assistant.evaluation.golden import evaluate_golden, golden_path
 
+    if via not in ("composer", "chat"):
+        fail(f"--via must be composer or chat, got {via}")
     s = settings()
     path = file or golden_path(s, which)
     advisor = Advisor.from_settings(s)
     advisor.ensure_ingested()
-    report = evaluate_golden(advisor, path, name=None if file else which)
+    client_turn = None
+    if via == "chat":
+        from assistant.clients.situation.advice import ClientAdvisor
+
+        clients = ClientAdvisor(advisor)
+
+        def client_turn(message: str):
+            reply, _ = clients.respond(message, None)
+            return reply.answer if reply.kind != "general" else None
+    report = evaluate_golden(advisor, path, name=None if file else which, client_turn=client_turn)
     if as_json:
         emit_json(report)
         return
-    typer.echo(f"golden {report.set} ({report.file}), {report.overall.questions} questions, {report.seconds:.0f} s")
+    typer.echo(f"golden {report.set} ({report.file}), {report.overall.questions} questions, {report.seconds:.0f} s"
+               + (f"; via the chat: {report.client_turns} answered as about a client" if report.via == "chat" else ""))
     typer.echo(f"{'group':<22}{'n':>5}{'sec r@5':>9}{'MRR@10':>8}{'doc r@5':>9}{'key pts':>9}"
                f"{'ans decl':>9}{'unans decl':>11}{'decl prec':>10}{'words':>7}")
     rows = [("all", report.overall)] + [(f"lang {k}", v) for k, v in report.by_language.items()] + \

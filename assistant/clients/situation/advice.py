@@ -20,7 +20,7 @@ from assistant.clients.situation import followups, render
 from assistant.clients.situation.facts import ClientFacts
 from assistant.clients.situation.numbers import find_amounts, to_number
 from assistant.clients.situation.panel import panel_to_facts
-from assistant.clients.situation.reader import SituationReader
+from assistant.clients.situation.reader import QUESTION, SituationReader
 from assistant.clients.situation.recommend import recommend
 from assistant.clients.situation.settle import Settled, settle
 from assistant.clients.situation.shown import facts_summary
@@ -123,10 +123,21 @@ class ClientAdvisor:
         if settled.profile is None:
             asked = state.model_copy(update={"pending_question": settled.question, "pending_field": settled.missing[0].field})
             text = render.question_text(read_as, settled.question or "", lang == "zh")
-            return ClientReply(kind="question", state=asked, reading=reading, read_as=read_as,
-                               answer=Answer(question=message, answer=text, grounded=False, composer="client-reader")), []
+            answer = Answer(question=message, answer=text, grounded=False, composer="client-reader")
+            general, hits = self._in_general(message) if QUESTION.search(message) else (None, [])
+            if general is not None:
+                answer = general.model_copy(update={"answer": f"{general.answer}\n\n{text}"})
+            return ClientReply(kind="question", state=asked, reading=reading, read_as=read_as, answer=answer), hits
         ready = state.model_copy(update={"profile": settled.profile, "pending_question": None, "pending_field": None})
         return self._recommend(message, ready, settled, read_as, reading), []
+
+    def _in_general(self, message: str) -> tuple[Answer | None, list[ScoredChunk]]:
+        """The knowledge base's answer to a question asked about a client whose deciding fact is missing, so
+        the asker reads an answer before our question back ("该给他们配一套什么产品？" got only "what is their
+        AUM?"); None when the base declines it."""
+        hits = self.advisor.retrieve(AskRequest(question=message))
+        answer = self.advisor.composer.compose(message.strip(), hits)
+        return (answer, hits) if answer.grounded else (None, [])
 
     def _settle(self, state: ClientState, lang: str) -> Settled:
         settled = settle(state.facts, self.rules, lang)

@@ -33,6 +33,17 @@ MONTHLY = re.compile(r"每月|月收入|月薪|月流水|月营业额|月销售|
 CLAUSE = re.compile(r"[;；。!?！？\n]|\.(?=\s|$)|,(?!\d{3}\b)|，")
 WEAK_CUE = re.compile(r"\b(?:client|customer|our|we have|he|she|his|her|owner|company|firm|business|runs|owns|they)\b|客户|企业主|老板|他|她|公司|企业|这家|我行", re.I)
 STRONG_CUE = re.compile(r"\b(?:our|a|my|this|the|new|another) (?:client|customer)\b|客户|企业主|老板", re.I)
+# A question that names a client is a request for advice on that client only when it asks what to offer or
+# how to serve them. "A client assessed as C3 wants an R4 fund. Am I allowed to sell it?" and "我国企业债券市场
+# 有哪些关键节点？" (国企 is not a client) ask what the knowledge base says: read as clients, they were answered
+# with a question back (README, "Questions that name a client").
+QUESTION = re.compile(r"[?？]|(?:吗|呢|多少|什么|哪些|哪个|哪种|怎么|怎样|如何|是否|能否|能不能|可不可以|为什么)[。.!！]?\s*$")
+ADVICE = re.compile(
+    r"\b(?:offer|recommend\w*|propos\w*|suggest\w*|suits?|fits?|put in front of|set-?up|package|bundle|cross-sell|"
+    r"pitch|serve|approach|open the door|in the door|what (?:kind of |type of |sort of )?(?:loan|financing|products?|services?|"
+    r"accounts?)|which (?:loans?|financing|products?|services?|accounts?)|what should (?:we|I) do|how (?:should|do|can|could) "
+    r"(?:we|I) (?:help|serve|approach|win|keep|retain|grow|bank))\b|推荐|配什么|配置|配一套|适合|(?:什么|哪些|哪种|哪类)(?:贷款|产品|服务|业务|融资)|"
+    r"(?:怎么|怎样|如何)(?:服务|经营|维护|营销|切入|跟进|帮)|拿什么|打开局面|从哪里切|从哪切", re.I)
 PERSON = re.compile(r"\b(?:individual|personal|private client|retail client|retiree|pensioner|housewife|years? old|aged|widow\w*)\b|"
                     r"个人客户|私人|退休|岁|月薪|年薪", re.I)
 FIRM = re.compile(r"\b(?:company|firm|corporate|enterprise|co\.|ltd|group|employees|staff|revenue|turnover)\b|企业(?!主)|公司|集团|有限|员工|营收|营业收入", re.I)
@@ -82,8 +93,9 @@ class SituationReader:
         fact_clauses |= {i for i, (s, e) in enumerate(clauses) for a, _ in amounts if s <= a.start < e}
         self._needs(text, clauses, fact_clauses, facts, items, lang)
         n_facts = len([i for i in items if i.field not in ("stated_needs", "name", "client_type")])
-        is_situation = n_facts >= 3 or (n_facts >= 1 and bool(WEAK_CUE.search(text))) or (n_facts >= 2 and bool(facts.need_ids)) \
-            or (bool(facts.need_ids) and bool(STRONG_CUE.search(text)))
+        is_situation = (n_facts >= 3 or (n_facts >= 1 and bool(WEAK_CUE.search(text))) or (n_facts >= 2 and bool(facts.need_ids))
+                        or (bool(facts.need_ids) and bool(STRONG_CUE.search(text)))) \
+            and (not QUESTION.search(text) or bool(ADVICE.search(text)))
         return SituationRead(language=lang, is_situation=is_situation, facts=facts, read_as=items, unread=unread)
 
     # ---------------------------------------------------------------- words

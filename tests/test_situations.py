@@ -58,6 +58,7 @@ def test_the_issue_example_is_read_in_both_languages(reader):
 @pytest.mark.parametrize("written, value", [
     ("RMB 900,000", 9e5), ("90万元", 9e5), ("900k", 9e5), ("3.2亿", 3.2e8), ("RMB 40 billion", 4e10), ("4000万", 4e7),
     ("RMB 1.5m", 1.5e6), ("九十万元", 9e5), ("两百万", 2e6), ("1,200 万元", 1.2e7), ("¥2.6 million", 2.6e6),
+    ("30来万", 3e5), ("三十多万", 3.5e5), ("十几万", 1.5e5), ("100多万", 1.5e6), ("900余万元", 9.5e6),
 ])
 def test_amounts_are_read_as_people_write_them(reader, written, value):
     for message in (f"A wholesaler with 30 employees and revenue of {written} wants working capital.",

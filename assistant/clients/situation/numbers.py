@@ -1,6 +1,7 @@
 """Numbers as relationship managers write them, in English and Chinese.
 
-Amounts: 900,000 · RMB 900k · 0.9 million · RMB 40 billion · 40bn · 90万元 · 3.2亿 · 4000万 · 九十万 · 两百万.
+Amounts: 900,000 · RMB 900k · 0.9 million · RMB 40 billion · 40bn · 90万元 · 3.2亿 · 4000万 · 九十万 · 两百万; about:
+30来万 (300,000) · 三十多万 (350,000) · 十几万 (150,000) · 100多万 (1.5 million).
 Headcounts: 6 employees · six staff · employs 120 · 员工6人 · 6名员工 · 雇了十二个人. Ages: 45-year-old · aged 45 ·
 45岁 · 今年45 · in her fifties. Every hit keeps its span, so the reader can show the words it came from.
 """
@@ -23,7 +24,7 @@ WORD_NUM = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:
 UNITS = {"万亿": 1e12, "亿": 1e8, "千万": 1e7, "百万": 1e6, "十万": 1e5, "万": 1e4, "千": 1e3, "k": 1e3, "thousand": 1e3,
          "m": 1e6, "mn": 1e6, "mln": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9}
 MONEY = re.compile(
-    rf"(?P<cur1>rmb|cny|¥|￥|人民币|yuan)?\s*(?P<num>{NUM}|{CN_NUM})\s*"
+    rf"(?P<cur1>rmb|cny|¥|￥|人民币|yuan)?\s*(?P<num>{NUM}|{CN_NUM})\s*(?P<approx>来|多|几|余)?\s*"
     r"(?P<unit>万亿|亿|千万|百万|十万|万|千|k\b|thousand\b|mn\b|mln\b|million\b|m\b|bn\b|billion\b|b\b)?"
     r"\s*(?P<cur2>元|块钱|块|yuan\b|rmb\b|cny\b)?", re.I)
 HEADCOUNT = [
@@ -107,6 +108,10 @@ def find_amounts(text: str) -> list[Hit]:
         if value is None:
             continue
         unit = (m.group("unit") or "").lower()
+        if m.group("approx"):   # 30来万 about 30; 三十多万, 十几万, 100余万: past it, by half a step of its last place
+            if not unit:
+                continue
+            value += 0 if m.group("approx") == "来" else _step(value) / 2
         marked = bool(m.group("cur1") or m.group("cur2") or unit)
         if unit:
             value *= UNITS[unit]
@@ -116,8 +121,17 @@ def find_amounts(text: str) -> list[Hit]:
             continue
         words = m.group(0).strip()
         start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
-        hits.append(Hit(value=value, start=start, end=start + len(words), words=words, bare=not marked))
+        hits.append(Hit(value=value, start=start, end=start + len(words), words=words, bare=not marked,
+                        note="approximate" if m.group("approx") else ""))
     return hits
+
+
+def _step(value: float) -> float:
+    """The place of a round number's last non-zero digit: 30 -> 10, 100 -> 100, 15 -> 1."""
+    step = 1.0
+    while value >= step * 10 and value % (step * 10) == 0:
+        step *= 10
+    return step
 
 
 def find_headcount(text: str) -> Hit | None:

@@ -100,6 +100,8 @@ def test_general_questions_are_not_client_situations(reader):
     ("招商银行那档高端零售客户，资产门槛是多少？", False),
     ("A retiree keeps RMB 300,000 in time deposits with us. How much does she earn the bank a year?", False),
     ("A software company with 40 staff and RMB 8 million revenue wants a loan. What should we offer?", True),
+    ("A retired teacher, 67, keeps RMB 400,000 with us. What is suitable for her?", True),
+    ("A retired teacher, 67, keeps RMB 400,000 with us. What are we offering her at renewal?", True),
     ("一对三十出头的夫妻刚有了孩子，两人工资都在我们行发，存款15万。该给他们配一套什么产品？", True),
     ("客户35岁，在我行资产80万元，年收入30万，已婚有一个孩子，怎么服务？", True),
     ("A hardware wholesaler: 4 staff, annual sales RMB 2.6 million. She needs working capital.", True),

@@ -39,7 +39,7 @@ STRONG_CUE = re.compile(r"\b(?:our|a|my|this|the|new|another) (?:client|customer
 # with a question back (README, "Questions that name a client").
 QUESTION = re.compile(r"[?？]|(?:吗|呢|多少|什么|哪些|哪个|哪种|怎么|怎样|如何|是否|能否|能不能|可不可以|为什么)[。.!！]?\s*$")
 ADVICE = re.compile(
-    r"\b(?:offer|recommend\w*|propos\w*|suggest\w*|suits?|fits?|put in front of|set-?up|package|bundle|cross-sell|"
+    r"\b(?:offer|offers|offering|offered|recommend\w*|propos\w*|suggest\w*|suits?|suitable|fits?|put in front of|set-?up|package|bundle|cross-sell|"
     r"pitch|serve|approach|open the door|in the door|what (?:kind of |type of |sort of )?(?:loan|financing|products?|services?|"
     r"accounts?)|which (?:loans?|financing|products?|services?|accounts?)|what should (?:we|I) do|how (?:should|do|can|could) "
     r"(?:we|I) (?:help|serve|approach|win|keep|retain|grow|bank))\b|推荐|配什么|配置|配一套|适合|(?:什么|哪些|哪种|哪类)(?:贷款|产品|服务|业务|融资)|"

@@ -25,9 +25,6 @@ from typing import TYPE_CHECKING, Callable, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from assistant.answers.advisor import Advisor, AskRequest
-
-if TYPE_CHECKING:
-    from assistant.answers.compose import Answer
 from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.evaluation.beir import read_jsonl
@@ -40,6 +37,9 @@ from assistant.evaluation.metrics import (
     recall_at,
     section_matches,
 )
+
+if TYPE_CHECKING:
+    from assistant.answers.compose import Answer
 
 GoldenSet = Literal["v1", "v2", "holdout", "blind", "blind2", "framed-holdout", "framed-blind2"]
 SET_FILES: dict[str, str] = {"v1": "golden.jsonl", "v2": "golden_v2.jsonl", "holdout": "holdout_v2.jsonl",

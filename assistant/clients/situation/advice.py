@@ -135,8 +135,7 @@ class ClientAdvisor:
         """The knowledge base's answer to a question asked about a client whose deciding fact is missing, so
         the asker reads an answer before our question back ("该给他们配一套什么产品？" got only "what is their
         AUM?"); None when the base declines it."""
-        hits = self.advisor.retrieve(AskRequest(question=message))
-        answer = self.advisor.composer.compose(message.strip(), hits)
+        answer, hits = self.advisor.answer(AskRequest(question=message))
         return (answer, hits) if answer.grounded else (None, [])
 
     def _settle(self, state: ClientState, lang: str) -> Settled:
@@ -187,11 +186,9 @@ class ClientAdvisor:
         return ClientReply(answer=answer, **base), hits
 
     def _segment_answer(self, message: str, segment: str) -> tuple[Answer, list[ScoredChunk]]:
-        hits = self.advisor.retrieve(AskRequest(question=message, filters={"segments": segment}))
-        answer = self.advisor.composer.compose(message.strip(), hits)
+        answer, hits = self.advisor.answer(AskRequest(question=message, filters={"segments": segment}))
         if not answer.grounded:
-            hits = self.advisor.retrieve(AskRequest(question=message))
-            answer = self.advisor.composer.compose(message.strip(), hits)
+            answer, hits = self.advisor.answer(AskRequest(question=message))
         return answer, hits
 
     def profile_from_text(self, text: str) -> tuple[Settled, str]:

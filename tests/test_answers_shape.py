@@ -110,6 +110,21 @@ def test_sentences_about_the_document_are_meta(sentence):
     assert is_meta(sentence)
 
 
+def test_a_pointer_to_another_document_is_cut_from_its_sentence_in_both_languages():
+    text = ("A workable model:\n\n1. **Lead with chains.** Start from processors (see supply-chain-finance).\n"
+            "2. **Serve the middle.** Focus on family farms.\n\n"
+            "Baotou followed the same path (see baoshang-bank-failure for its later history). 分类见五级（参见npl-disposal）。\n\n"
+            "| Tier | Note |\n|---|---|\n| Mass | (see retail-tier-scheme) |")
+    blocks = parse_blocks(text)
+    assert [u.plain for u in blocks[1].units] == ["Lead with chains. Start from processors.", "Serve the middle. Focus on family farms."]
+    prose = [u.text for u in blocks[2].units]
+    assert prose == ["Baotou followed the same path.", "分类见五级。"]
+    assert not any(is_meta(u.text) for b in blocks[:3] for u in b.units)
+    assert blocks[3].units[0].text == "| Mass | (see retail-tier-scheme) |"  # a table cell is quoted as written
+    # a pointer that is the whole sentence is still about the document, not banking
+    assert is_meta("See supply-chain-finance.") and is_meta("Details are in supply-chain-finance.")
+
+
 def test_words_count_chinese_characters_as_half_a_word():
     assert answer_words("Tiers are set on AUM [1].") == 5
     assert answer_words("月日均资产 AUM") == 3.5

@@ -278,3 +278,23 @@ def test_the_drafter_refuses_an_unknown_language_by_name_before_drafting(plan_ad
         with pytest.raises(InputError, match=f"language {bad!r} is not supported: use 'en' or 'zh'"):
             drafter.run(profile("p01-micro-business"), bad)
     assert drafter.run(profile("p01-micro-business"), "zh").language == "zh"
+
+
+def test_a_life_stage_names_its_own_risks_and_the_products_it_never_gets(tmp_path):
+    """segments.yaml life_stage_risks and products.yaml not_for_life_stages are checked against life_stages.yaml."""
+    import shutil
+
+    import yaml
+
+    from assistant.clients.rules import RulesError, load_rules
+
+    rules = load_rules(KNOWLEDGE / "data")
+    assert "retiree" in rules.product("personal-pension-account").not_for_life_stages
+    assert any("fraud" in r.en for r in rules.playbook.life_stage_risks["retiree"])
+    folder = tmp_path / "data"
+    shutil.copytree(KNOWLEDGE / "data", folder)
+    products = yaml.safe_load((folder / "products.yaml").read_text(encoding="utf-8"))
+    products[0]["not_for_life_stages"] = ["pensioner"]
+    (folder / "products.yaml").write_text(yaml.safe_dump(products, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RulesError, match="unknown life stage 'pensioner'"):
+        load_rules(folder)

@@ -302,3 +302,50 @@ def test_golden_evaluation_via_the_chat_scores_the_answer_the_chat_gives(governa
     assert by_id["c1"].client_turn and "One thing that decides the segment is missing" in by_id["c1"].answer
     assert by_id["c1"].key_points == 1.0 and not by_id["g1"].client_turn
     assert by_id["g1"].answer == {r.id: r for r in plain.questions}["g1"].answer
+
+
+@pytest.mark.parametrize("message, age", [
+    ("A 58-year-old factory manager retiring in two years keeps RMB 900,000 with us.", 58),
+    ("一对三十出头的夫妻刚有了孩子，存款十几万。", 32),
+    ("四十来岁的个体户，在我行存了50万。", 40),
+])
+def test_ages_written_loosely_are_the_clients_own(reader, message, age):
+    assert reader.read(message).facts.age == age
+    assert reader.read("A 5-year-old factory with 40 staff and RMB 9 million revenue wants a loan.").facts.age is None
+
+
+def test_an_anchor_named_by_what_it_is_makes_a_supplier(reader):
+    facts = reader.read("My client makes hydraulic parts for a big excavator manufacturer: 180 staff, revenue about "
+                        "RMB 75 million. What financing suits them?").facts
+    assert (facts.supply_chain_role, facts.anchor_firm) == ("supplier", "a big excavator manufacturer")
+    assert reader.read("A noodle shop with 6 staff makes money for the family.").facts.supply_chain_role is None
+
+
+def test_cold_calls_and_a_pension_paid_here_are_not_needs(reader):
+    message = "一位72岁的退休教师，养老金在我们行发，存款30来万，风险测评C1，最近总接到电话推销高收益产品。我该给他推荐什么？"
+    facts = reader.read(message).facts
+    assert facts.need_ids == [] and facts.family_situation == "retired" and facts.risk_appetite == "C1"
+    # the same words after a verb of wanting are still read as a need
+    assert "wealth-management" in reader.read("客户55岁，在我行资产60万，希望买高收益理财产品。").facts.need_ids
+
+
+def test_a_retiree_is_warned_of_fraud_and_offered_deposits_not_long_policies(governance):
+    message = "一位72岁的退休教师，养老金在我们行发，存款30来万，风险测评C1，最近总接到电话推销高收益产品。我该给他推荐什么、要注意什么？"
+    turn = ChatService(governance).turn(ChatRequest(question=message))
+    rec, text = turn.client_turn.recommendation, turn.answer.answer
+    ids = [p.id for p in rec.products]
+    assert ids[0] == "time-deposit" and len(ids) == 3, ids
+    assert not {"annuity-insurance", "personal-pension-account", "protection-insurance"} & set(ids)
+    check = text.split("**首要检查：**")[1]
+    assert "诈骗" in check and "定期存款" in check and "Fraud" not in check  # the life stage's own risk, in Chinese
+    english = ChatService(governance).turn(ChatRequest(
+        question="A retired teacher, 72, gets his pension with us, RMB 300,000 in savings, risk grade C1. What should I offer?"))
+    assert "telecom fraud" in english.answer.answer.split("**Check first:**")[1]
+
+
+def test_a_generated_suitability_check_reads_in_chinese_in_a_chinese_chat(governance):
+    turn = ChatService(governance).turn(ChatRequest(question="一对三十出头的夫妻刚有了孩子，准备买房，存款十几万。该给他们配一套什么产品？"))
+    text = turn.answer.answer
+    assert "**首要检查：** 适当性（须先处理）" in text and "Suitability" not in text
+    assert [p.id for p in turn.client_turn.recommendation.products][:1] == ["mortgage-loan"]
+    assert len(turn.client_turn.recommendation.products) == 3

@@ -44,6 +44,8 @@ class PlanItem(BaseModel):
     text: str
     citations: list[PlanCitation] = Field(default_factory=list)
     blocking: bool = Field(False, description="A compliance finding that must be resolved before acting.")
+    text_zh: str | None = Field(None, exclude=True, description="The Chinese of a generated English item (a suitability "
+                                "finding), for the chat, which quotes an English plan to a Chinese asker.")
 
 
 class PlanSection(BaseModel):
@@ -121,9 +123,10 @@ class PlanDrafter:
         return self.language == "zh"
 
     # ---------------------------------------------------------------- citations
-    def _item(self, text: str, segment: str, prefer_doc: str | None = None, blocking: bool = False, query: str | None = None) -> PlanItem:
+    def _item(self, text: str, segment: str, prefer_doc: str | None = None, blocking: bool = False, query: str | None = None,
+              text_zh: str | None = None) -> PlanItem:
         """An item whose citation is looked up with the rest of the plan's, in one batch (``_resolve``)."""
-        item = PlanItem(text=text, blocking=blocking)
+        item = PlanItem(text=text, blocking=blocking, text_zh=text_zh)
         self._queue.add(item, CiteRequest(text=query or text, segment=segment, prefer_doc=prefer_doc))
         return item
 
@@ -153,9 +156,9 @@ class PlanDrafter:
         seg = cls.segment
         stated = map_needs(profile.stated_needs, rules.needs, profile.client_type)
         stated_ids = list(dict.fromkeys(n.id for ns in stated.values() for n in ns))
-        expected_ids = list(play.expected_needs)
-        if cls.life_stage:
-            expected_ids += rules.playbook.life_stage_needs.get(cls.life_stage, [])
+        # the life stage's needs first: they say more about this client than the tier's usual ones (a retiree's
+        # deposits before an affluent client's wealth management)
+        expected_ids = [*rules.playbook.life_stage_needs.get(cls.life_stage or "", []), *play.expected_needs]
         excluded = set(rules.playbook.life_stage_excluded_needs.get(cls.life_stage or "", [])) - set(stated_ids)
         expected_ids = [n for n in dict.fromkeys(expected_ids) if n not in stated_ids and n not in excluded]
 
@@ -169,7 +172,7 @@ class PlanDrafter:
             self._service(profile, cls, play, words),
             self._items(play.cadence, words.cadence if words else None, seg, play.docs[0]),
             self._items(play.pricing, words.pricing if words else None, seg),
-            suitability + self._risks(profile, cls, play, words),
+            self._stage_risks(profile, cls) + suitability + self._risks(profile, cls, play, words),
             self._items(play.kpis, words.kpis if words else None, seg),
             [item for day, en, zh in zip(DAYS, (steps.d30, steps.d60, steps.d90),
                                          (zsteps.d30, zsteps.d60, zsteps.d90) if zsteps else (None, None, None))
@@ -257,7 +260,7 @@ class PlanDrafter:
                 continue
             if product.id in held or product.name.lower() in held:
                 continue
-            if product.needs[0] in excluded:
+            if product.needs[0] in excluded or (cls.life_stage and cls.life_stage in product.not_for_life_stages):
                 continue  # its main purpose does not fit the life stage (education savings for a retiree)
             score = 3 * len(set(product.needs) & set(stated_ids)) + len(set(product.needs) & set(expected_ids))
             if score and any(product.name.lower() in t.lower() or (product.name_zh and product.name_zh in t) for t in profile.stated_needs):
@@ -267,7 +270,9 @@ class PlanDrafter:
         scored.sort(key=lambda t: (-t[0], t[1]))
         order: list[Product] = []
         for need_id in [*stated_ids, *expected_ids]:
-            pick = next((p for _, _, p in scored if need_id in p.needs and self._suitable(profile, p) and p not in order), None)
+            # a product made for this need before one that also serves it (a time deposit for deposits, not a WMP)
+            fits = [p for _, _, p in scored if need_id in p.needs and self._suitable(profile, p) and p not in order]
+            pick = next((p for p in fits if p.needs[0] == need_id), fits[0] if fits else None)
             if pick is not None:
                 order.append(pick)
         return order + [p for _, _, p in scored if p not in order]
@@ -281,12 +286,12 @@ class PlanDrafter:
             if not self._suitable(profile, product):
                 reason = (f"risk appetite {profile.risk_appetite}" if appetite else "no risk assessment on file")
                 if len(blocked) < 3:
-                    text = (f"适当性：{product.name_zh or product.name}的风险等级为{product.risk_level}，高于客户"
-                            + (f"的风险偏好{profile.risk_appetite}" if appetite else "（尚无风险测评记录）")
-                            + "；不纳入产品组合，除非新的风险测评支持，否则不得销售。" if self.zh else
-                            f"Suitability: {product.name} is rated {product.risk_level}, above the client's {reason}; "
-                            "it is left out of the bundle and must not be sold unless a new assessment supports it.")
-                    blocked.append(self._item(text, cls.segment,
+                    zh = (f"适当性：{product.name_zh or product.name}的风险等级为{product.risk_level}，高于客户"
+                          + (f"的风险偏好{profile.risk_appetite}" if appetite else "（尚无风险测评记录）")
+                          + "；不纳入产品组合，除非新的风险测评支持，否则不得销售。")
+                    en = (f"Suitability: {product.name} is rated {product.risk_level}, above the client's {reason}; "
+                          "it is left out of the bundle and must not be sold unless a new assessment supports it.")
+                    blocked.append(self._item(zh if self.zh else en, cls.segment, text_zh=zh,
                                               query=f"suitability product risk level {product.risk_level} investor risk tolerance"))
                 continue
             if len(bundle) == self.bundle_size:
@@ -315,17 +320,17 @@ class PlanDrafter:
         for name in profile.products_held:
             product = self.rules.product(name) or next((p for p in self.rules.products if p.name.lower() == name.lower()), None)
             if product and product.risk_level and appetite and RISK_RANK[product.risk_level] > appetite:
-                items.append(self._item(
-                    f"适当性不匹配（须先处理）：客户持有{product.name_zh or product.name}（风险等级{product.risk_level}），"
-                    f"但风险测评为{profile.risk_appetite}；再次销售前须重新评估风险承受能力并记录结果。" if self.zh else
-                    f"Suitability mismatch (blocking): the client holds {product.name} rated {product.risk_level} "
-                    f"but is assessed {profile.risk_appetite}; reassess risk tolerance and record the outcome before any further sale.",
-                    cls.segment, query="suitability mismatch product risk above client risk tolerance reassess", blocking=True))
+                zh = (f"适当性不匹配（须先处理）：客户持有{product.name_zh or product.name}（风险等级{product.risk_level}），"
+                      f"但风险测评为{profile.risk_appetite}；再次销售前须重新评估风险承受能力并记录结果。")
+                en = (f"Suitability mismatch (blocking): the client holds {product.name} rated {product.risk_level} "
+                      f"but is assessed {profile.risk_appetite}; reassess risk tolerance and record the outcome before any further sale.")
+                items.append(self._item(zh if self.zh else en, cls.segment, text_zh=zh, blocking=True,
+                                        query="suitability mismatch product risk above client risk tolerance reassess"))
         if not appetite:
-            items.append(self._item(
-                "适当性（须先处理）：尚无风险承受能力测评记录；推荐任何投资产品前须先完成测评。" if self.zh else
-                "Suitability (blocking): no risk-tolerance assessment on file; complete it before recommending any investment product.",
-                cls.segment, query="risk tolerance assessment before selling investment products suitability", blocking=True))
+            zh = "适当性（须先处理）：尚无风险承受能力测评记录；推荐任何投资产品前须先完成测评。"
+            en = "Suitability (blocking): no risk-tolerance assessment on file; complete it before recommending any investment product."
+            items.append(self._item(zh if self.zh else en, cls.segment, text_zh=zh, blocking=True,
+                                    query="risk tolerance assessment before selling investment products suitability"))
         return items
 
     def _service(self, profile, cls: Classification, play: SegmentPlay, words: SegmentWords | None = None) -> list[PlanItem]:
@@ -336,13 +341,22 @@ class PlanDrafter:
             items.append(self._item(tier_service(tier, self.language), cls.segment, tier.doc, query=tier_service(tier, "en")))
         return items
 
+    def _stage_risks(self, profile, cls: Classification) -> list[PlanItem]:
+        """The life stage's own risks lead the section (a retiree's fraud exposure is the check to make first
+        unless a blocking suitability finding outranks it)."""
+        if not isinstance(profile, IndividualProfile):
+            return []
+        staged = self.rules.playbook.life_stage_risks.get(cls.life_stage or "", [])
+        return [self._item(r.zh if self.zh else r.en, cls.segment, r.doc, query=r.en, text_zh=r.zh) for r in staged]
+
     def _risks(self, profile, cls: Classification, play: SegmentPlay, words: SegmentWords | None = None) -> list[PlanItem]:
         items = self._items(play.risks, words.risks if words else None, cls.segment)
         if isinstance(profile, EnterpriseProfile) and profile.supply_chain_role in ("supplier", "dealer") and profile.anchor_firm:
-            text = (f"核心企业依赖：核查客户销售收入对{profile.anchor_firm}的依赖程度，并将敞口控制在该核心企业的供应链额度之内。"
-                    if self.zh else f"Anchor dependence: check how much of the client's sales depend on {profile.anchor_firm} "
-                    "and keep the exposure inside the anchor's supply-chain limit.")
-            items.append(self._item(text, cls.segment, query="anchor dependence concentration supply-chain finance limit"))
+            zh = f"核心企业依赖：核查客户销售收入对{profile.anchor_firm}的依赖程度，并将敞口控制在该核心企业的供应链额度之内。"
+            en = (f"Anchor dependence: check how much of the client's sales depend on {profile.anchor_firm} "
+                  "and keep the exposure inside the anchor's supply-chain limit.")
+            items.append(self._item(zh if self.zh else en, cls.segment, text_zh=zh,
+                                    query="anchor dependence concentration supply-chain finance limit"))
         return items
 
 

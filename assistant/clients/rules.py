@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from assistant.errors import AdvisorError
 from assistant.text import load_yaml
@@ -145,6 +145,9 @@ class Product(BaseModel):
     risk_level: Literal["R1", "R2", "R3", "R4", "R5"] | None = None
     risks: str = ""
     doc: str
+    not_for_life_stages: list[str] = Field(default_factory=list, description=(
+        "Life stages (life_stages.yaml ids) this product is never put in a bundle for, even for a need it serves: "
+        "a personal pension account for a retiree, a long annuity policy for a 72-year-old saver."))
 
 
 class GlossaryEntry(BaseModel):
@@ -200,10 +203,22 @@ class SegmentWords(BaseModel):
                 if len(mine) != len(theirs)]
 
 
+class StageRisk(BaseModel):
+    """A risk every client of one life stage carries, whatever the segment (the retiree's fraud exposure)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    en: str = Field(min_length=10)
+    zh: str = Field(min_length=4)
+    doc: str = Field(description="The document the citation is looked up in first.")
+
+
 class Playbook(BaseModel):
     segments: list[SegmentPlay] = Field(min_length=1)
     life_stage_needs: dict[str, list[str]] = Field(default_factory=dict)
     life_stage_excluded_needs: dict[str, list[str]] = Field(default_factory=dict)
+    life_stage_risks: dict[str, list[StageRisk]] = Field(default_factory=dict, description=(
+        "Risks added to the plan of every individual at that life stage, before the segment's own."))
 
     def segment(self, segment_id: str) -> SegmentPlay:
         for play in self.segments:
@@ -246,6 +261,13 @@ class RuleBook(BaseModel):
             unknown = [n for n in needs if n not in need_ids]
             if unknown:
                 raise ValueError(f"life stage '{stage}' names unknown needs {unknown}")
+        stages = {s.id for s in self.life_stages.stages}
+        named = [(f"product '{p.id}' (not_for_life_stages)", st) for p in self.products for st in p.not_for_life_stages]
+        named += [(f"segments.yaml {key}", st) for key in ("life_stage_needs", "life_stage_excluded_needs", "life_stage_risks")
+                  for st in getattr(self.playbook, key)]
+        for where, stage in named:
+            if stage not in stages:
+                raise ValueError(f"{where} names unknown life stage '{stage}'; life_stages.yaml has {sorted(stages)}")
         return self
 
     def need(self, need_id: str) -> Need | None:

@@ -52,6 +52,9 @@ AGE = [
 ]
 DECADE = re.compile(r"\bin (?:his|her|their) (?:early |mid[- ]|late )?(?P<d>twenties|thirties|forties|fifties|sixties|seventies|eighties"
                     r"|[2-8]0s)\b", re.I)
+ZH_DECADE = re.compile(r"(?P<n>[二三四五六七八]十)\s*(?:岁)?\s*(?P<part>出头|来岁|左右)")
+"""三十出头 (early thirties), 四十来岁 (about forty); 五十多岁 is read by AGE's 多."""
+PERSON_AFTER = re.compile(r"\s+(?:manager|owner|boss|director|worker|engineer|employee|foreman|supervisor|accountant)\b", re.I)
 DECADES = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70, "eighties": 80}
 
 
@@ -168,7 +171,8 @@ def find_age(text: str) -> Hit | None:
             value = to_number(m.group("n"))
             if value is None or not 18 <= value <= 110 or _is_child(text, m):
                 continue
-            if "after" in m.groupdict() and m.group("after") and re.match(r"\s+(company|firm|business|shop|restaurant|factory)", m.group("after"), re.I):
+            if "after" in m.groupdict() and m.group("after") and re.match(r"\s+(company|firm|business|shop|restaurant|factory)", m.group("after"), re.I) \
+                    and not PERSON_AFTER.match(text[m.end():]):  # "a 58-year-old factory manager" is a person
                 continue
             note = "about" if m.groupdict().get("about") else ""
             return Hit(value=value + (5 if note else 0), start=m.start(), end=m.end(), words=m.group(0).strip(), note=note)
@@ -177,6 +181,10 @@ def find_age(text: str) -> Hit | None:
         d = m.group("d").lower()
         base = DECADES.get(d) or int(d[:2])
         return Hit(value=base + 5, start=m.start(), end=m.end(), words=m.group(0), note="about")
+    for m in ZH_DECADE.finditer(text):
+        if not _is_child(text, m):
+            value = to_number(m.group("n")) + (2 if m.group("part") == "出头" else 0)
+            return Hit(value=value, start=m.start(), end=m.end(), words=m.group(0), note="about")
     return None
 
 

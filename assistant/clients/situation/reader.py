@@ -213,7 +213,7 @@ class SituationReader:
 
     def _needs(self, text: str, clauses: list[tuple[int, int]], fact_clauses: set[int], facts: ClientFacts,
                items: list[ReadItem], lang: str) -> None:
-        pieces = W.need_text([text[s:e] for s, e in clauses], fact_clauses)
+        pieces = W.need_text([text[s:e] for s, e in clauses], fact_clauses, self.vocab.not_wanting)
         for piece, ids in W.read_needs(pieces, self.rules.needs, self.vocab, facts.client_type):
             phrase = stated_need(piece, ids, self.rules, facts.client_type, lang)
             facts.stated_needs.append(phrase)

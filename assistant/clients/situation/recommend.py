@@ -42,8 +42,10 @@ def _product_of(item: PlanItem, rules: RuleBook) -> Product | None:
     return next((p for p in rules.products if item.text.startswith(f"{p.name} (")), None)
 
 
-def pick_products(plan: Plan, need_ids: list[str], rules: RuleBook, most: int = 4, least: int = 2) -> list[RecommendedProduct]:
-    """Bundle items that answer a stated need first (up to four), then the segment's usual needs to reach two."""
+def pick_products(plan: Plan, need_ids: list[str], rules: RuleBook, most: int = 4, least: int = 3) -> list[RecommendedProduct]:
+    """Bundle items that answer a stated need first (up to four), then the segment's and life stage's usual needs
+    to reach three: a young family buying a home hears of the protection and the education plan beside the
+    mortgage, as the bundle tables pair them."""
     picked: list[RecommendedProduct] = []
     for item in plan.section(SECTION_TITLES[2]).items:
         product = _product_of(item, rules)
@@ -55,7 +57,7 @@ def pick_products(plan: Plan, need_ids: list[str], rules: RuleBook, most: int = 
                                          citations=item.citations))
     stated = [p for p in picked if p.fits_stated_need][:most]
     others = [p for p in picked if not p.fits_stated_need]
-    return stated + others[:max(0, (least if stated else 3) - len(stated))]
+    return stated + others[:max(0, least - len(stated))]
 
 
 def key_check(plan: Plan) -> PlanItem:

@@ -76,7 +76,8 @@ def recommendation_text(rec: Recommendation, read_as: str, profile: dict, cls: C
         service = in_chinese(rec.service_model.text, rules)
         lines.append(f"**服务模式：** {first_sentences(service or rec.service_model.text)}{cites.mark(rec.service_model.citations)}"
                      + ("" if service else EN_NOTE_ZH))
-        lines.append(f"**首要检查：** {in_chinese(rec.key_check.text, rules) or rec.key_check.text}{cites.mark(rec.key_check.citations)}")
+        check = rec.key_check.text_zh or in_chinese(rec.key_check.text, rules) or rec.key_check.text
+        lines.append(f"**首要检查：** {check}{cites.mark(rec.key_check.citations)}")
         lines += [f"_假设：{a}_" for a in assumptions]
         lines.append("_可按同一客户信息生成完整的九部分服务方案（“生成完整方案”按钮或 `advisor plan --describe`）。_")
         return "\n\n".join(lines)
@@ -112,7 +113,7 @@ def section_text(title: str, items: list[PlanItem], name: str, segment: str, seg
     if name in (*DEFAULT_NAME.values(), ""):
         name = "该客户" if zh else "this client"
     if zh:
-        shown = [in_chinese(i.text, rules) for i in items]
+        shown = [i.text_zh or in_chinese(i.text, rules) for i in items]
         note = "" if all(shown) else EN_NOTE_ZH
         head = f"**{SECTION_ZH.get(title, title)}——{name}，{SEGMENT_ZH.get(segment, segment)}**（摘自该客户的服务方案）{note}："
         return "\n\n".join([head, *(f"- {z or i.text}{cites.mark(i.citations)}" for z, i in zip(shown, items))])

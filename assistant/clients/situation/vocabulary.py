@@ -42,6 +42,10 @@ class Vocabulary(BaseModel):
     bank_roles: list[str] = Field(default_factory=list, description="The bank's own staff roles, blanked before "
                                   "occupations are read: a question about a relationship manager is not a client.")
     need_phrases: list[NeedPhrases] = Field(default_factory=list)
+    not_wanting: list[str] = Field(default_factory=list, description="Phrases of a clause that tells what happens "
+                                   "to the client or what they already have with us (cold calls pushing high yields, "
+                                   "a pension paid here), not what they want: without a verb of wanting in the "
+                                   "message such a clause is not read for needs.")
 
     @model_validator(mode="after")
     def _known_industries(self) -> "Vocabulary":
@@ -50,6 +54,7 @@ class Vocabulary(BaseModel):
             raise ValueError(f"unknown industries {unknown}; use ids of sme_standard_2011.yaml")
         self.industries = {k: [w.lower() for w in v] for k, v in self.industries.items()}
         self.ignore_phrases = [w.lower() for w in self.ignore_phrases]
+        self.not_wanting = [w.lower() for w in self.not_wanting]
         self.bank_roles = sorted((w.lower() for w in self.bank_roles), key=len, reverse=True)
         return self
 

@@ -33,6 +33,11 @@ class Found:
 NAME = r"(?:the\s+)?(?P<name>[A-Z][\w&'.-]*(?:\s+(?:[A-Z][\w&'.-]*|&|of|and)){0,5})"
 SUPPLIER = re.compile(r"\b(?:supplies|supplying|supplier (?:to|of|for)|sells (?:mainly |mostly |its \w+ )?to|delivers to|"
                       r"makes parts for|is a supplier to|subcontractor (?:to|for|of)|provides \w+ to)\s+" + NAME)
+SUPPLIER_UNNAMED = re.compile(r"\b(?:supplies|supplying|supplier (?:to|of|for)|sells (?:mainly |mostly )?to|delivers to|"
+                              r"(?:makes|produces|manufactures) (?:[\w-]+ ){0,3}?(?:for)|subcontractor (?:to|for))\s+"
+                              r"(?P<name>(?:a|an|one|the)\s+(?:[a-z][\w-]*\s+){0,3}?(?:manufacturer|maker|producer|carmaker|automaker|"
+                              r"factory|plant|brewery|mill|group|company|enterprise|soe|chain|retailer|contractor))\b", re.I)
+"""An anchor named by what it is ("makes hydraulic parts for a big excavator manufacturer"), read after the named forms."""
 DEALER = re.compile(r"\b(?:dealer (?:for|of)|distributor (?:for|of)|reseller (?:for|of)|distributes|sells\s+(?P<goods>\w+\s+)?"
                     r"(?:made by|from)|agent (?:for|of))\s+" + NAME)
 ZH_NAME = r"(?P<name>[\u4e00-\u9fffA-Za-z0-9（）()]{2,20}?)"
@@ -55,7 +60,7 @@ KIDS_ZH = re.compile(r"(?P<n>[一两二三四1-4])\s*个\s*(?:孩子|小孩|儿�
 COUNT = {"a": 1, "an": 1, "his": 1, "her": 1, "their": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4}
 NEED_VERB = re.compile(r"\b(?:wants?|wanting|needs?|needing|would like|looking for|asks? (?:for|about)|asking (?:for|about)|"
                        r"interested in|plans?(?: to)?|planning(?: to)?|hopes? to|worried about|concerned about|requests?|requesting|"
-                       r"applying for|applied for|seeks?|seeking|is after)\b|想要|想|需要|希望|打算|计划|咨询|申请|担心|要求", re.I)
+                       r"applying for|applied for|seeks?|seeking|is after|priorit(?:y|ies) (?:is|are)|cares? (?:most )?about)\b|想要|想|需要|希望|打算|计划|咨询|申请|担心|要求", re.I)
 ASKING_US = re.compile(r"^\s*(?:what|which|how|should|can|could|do|does|any|is there|我们|应该|推荐|怎么|如何|请问|有什么|有哪些)", re.I)
 
 
@@ -137,12 +142,12 @@ def _clean_anchor(name: str) -> str:
 
 def read_supply_chain(text: str) -> Found | None:
     """Role and anchor: "supplies Huaxi Beverage Group", "dealer for ...", "为华西饮料供货", "...的经销商"."""
-    for role, patterns in (("supplier", [SUPPLIER, *ZH_SUPPLIER]), ("dealer", [DEALER, *ZH_DEALER])):
+    for role, patterns in (("supplier", [SUPPLIER, *ZH_SUPPLIER, SUPPLIER_UNNAMED]), ("dealer", [DEALER, *ZH_DEALER])):
         for pattern in patterns:
             m = pattern.search(text)
             if m:
                 name = m.group("name")
-                if pattern not in (SUPPLIER, DEALER):
+                if pattern not in (SUPPLIER, DEALER, SUPPLIER_UNNAMED):
                     name = ZH_NAME_CUT.sub("", name)
                 name = _clean_anchor(name)
                 if len(name) >= 2:
@@ -198,9 +203,10 @@ def _with_children(text: str, kids: int, ages: list[int], client_age: float | No
     return Found(stage, words, note="children's ages not given; read from the client's age")
 
 
-def need_text(clauses: list[str], fact_clauses: set[int]) -> list[str]:
-    """What the client wants: the words after a verb of wanting; without one, the clauses that hold no fact
-    and are not our own question ("What should we offer?")."""
+def need_text(clauses: list[str], fact_clauses: set[int], not_wanting: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """What the client wants: the words after a verb of wanting; without one, the clauses that hold no fact,
+    are not our own question ("What should we offer?") and do not tell what befalls the client or what they
+    already have (``not_wanting``: "最近总接到电话推销高收益产品" is a warning sign, not a wish for yield)."""
     tails = []
     for clause in clauses:
         m = NEED_VERB.search(clause)
@@ -208,7 +214,8 @@ def need_text(clauses: list[str], fact_clauses: set[int]) -> list[str]:
             tails.append(clause[m.end():].strip(" :：,，"))
     if tails:
         return [t for t in tails if t]
-    return [c.strip() for i, c in enumerate(clauses) if i not in fact_clauses and not ASKING_US.match(c) and c.strip()]
+    return [c.strip() for i, c in enumerate(clauses) if i not in fact_clauses and not ASKING_US.match(c) and c.strip()
+            and not any(_word_in(w, c.lower()) for w in not_wanting)]
 
 
 def read_needs(texts: list[str], needs: list[Need], vocab: Vocabulary, client_type: str | None) -> list[tuple[str, list[str]]]:

@@ -14,7 +14,8 @@ import pytest
 
 from assistant.answers.advisor import AskRequest
 from assistant.answers.blocks import answer_words, is_dependent, is_meta, parse_blocks
-from assistant.answers.compose import Answer, ExtractiveComposer
+from assistant.answers.answer import Answer
+from assistant.answers.compose import ExtractiveComposer
 from assistant.answers.gate import Evidence, answerable, relevance
 from assistant.answers.kinds import question_kind
 from assistant.answers.sections import Library, join_chunks, section_passages

@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 
 from assistant.answers.advisor import Advisor, AskRequest
 from assistant.search.ingest import IngestRequest
-from assistant.answers.compose import Answer
+from assistant.answers.answer import Answer
 from assistant.governance.auth import hash_password
 from assistant.interfaces.cli import app as cli_app
 from assistant.config import Settings

@@ -22,7 +22,8 @@ from langchain_openai import ChatOpenAI
 from pydantic import Field
 
 from assistant.answers.advisor import Advisor
-from assistant.answers.compose import Answer, ExtractiveComposer
+from assistant.answers.answer import Answer
+from assistant.answers.compose import ExtractiveComposer
 from assistant.config import DEFAULT_MODEL, Settings
 from assistant.search.embeddings import Embedder
 from assistant.answers.grounding import (GroundingChecker, evidence_units, extract_numbers, missing_numbers,

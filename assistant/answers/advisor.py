@@ -10,7 +10,7 @@ import threading
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from assistant.answers.compose import Answer, Composer
+from assistant.answers.answer import Answer, Composer
 from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.plugins import PluginError, Registry, default_registry

@@ -24,14 +24,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, Field
 
-from assistant.answers.compose import (
-    Answer,
-    Composer,
-    ExtractiveComposer,
-    currency_warnings,
-    not_found,
-    number_citations,
-)
+from assistant.answers.answer import Answer, Composer, currency_warnings, not_found, number_citations
+from assistant.answers.compose import ExtractiveComposer
 from assistant.answers.grounding import (
     DEFAULT_THRESHOLD,
     GroundingChecker,

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from assistant.answers.advisor import Advisor
-from assistant.answers.compose import chunk_warnings
+from assistant.answers.answer import chunk_warnings
 from assistant.clients.chinese import (SECTION_TITLES_ZH, SEGMENT_ZH, product_why_zh, profile_line_zh, rule_zh,
                                        segment_name_zh, tier_service)
 from assistant.clients.citing import CitationQueue, CiteRequest, PlanCitation

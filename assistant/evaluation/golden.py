@@ -39,7 +39,7 @@ from assistant.evaluation.metrics import (
 )
 
 if TYPE_CHECKING:
-    from assistant.answers.compose import Answer
+    from assistant.answers.answer import Answer
 
 GoldenSet = Literal["v1", "v2", "holdout", "blind", "blind2", "framed-holdout", "framed-blind2"]
 SET_FILES: dict[str, str] = {"v1": "golden.jsonl", "v2": "golden_v2.jsonl", "holdout": "holdout_v2.jsonl",

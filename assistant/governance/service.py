@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from assistant.answers.advisor import Advisor, AskRequest
-from assistant.answers.compose import Answer
+from assistant.answers.answer import Answer
 from assistant.answers.llm import AnswerChunk, stream_answer
 from assistant.clients.plans import Plan, PlanDrafter
 from assistant.clients.rules import rules_for

@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from assistant.answers.advisor import AskRequest
-from assistant.answers.compose import Answer
+from assistant.answers.answer import Answer
 from assistant.clients.situation.state import ClientReply, ClientState
 from assistant.governance.service import Governance
 from assistant.search.framing import topic_of

@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 
 from assistant.answers.advisor import Advisor, AskRequest
-from assistant.answers.compose import Answer
+from assistant.answers.answer import Answer
 from assistant.clients.plans import Plan, PlanDrafter
 from assistant.clients.profiles import ProfileError, validate_profile
 from assistant.clients.rules import RuleBook, rules_for

@@ -7,7 +7,7 @@ quotes the cited recommendation text as the knowledge base words it.
 
 from __future__ import annotations
 
-from assistant.answers.compose import Citation
+from assistant.answers.answer import Citation
 from assistant.clients.chinese import SECTION_TITLES_ZH, SEGMENT_ZH, chinese_text, product_why_zh, rule_zh, segment_name_zh
 from assistant.clients.plans import DAYS, SECTION_TITLES, PlanCitation, PlanItem
 from assistant.clients.rules import RuleBook

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.answers.compose import Answer
+from assistant.answers.answer import Answer
 from assistant.clients.plans import map_needs
 from assistant.clients.profiles import EnterpriseProfile, IndividualProfile
 from assistant.clients.rules import RuleBook

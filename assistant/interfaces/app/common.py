@@ -14,7 +14,7 @@ import gradio as gr
 from pydantic import ValidationError
 
 from assistant.answers.advisor import Advisor
-from assistant.answers.compose import Answer
+from assistant.answers.answer import Answer
 from assistant.clients.forms import ProfileForm, form_to_profile
 from assistant.clients.rules import rules_for
 from assistant.errors import AdvisorError

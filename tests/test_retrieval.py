@@ -85,6 +85,12 @@ def test_tokenizer_stems_english_and_cuts_chinese_into_words():
     assert "细分" in tokens and "如何" not in tokens
 
 
+def test_an_amount_written_with_thousands_separators_is_one_keyword():
+    # "100,000" was "100" and "000", so a question naming an amount met every passage with a round figure in it
+    assert tokenize("RMB 100,000 or 1,200,000 yuan") == ["rmb", "100000", "1200000", "yuan"]
+    assert tokenize("items 1,2,3 and 3.5%") == ["item", "1", "2", "3", "3.5"]
+
+
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
 def test_each_mode_finds_the_raroc_section(advisor, mode):
     hits = advisor.retriever.run(RetrievalQuery(query="How is RAROC calculated from expected loss and economic capital?", k=3, mode=mode))

@@ -33,10 +33,10 @@ CJK_STOPWORDS = frozenset(
     "是 的 了 吗 呢 吧 啊 和 与 及 或 在 对 有 该 应 要 会 从 把 被 让 给 向 就 都 也 还 而 并 等 中 之 其 这 那 这些 "
     "那些 这个 那个 以及 还是 或者 如果 因为 所以 但是 可能 需要 哪里 多少 几 个 吗 么".split()
 )
-WORD = re.compile(r"[a-z0-9]+(?:[+.][a-z0-9]+)*|[\u4e00-\u9fff\u3400-\u4dbf]+")
+WORD = re.compile(r"[a-z0-9]+(?:[+.][a-z0-9]+|,\d{3}(?!\d))*|[\u4e00-\u9fff\u3400-\u4dbf]+")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]{2,}")
 
-TOKENIZER_VERSION = "jieba-0.42.1-search+porter2-1"   # change when tokenize() cuts text differently
+TOKENIZER_VERSION = "jieba-0.42.1-search+porter2-2"   # change when tokenize() cuts text differently
 _lock = threading.RLock()
 _added: set[str] = set()
 
@@ -136,7 +136,7 @@ def tokenize(text: str, chinese: bool = True) -> list[str]:
             if chinese:
                 tokens.extend(_chinese(piece))
         elif piece not in STOPWORDS:
-            words.append(piece)
+            words.append(piece.replace(",", ""))
     stemmer = _stemmer()
     tokens.extend(stemmer.stemWords(words) if stemmer else words)
     return tokens

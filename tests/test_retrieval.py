@@ -85,6 +85,12 @@ def test_tokenizer_stems_english_and_cuts_chinese_into_words():
     assert "细分" in tokens and "如何" not in tokens
 
 
+def test_the_words_of_a_request_to_explain_are_not_keywords():
+    for question in ("请简单解释一下批量转让。", "批量转让是什么意思？", "介绍一下批量转让的含义"):
+        tokens = set(tokenize(question))
+        assert {"批量", "转让"} <= tokens and not tokens & {"意思", "解释", "解释一下", "一下", "简单", "介绍", "含义"}, tokens
+
+
 def test_an_amount_written_with_thousands_separators_is_one_keyword():
     # "100,000" was "100" and "000", so a question naming an amount met every passage with a round figure in it
     assert tokenize("RMB 100,000 or 1,200,000 yuan") == ["rmb", "100000", "1200000", "yuan"]

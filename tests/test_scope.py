@@ -129,3 +129,27 @@ def test_the_blind_set_loads_without_voices_and_names_documents_only(shared_sett
     answerable = [q for q in questions if q.answerable]
     assert len(answerable) == 50 and all(list(e) == ["doc_id"] for q in answerable for e in q.expected)
     assert sum(q.language == "zh" for q in questions) >= 50
+
+
+@pytest.mark.parametrize("question, doc", [
+    ("什么是两增两控？", "inclusive-finance-policy"),
+    ("两增两控是什么意思？", "inclusive-finance-policy"),
+    ("请简单解释一下两增两控。", "inclusive-finance-policy"),
+    ("包商银行是什么意思？", "baoshang-bank-failure"),
+])
+def test_a_term_of_the_base_asked_about_in_chinese_is_answered_not_declined(advisor, question, doc):
+    """Until 2026-12-04 a third of such questions were declined: 意思, 解释一下 counted as words the passage
+    lacked, a listed-question rule overruled a passage holding every word, and "什么是银税互动？" sat nearer a
+    foreign-tax example than the passage (185 glossary terms: 请简单解释一下X answered 147 -> 184)."""
+    answer = advisor.ask(question)
+    assert answer.grounded, answer.answer
+    assert answer.citations[0].doc_id.removesuffix("-zh") == doc
+
+
+def test_a_passage_holding_every_word_needs_no_listed_question_to_vouch_for_it():
+    from assistant.answers.gate import Evidence, answerable
+
+    # 什么是两增两控？ over the full base: the passage holds every word; the nearest listed question is at 0.37
+    whole = Evidence(language="zh", dense=0.251, keywords=1.0, all_words=1.0, asked=0.3655)
+    assert answerable(whole)
+    assert not answerable(whole.model_copy(update={"keywords": 0.5, "all_words": 0.5}))

@@ -83,6 +83,10 @@ CHINESE = Thresholds(dense=0.25, rescue_dense=0.0, rescue_keywords=0.30, rescue_
 # ("unpromising" at 0.76 with a listed question of the right section, "offload" at 0.61); the nearest
 # unanswerable questions naming such a term sit at 0.567 (bitcoin custody, declined as out of scope too)
 # and 0.551 (MiFID II); no unanswerable question of v2, the holdout or blind v1 changes at 0.60.
+WHOLE_QUESTION = 0.9
+"""All of a question's words (IDF-weighted, unused ones counted) in one retrieved passage: then no listed
+question need vouch for it. "什么是两增两控？" names a term the multilingual model reads poorly (cosine 0.37 with
+the nearest listed question, under ``asked``) while the passage holds every word of it."""
 ZH_KEYWORD_FLOOR = 0.05
 """Without a multilingual embedder a Chinese question is judged by keywords only: this share, minimum."""
 ZH_KNOWN_FLOOR = 0.05
@@ -153,6 +157,11 @@ def relevance(question: str, hits: list[ScoredChunk], embedder: Embeds, library:
         best = max(sum(idf(t) for t in matchable & words) for words in passages)
         evidence.keywords = round(best / weight, 4)
         evidence.all_words = round(best / sum(idf(t) for t in terms), 4)
+    if evidence.off_topic and evidence.keywords >= WHOLE_QUESTION and (evidence.asked or 0.0) > evidence.off_similarity:
+        # a passage holds every word of it and a section lists a question nearer than the out-of-scope example:
+        # "什么是银税互动？" is a term of the base, not a foreign tax question (0.72 to a listed question, 0.48 to
+        # the example); the declined off-topic questions of every set hold at most 0.67 of their words
+        evidence.off_topic = evidence.off_topic_zh = None
     if library is not None:
         if chinese:  # character pairs: jieba's two-character words
             pool = [t for t in terms if len(t) == 2]
@@ -197,7 +206,7 @@ def answerable(evidence: Evidence) -> bool:
         return False
     if evidence.dense < t.dense and not (evidence.dense >= t.rescue_dense and getattr(evidence, t.rescue_words) >= t.rescue_keywords):
         return False
-    if t.asked is not None and evidence.asked is not None and evidence.asked < t.asked:
+    if t.asked is not None and evidence.asked is not None and evidence.asked < t.asked and evidence.keywords < WHOLE_QUESTION:
         return False  # no section retrieved says it answers anything like this
     vouched = t.vouched is not None and evidence.asked is not None and evidence.asked >= t.vouched
     return not evidence.foreign or evidence.dense >= t.foreign_sure or vouched

@@ -31,12 +31,15 @@ STOPWORDS = frozenset(
 CJK_STOPWORDS = frozenset(
     "为什么 什么 怎么样 怎么 如何 哪些 哪个 哪 是否 应该 可以 能否 能 我们 我 你 你们 他 她 它 他们 一个 请问 请 "
     "是 的 了 吗 呢 吧 啊 和 与 及 或 在 对 有 该 应 要 会 从 把 被 让 给 向 就 都 也 还 而 并 等 中 之 其 这 那 这些 "
-    "那些 这个 那个 以及 还是 或者 如果 因为 所以 但是 可能 需要 哪里 多少 几 个 吗 么".split()
+    "那些 这个 那个 以及 还是 或者 如果 因为 所以 但是 可能 需要 哪里 多少 几 个 吗 么 "
+    # the scaffolding of a request to explain ("请简单解释一下X", "X是什么意思"): counted as words, they
+    # outweighed the term asked about in the gate and the keyword list (2026-12-04)
+    "意思 含义 解释 解释一下 一下 简单 简要 介绍 介绍一下 讲讲 说说 讲解".split()
 )
 WORD = re.compile(r"[a-z0-9]+(?:[+.][a-z0-9]+|,\d{3}(?!\d))*|[\u4e00-\u9fff\u3400-\u4dbf]+")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]{2,}")
 
-TOKENIZER_VERSION = "jieba-0.42.1-search+porter2-2"   # change when tokenize() cuts text differently
+TOKENIZER_VERSION = "jieba-0.42.1-search+porter2-3"   # change when tokenize() cuts text differently
 _lock = threading.RLock()
 _added: set[str] = set()
 

@@ -89,6 +89,7 @@ def test_the_words_of_a_request_to_explain_are_not_keywords():
     for question in ("请简单解释一下批量转让。", "批量转让是什么意思？", "介绍一下批量转让的含义"):
         tokens = set(tokenize(question))
         assert {"批量", "转让"} <= tokens and not tokens & {"意思", "解释", "解释一下", "一下", "简单", "介绍", "含义"}, tokens
+    assert tokenize("Explain the observation period briefly, please.") == tokenize("Describe the observation period.") == ["observ", "period"]
 
 
 def test_an_amount_written_with_thousands_separators_is_one_keyword():

@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 
 STOPWORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their then there "
-    "these they this to was will with what which who how does do can should i we our my me you your".split()
+    "these they this to was will with what which who how does do can should i we our my me you your "
+    # the scaffolding of a request to explain, as in Chinese below
+    "explain briefly brief please describe".split()
 )
 CJK_STOPWORDS = frozenset(
     "为什么 什么 怎么样 怎么 如何 哪些 哪个 哪 是否 应该 可以 能否 能 我们 我 你 你们 他 她 它 他们 一个 请问 请 "
@@ -39,7 +41,7 @@ CJK_STOPWORDS = frozenset(
 WORD = re.compile(r"[a-z0-9]+(?:[+.][a-z0-9]+|,\d{3}(?!\d))*|[\u4e00-\u9fff\u3400-\u4dbf]+")
 CJK_RUN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]{2,}")
 
-TOKENIZER_VERSION = "jieba-0.42.1-search+porter2-3"   # change when tokenize() cuts text differently
+TOKENIZER_VERSION = "jieba-0.42.1-search+porter2-4"   # change when tokenize() cuts text differently
 _lock = threading.RLock()
 _added: set[str] = set()
 

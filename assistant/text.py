@@ -27,7 +27,7 @@ ABBREVIATIONS = frozenset(
     "e.g i.e etc vs cf al approx no nos fig mr mrs ms dr prof co ltd inc corp dept art para st jr sr "
     "jan feb mar apr jun jul aug sep sept oct nov dec rmb bn mn".split()
 )
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[*\u4e00-\u9fff])|(?<=[。！？；])")
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[*\u4e00-\u9fff])|(?<=[。！？；])(?!\*\*)")
 
 
 # libyaml's loader reads the same documents as PyYAML's pure-Python one about ten times faster; the

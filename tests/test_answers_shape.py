@@ -126,6 +126,12 @@ def test_a_pointer_to_another_document_is_cut_from_its_sentence_in_both_language
     assert is_meta("See supply-chain-finance.") and is_meta("Details are in supply-chain-finance.")
 
 
+def test_a_bold_chinese_label_stays_with_its_sentence():
+    blocks = parse_blocks("**目标。** 了解经营周期，按现金流测算资金需求。然后行动。\n\n**Goal.** Understand the cycle. Then act.")
+    assert [u.plain for u in blocks[0].units] == ["目标。了解经营周期，按现金流测算资金需求。", "然后行动。"]
+    assert [u.plain for u in blocks[1].units] == ["Goal. Understand the cycle.", "Then act."]
+
+
 def test_words_count_chinese_characters_as_half_a_word():
     assert answer_words("Tiers are set on AUM [1].") == 5
     assert answer_words("月日均资产 AUM") == 3.5

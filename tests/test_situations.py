@@ -349,3 +349,30 @@ def test_a_generated_suitability_check_reads_in_chinese_in_a_chinese_chat(govern
     assert "**首要检查：** 适当性（须先处理）" in text and "Suitability" not in text
     assert [p.id for p in turn.client_turn.recommendation.products][:1] == ["mortgage-loan"]
     assert len(turn.client_turn.recommendation.products) == 3
+
+
+def test_what_we_can_give_a_client_is_a_request_for_advice_and_teenagers_are_children(reader):
+    firm = reader.read("客户是一家做羊绒加工的小厂，员工45人，去年营收2800万，想在旺季前备货，需要一笔流动资金。我们能给什么？")
+    assert firm.is_situation and firm.facts.industry == "industry" and "working-capital" in firm.facts.need_ids
+    family = reader.read("A couple in their late forties, two teenagers, about RMB 1.2 million with us, balanced risk "
+                         "profile, want to plan for their kids' university abroad. What should I propose?").facts
+    assert (family.dependents, family.family_situation) == (2, "older-children")
+    assert "education" in family.need_ids
+
+
+def test_where_a_client_already_banks_is_not_a_need_and_its_figures_are_not_searched(reader, governance):
+    from assistant.clients.situation.numbers import without_amounts
+
+    message = "某市属国企，年收入约50亿，总资产120亿，主要在四大行贷款，我们怎么切入？"
+    assert reader.read(message).facts.need_ids == []
+    assert without_amounts(message) == "某市属国企，年收入约，总资产，主要在四大行贷款，我们怎么切入？"
+    assert without_amounts("Founded in 2019, revenue RMB 50 million.") == "Founded in 2019, revenue ."
+
+
+def test_a_single_client_is_not_offered_an_education_plan_unless_asked(governance):
+    chat = ChatService(governance)
+    single = chat.turn(ChatRequest(question="Our client is a 35-year-old single doctor with RMB 60,000 with us. What should I offer?"))
+    assert "education-savings-plan" not in [p.id for p in single.client_turn.recommendation.products]
+    asked = chat.turn(ChatRequest(question="Our client is a 35-year-old single doctor with RMB 60,000 with us and wants to "
+                                           "save for education. What should I offer?"))
+    assert "education-savings-plan" in [p.id for p in asked.client_turn.recommendation.products]

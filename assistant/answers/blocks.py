@@ -61,13 +61,16 @@ META = re.compile(
 # 2026-12-04 an English sentence carrying one was dropped as a whole (a county-lending list showed
 # "1." and "5." with nothing after them), while a Chinese one was shown with the id.
 CROSS_REFERENCE = re.compile(r"\s*[(（](?:see|cf\.|参见|详见|见)\s*[a-z0-9]+(?:-[a-z0-9]+)+[^()（）]{0,80}[)）]"
-                             r"(?=\s*(?:[.。!?！？;；]|$))", re.I)
+                             r"(?=\s*(?:[.。!?！？;；:：]|$))", re.I)
+
+
+CJK_GAP = re.compile(r"(?<=[。：；，！？）])\s+(?=[\u4e00-\u9fff])")
 
 
 def clean_sentence(sentence: str) -> str:
     """A sentence without markdown list marks, emphasis or table pipes."""
     text = MARKUP.sub("", sentence).strip()
-    return text.strip("|").strip()
+    return CJK_GAP.sub("", text.strip("|").strip())  # "**目标。** 了解" reads 目标。了解, not 目标。 了解
 
 
 def is_dependent(text: str) -> bool:

@@ -159,7 +159,10 @@ class PlanDrafter:
         # the life stage's needs first: they say more about this client than the tier's usual ones (a retiree's
         # deposits before an affluent client's wealth management)
         expected_ids = [*rules.playbook.life_stage_needs.get(cls.life_stage or "", []), *play.expected_needs]
-        excluded = set(rules.playbook.life_stage_excluded_needs.get(cls.life_stage or "", [])) - set(stated_ids)
+        excluded = set(rules.playbook.life_stage_excluded_needs.get(cls.life_stage or "", []))
+        if isinstance(profile, IndividualProfile):  # no education plan for a single client without children
+            excluded |= set(rules.playbook.family_excluded_needs.get(profile.family_situation, []))
+        excluded -= set(stated_ids)
         expected_ids = [n for n in dict.fromkeys(expected_ids) if n not in stated_ids and n not in excluded]
 
         bundle, suitability = self._bundle(profile, cls, stated_ids, expected_ids, excluded)

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from assistant.clients.rules import INDUSTRIES
+from assistant.clients.rules import INDUSTRIES, FamilySituation
 from assistant.clients.wording import FAMILY_HINT, RISK_HINT, read_individual
 from assistant.errors import InputError
 from assistant.text import load_yaml
@@ -34,7 +34,6 @@ from assistant.text import load_yaml
 Ownership = Literal["state-owned", "private", "listed-private", "local-government-platform", "foreign",
                        "collective", "individual-business"]
 SupplyChainRole = Literal["none", "supplier", "dealer", "anchor"]
-FamilySituation = Literal["single", "couple", "young-children", "older-children", "empty-nest", "retired"]
 RiskAppetite = Literal["C1", "C2", "C3", "C4", "C5"]
 Industry = Literal[
     "agriculture", "industry", "construction", "wholesale", "retail", "transport", "warehousing",

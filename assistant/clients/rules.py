@@ -17,6 +17,7 @@ from assistant.errors import AdvisorError
 from assistant.text import load_yaml
 
 Measure = Literal["employees", "operating_revenue", "total_assets"]
+FamilySituation = Literal["single", "couple", "young-children", "older-children", "empty-nest", "retired"]
 INDUSTRIES = (
     "agriculture", "industry", "construction", "wholesale", "retail", "transport", "warehousing",
     "postal", "accommodation", "catering", "information_transmission", "software_it",
@@ -217,6 +218,9 @@ class Playbook(BaseModel):
     segments: list[SegmentPlay] = Field(min_length=1)
     life_stage_needs: dict[str, list[str]] = Field(default_factory=dict)
     life_stage_excluded_needs: dict[str, list[str]] = Field(default_factory=dict)
+    family_excluded_needs: dict[FamilySituation, list[str]] = Field(default_factory=dict, description=(
+        "Needs dropped from the expected ones (and the bundle) for a family situation, unless stated: "
+        "education funding for a single client or a couple without children."))
     life_stage_risks: dict[str, list[StageRisk]] = Field(default_factory=dict, description=(
         "Risks added to the plan of every individual at that life stage, before the segment's own."))
 
@@ -257,10 +261,10 @@ class RuleBook(BaseModel):
             differs = words.differs_from(plays[segment_id])
             if differs:
                 raise ValueError(f"segments.zh.yaml, segment '{segment_id}': {'; '.join(differs)}")
-        for stage, needs in self.playbook.life_stage_needs.items():
+        for stage, needs in [*self.playbook.life_stage_needs.items(), *self.playbook.family_excluded_needs.items()]:
             unknown = [n for n in needs if n not in need_ids]
             if unknown:
-                raise ValueError(f"life stage '{stage}' names unknown needs {unknown}")
+                raise ValueError(f"life stage or family situation '{stage}' names unknown needs {unknown}")
         stages = {s.id for s in self.life_stages.stages}
         named = [(f"product '{p.id}' (not_for_life_stages)", st) for p in self.products for st in p.not_for_life_stages]
         named += [(f"segments.yaml {key}", st) for key in ("life_stage_needs", "life_stage_excluded_needs", "life_stage_risks")

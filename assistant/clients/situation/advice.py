@@ -18,7 +18,7 @@ from assistant.clients.profiles import ProfileError, validate_profile
 from assistant.clients.rules import RuleBook, rules_for
 from assistant.clients.situation import followups, render
 from assistant.clients.situation.facts import ClientFacts
-from assistant.clients.situation.numbers import find_amounts, to_number
+from assistant.clients.situation.numbers import find_amounts, to_number, without_amounts
 from assistant.clients.situation.panel import panel_to_facts
 from assistant.clients.situation.reader import QUESTION, SituationReader
 from assistant.clients.situation.recommend import recommend
@@ -134,9 +134,10 @@ class ClientAdvisor:
     def _in_general(self, message: str) -> tuple[Answer | None, list[ScoredChunk]]:
         """The knowledge base's answer to a question asked about a client whose deciding fact is missing, so
         the asker reads an answer before our question back ("该给他们配一套什么产品？" got only "what is their
-        AUM?"); None when the base declines it."""
-        answer, hits = self.advisor.answer(AskRequest(question=message))
-        return (answer, hits) if answer.grounded else (None, [])
+        AUM?"); None when the base declines it. The client's amounts are left out of it: "年收入约50亿，总资产
+        120亿" met a bank's NIM worked example by its figures, not the approach to a state-owned group."""
+        answer, hits = self.advisor.answer(AskRequest(question=without_amounts(message)))
+        return (answer.model_copy(update={"question": message}), hits) if answer.grounded else (None, [])
 
     def _settle(self, state: ClientState, lang: str) -> Settled:
         settled = settle(state.facts, self.rules, lang)

@@ -37,7 +37,7 @@ HEADCOUNT = [
     re.compile(rf"(?P<n>\d+|{CN_NUM})\s*(?:名|个|位)?\s*(?:员工|职工|工人|雇员|伙计)"),
     re.compile(rf"(?:雇了|雇用|雇佣|请了|招了)\s*(?P<n>\d+|{CN_NUM})\s*(?:个|名)?"),
 ]
-KID_WORDS = re.compile(r"kids?|children|child|sons?|daughters?|grand\w+|boys?|girls?|twins|baby|孩子|小孩|儿子|女儿|孙|子女|宝宝", re.I)
+KID_WORDS = re.compile(r"kids?|children|child|sons?|daughters?|grand\w+|boys?|girls?|twins|teen\w*|baby|孩子|小孩|儿子|女儿|孙|子女|宝宝", re.I)
 AGE = [
     re.compile(r"\b(?P<n>\d{2})[- ]years?[- ]old(?P<after>\s+[a-z]+)?", re.I),
     re.compile(r"\baged?\s+(?P<n>\d{2})\b", re.I),
@@ -100,6 +100,14 @@ def to_number(text: str) -> float | None:
     if len(parts) == 2 and parts[0] in EN_WORDS and parts[1] in EN_WORDS:
         return float(EN_WORDS[parts[0]] + EN_WORDS[parts[1]])
     return cn_number(text)
+
+
+def without_amounts(text: str) -> str:
+    """The text with its amounts taken out (not bare numbers: a year, "1+N" stay), for searching the knowledge
+    base with what a message asks rather than the client's figures."""
+    for hit in sorted((h for h in find_amounts(text) if not h.bare), key=lambda h: -h.start):
+        text = text[:hit.start] + text[hit.end:]
+    return re.sub(r"\s{2,}", " ", text).strip()
 
 
 def find_amounts(text: str) -> list[Hit]:

@@ -43,7 +43,8 @@ ADVICE = re.compile(
     r"pitch|serve|approach|open the door|in the door|what (?:kind of |type of |sort of )?(?:loan|financing|products?|services?|"
     r"accounts?)|which (?:loans?|financing|products?|services?|accounts?)|what should (?:we|I) do|how (?:should|do|can|could) "
     r"(?:we|I) (?:help|serve|approach|win|keep|retain|grow|bank))\b|推荐|配什么|配置|配一套|适合|(?:什么|哪些|哪种|哪类)(?:贷款|产品|服务|业务|融资)|"
-    r"(?:怎么|怎样|如何)(?:服务|经营|维护|营销|切入|跟进|帮)|拿什么|打开局面|从哪里切|从哪切", re.I)
+    r"(?:怎么|怎样|如何)(?:服务|经营|维护|营销|切入|跟进|帮)|拿什么|打开局面|从哪里切|从哪切|"
+    r"(?:能|可以|该)(?:给|提供|帮)(?:他|她|他们|它|客户|对方)?(?:点)?(?:什么|哪些)", re.I)
 PERSON = re.compile(r"\b(?:individual|personal|private client|retail client|retiree|pensioner|housewife|years? old|aged|widow\w*)\b|"
                     r"个人客户|私人|退休|岁|月薪|年薪", re.I)
 FIRM = re.compile(r"\b(?:company|firm|corporate|enterprise|co\.|ltd|group|employees|staff|revenue|turnover)\b|企业(?!主)|公司|集团|有限|员工|营收|营业收入", re.I)

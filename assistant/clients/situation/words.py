@@ -55,7 +55,7 @@ EMPTY_NEST = re.compile(r"empty[- ]nest|grown[- ]up (?:children|kids|son|daughte
 YOUNG_KIDS = re.compile(r"young (?:children|kids)|little|toddler|baby|kindergarten|primary school|幼儿园|小学|宝宝", re.I)
 OLDER_KIDS = re.compile(r"teen|high school|university|college|高中|初中|大学|读研", re.I)
 KIDS_EN = re.compile(r"\b(?P<n>one|two|three|four|five|a|an|his|her|their|\d)\s+(?:young\s+|little\s+|small\s+|grown(?:-up)?\s+|adult\s+|"
-                     r"teenage\s+)?(?P<w>kids?|children|child|sons?|daughters?|twins)\b", re.I)
+                     r"teenage\s+)?(?P<w>kids?|children|child|sons?|daughters?|twins|teenagers?|teens?|toddlers?)\b", re.I)
 KIDS_ZH = re.compile(r"(?P<n>[一两二三四1-4])\s*个\s*(?:孩子|小孩|儿子|女儿|子女)|一儿一女|儿女双全|(?:儿子|女儿|孩子)")
 COUNT = {"a": 1, "an": 1, "his": 1, "her": 1, "their": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4}
 NEED_VERB = re.compile(r"\b(?:wants?|wanting|needs?|needing|would like|looking for|asks? (?:for|about)|asking (?:for|about)|"
@@ -175,7 +175,9 @@ def read_family(text: str, client_age: float | None) -> tuple[Found | None, Foun
 
 def _count_children(text: str) -> tuple[int, list[str]]:
     kids, words = 0, []
-    for m in KIDS_EN.finditer(text):
+    found = list(KIDS_EN.finditer(text))
+    counted = [m for m in found if m.group("n").lower() not in ("his", "her", "their")]
+    for m in counted or found:  # "two teenagers ... their kids' university" is two children, not three
         w, n = m.group("w").lower(), m.group("n").lower()
         kids += 2 if w == "twins" else (int(n) if n.isdigit() else COUNT.get(n, 0))
         words.append(m.group(0))

@@ -159,6 +159,14 @@ def test_a_vetted_answer_elsewhere_in_a_retrieved_document_leads(bilingual):
     assert "5万元" in answer.answer and "600万元" in answer.answer
 
 
+def test_why_baoshang_failed_gets_the_vetted_answer_on_how_its_owner_drained_it(bilingual):
+    """The first question a trainee asks of the case; it had been answered with the training notes and the
+    lessons, never the cause (the vetted answer now lists it)."""
+    answer = bilingual.ask("为什么包商银行会倒闭？我们能学到什么？")
+    assert (answer.citations[0].kind, answer.citations[0].section) == ("faq", "明天集团如何掏空银行资金"), answer.answer[:200]
+    assert "明天集团" in answer.answer and "89%" in answer.answer
+
+
 def test_english_question_gets_english_passages_where_they_exist(bilingual):
     hits = bilingual.retrieve(AskRequest(question="Which tier does a customer with RMB 80,000 daily average balance belong to?", k=5))
     assert hits[0].chunk.doc_id == "retail-tier-scheme"

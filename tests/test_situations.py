@@ -376,3 +376,13 @@ def test_a_single_client_is_not_offered_an_education_plan_unless_asked(governanc
     asked = chat.turn(ChatRequest(question="Our client is a 35-year-old single doctor with RMB 60,000 with us and wants to "
                                            "save for education. What should I offer?"))
     assert "education-savings-plan" in [p.id for p in asked.client_turn.recommendation.products]
+
+
+@pytest.mark.parametrize("message, staff", [
+    ("A trucking firm with 50 drivers and revenue of RMB 40 million wants to replace 10 old trucks.", 50),
+    ("一家物流公司，有12名司机，营收900万，想换车。", 12),
+])
+def test_staff_named_by_their_trade_are_the_headcount(reader, message, staff):
+    facts = reader.read(message).facts
+    assert facts.employees == staff
+    assert "investment-financing" in facts.need_ids

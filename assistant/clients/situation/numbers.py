@@ -29,12 +29,13 @@ MONEY = re.compile(
     r"\s*(?P<cur2>元|块钱|块|yuan\b|rmb\b|cny\b)?", re.I)
 HEADCOUNT = [
     re.compile(rf"(?P<n>{NUM}|{WORD_NUM})\s+(?:full[- ]time\s+|permanent\s+|part[- ]time\s+|regular\s+)?"
-               r"(?:employees|employee|staff|workers|people|persons|staffers|hands)\b", re.I),
+               r"(?:employees|employee|staff|workers|people|persons|staffers|hands|drivers|cooks|waiters|waitresses|"
+               r"technicians|mechanics|operators|labourers|laborers|clerks|salespeople|nurses|teachers)\b", re.I),
     re.compile(rf"\b(?:employs|employing|headcount of|staff of|team of|workforce of|headcount)\s+"
                rf"(?:about\s+|around\s+|some\s+|roughly\s+|nearly\s+|over\s+|is\s+)?(?P<n>{NUM}|{WORD_NUM})\b", re.I),
     re.compile(r"(?:员工|职工|工人|从业人员|雇员)(?:人数)?(?:约|大约|共|有|共有|总数|一共)?\s*(?P<n>\d+(?:\.\d+)?)(?P<wan>万)\s*(?:人|名|余人|多人)"),
     re.compile(rf"(?:员工|职工|工人|从业人员|雇员|员工人数|员工数)(?:人数)?(?:约|大约|共|有|共有|总数|一共)?\s*(?P<n>\d+|{CN_NUM})\s*(?:人|名|个|位)?"),
-    re.compile(rf"(?P<n>\d+|{CN_NUM})\s*(?:名|个|位)?\s*(?:员工|职工|工人|雇员|伙计)"),
+    re.compile(rf"(?P<n>\d+|{CN_NUM})\s*(?:名|个|位)?\s*(?:员工|职工|工人|雇员|伙计|司机|厨师|服务员|技工|师傅|帮工|店员|营业员)"),
     re.compile(rf"(?:雇了|雇用|雇佣|请了|招了)\s*(?P<n>\d+|{CN_NUM})\s*(?:个|名)?"),
 ]
 KID_WORDS = re.compile(r"kids?|children|child|sons?|daughters?|grand\w+|boys?|girls?|twins|teen\w*|baby|孩子|小孩|儿子|女儿|孙|子女|宝宝", re.I)

@@ -47,6 +47,12 @@ def _ends_with_abbreviation(piece: str) -> bool:
     return word in ABBREVIATIONS or bool(re.fullmatch(r"(?:[a-z]\.)*[a-z]", word))
 
 
+def _inside_brackets(text: str) -> bool:
+    """A stop inside brackets ends no sentence: "（例如不超过30-40%；示意性）" is one aside, not two sentences."""
+    # a stray bracket in a long paragraph must not glue the rest of it into one "sentence"
+    return len(text) < 400 and text.count("（") + text.count("(") > text.count("）") + text.count(")")
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences line by line; abbreviations (e.g., U.S., No.) and decimals never end one."""
     out: list[str] = []
@@ -56,8 +62,9 @@ def split_sentences(text: str) -> list[str]:
             continue
         pending = ""
         for piece in (p for p in _BOUNDARY.split(line) if p and p.strip()):
-            pending = f"{pending} {piece.strip()}".strip() if pending else piece.strip()
-            if not _ends_with_abbreviation(pending):
+            joint = "" if pending[-1:] in "。！？；" else " "
+            pending = f"{pending}{joint}{piece.strip()}".strip() if pending else piece.strip()
+            if not _ends_with_abbreviation(pending) and not _inside_brackets(pending):
                 out.append(pending)
                 pending = ""
         if pending:

@@ -45,9 +45,12 @@ def squash(text: str) -> str:
 
 
 def pieces(answer: Answer) -> list[tuple[str, int]]:
-    """Every cited piece of an answer (a sentence, a list or a table) with its citation number."""
+    """Every cited piece of an answer (a sentence, a list or a table) with its citation number; a warning
+    label ("**Typical classification mistakes:**") is the heading of the section it is cited to, not a quote."""
     out = []
     for raw, n in CITED_PIECE.findall(answer.answer):
+        heading = answer.citations[int(n) - 1].section.split(" > ")[-1]
+        raw = raw.strip().removeprefix(f"**{heading}:**").removeprefix(f"**{heading}：**")
         out.extend((s, int(n)) for s in split_sentences(raw.strip().strip("|")) if s.strip())
     return out
 
@@ -124,6 +127,24 @@ def test_a_pointer_to_another_document_is_cut_from_its_sentence_in_both_language
     assert blocks[3].units[0].text == "| Mass | (see retail-tier-scheme) |"  # a table cell is quoted as written
     # a pointer that is the whole sentence is still about the document, not banking
     assert is_meta("See supply-chain-finance.") and is_meta("Details are in supply-chain-finance.")
+
+
+def test_a_list_of_mistakes_is_shown_under_its_heading(advisor):
+    """Quoted bare, a list of what not to do reads as advice."""
+    answer = advisor.ask("What classification errors do branches make when sizing SMEs?")
+    first = answer.citations[0]
+    assert first.section.endswith("Typical classification mistakes"), first.section
+    assert answer.answer.startswith("**Typical classification mistakes:**\n\n")
+    plain = advisor.ask("How is RAROC calculated?").answer
+    assert not plain.startswith("**")
+
+
+def test_a_stop_inside_brackets_ends_no_sentence():
+    assert split_sentences("管理规则：限制佣金收入的权重（例如不超过销售考核的30-40%；示意性）；部分销售绩效延期发放。") == [
+        "管理规则：限制佣金收入的权重（例如不超过销售考核的30-40%；示意性）；", "部分销售绩效延期发放。"]
+    assert split_sentences("Rates (see below. It is fine) apply. Next one.") == ["Rates (see below. It is fine) apply.", "Next one."]
+    stray = "An opening bracket ( never closed. " + "Then a sentence. " * 40
+    assert len(split_sentences(stray)) > 10  # a stray bracket does not glue the paragraph into one sentence
 
 
 def test_a_bold_chinese_label_stays_with_its_sentence():

@@ -30,6 +30,8 @@ RELEVANT_MARGIN = 0.12
 """Units scoring within this of the best one still answer; below it they are added only to reach MIN_WORDS."""
 
 DEFINING = re.compile(r"\b(is|are|means|mean|refers? to|is defined as|stands? for|denotes)\b|是指|即|指的是|是一种|是")
+WARNING_HEADING = re.compile(r"\b(?:mistakes?|pitfalls?|misreadings?|errors?|avoid)\b|误区|错误|陷阱|避免", re.I)
+"""A section that lists what not to do: quoted without its heading, "第二周就下达存款任务……" reads as advice."""
 REASONING = re.compile(r"\b(because|so that|reason|caused|led to|due to|result|why|since|lesson)\b|因为|原因|导致|由于", re.I)
 
 
@@ -178,4 +180,14 @@ def render(passage: Passage, chosen: list[Unit], n: int) -> str:
             lines[-1] = f"{last[:-1].rstrip()} {mark} |" if last.endswith("|") else f"{last} {mark}"
         parts.append("\n".join(lines))
     flush()
-    return "\n\n".join(parts)
+    return warning_label(passage) + "\n\n".join(parts)
+
+
+def warning_label(passage: Passage) -> str:
+    """The section's own heading over what is quoted from it, when the heading says these are mistakes or
+    pitfalls (入职培养的常见错误, "Pitfalls of the credit factory"); no label for any other section."""
+    heading = passage.section.section.split(" > ")[-1].strip()
+    if not heading or not WARNING_HEADING.search(heading):
+        return ""
+    colon = "：" if re.search(r"[\u4e00-\u9fff]", heading) else ":"
+    return f"**{heading}{colon}**\n\n"

@@ -116,6 +116,19 @@ def test_a_stream_is_recorded_before_its_first_text_and_an_abandoned_one_is_mark
     assert "never completed (status interrupted)" in governance.replay(pending.id).summary()
 
 
+def test_only_the_first_step_of_a_streamed_answer_clears_the_question_box(governance):
+    """What the user types while an answer streams is the next question: later steps must not wipe it."""
+    from assistant.interfaces.app.ask_tab import AskTab
+    from assistant.interfaces.app.common import AppContext
+
+    steps = list(AskTab(AppContext(governance.advisor)).ask_stream(
+        "What does one client, one policy mean?", [], [], None, "any", "any", "any", None))
+    questions = [step[4] for step in steps]
+    assert len(steps) >= 2 and questions[0] == ""
+    assert all(isinstance(q, dict) and "value" not in q for q in questions[1:]), questions  # gr.update(): no change
+    assert steps[-1][5] is not None  # the final step still carries the answer
+
+
 def test_an_answer_whose_audit_record_cannot_be_completed_is_withdrawn_and_the_user_told_why(governance):
     from assistant.interfaces.app.ask_tab import AskTab
     from assistant.interfaces.app.common import AppContext

@@ -59,13 +59,15 @@ class AskTab:
             yield messages, turns, gr.update(), f"⚠️ {user_message(exc, page_language(request))}", question, None, client, *hold
             return
         shown = messages + [{"role": "user", "content": question}, {"role": "assistant", "content": first.partial}]
-        yield shown, turns, gr.update(), "", "", None, client, *hold
+        yield shown, turns, gr.update(), "", "", None, client, *hold   # the question moves into the chat
         final = first
         try:
+            # from here the question box is left alone: what the user starts typing while the answer streams
+            # is the next question (a later "" wiped it, and a follow-up typed early was never asked)
             for update in chain([first], updates):
                 shown[-1] = {"role": "assistant", "content": update.partial if not update.done else answer_markdown(update.answer)}
                 final = update if update.done else final
-                yield shown, turns, gr.update(), "", "", None, client, *hold
+                yield shown, turns, gr.update(), "", gr.update(), None, client, *hold
         except AdvisorError as exc:
             withdrawn = shown[:-1] + [{"role": "assistant", "content": "⚠️ " + say(page_language(request), "Answer withdrawn:") + f" {exc}"}]
             yield withdrawn, turns, gr.update(), f"⚠️ {user_message(exc, page_language(request), refused_input=False)}", question, None, client, *hold
@@ -75,7 +77,7 @@ class AskTab:
                     Turn(role="assistant", content=answer.answer)]
         turn = final.client_turn
         panel = self.panel.values(final.client, turn.read_as) if turn else hold
-        yield (shown, [t.model_dump() for t in history], self._sources(answer, turn, page_language(request)), "", "",
+        yield (shown, [t.model_dump() for t in history], self._sources(answer, turn, page_language(request)), "", gr.update(),
                answer.model_dump(mode="json"),
                final.client.model_dump(mode="json") if final.client else None, *panel)
 

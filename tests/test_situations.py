@@ -386,3 +386,12 @@ def test_staff_named_by_their_trade_are_the_headcount(reader, message, staff):
     facts = reader.read(message).facts
     assert facts.employees == staff
     assert "investment-financing" in facts.need_ids
+
+
+def test_a_workshop_is_not_offered_a_loan_sized_on_card_takings(governance):
+    chat = ChatService(governance)
+    workshop = chat.turn(ChatRequest(question="客户是一家做羊绒加工的小厂，员工45人，去年营收2800万，想在旺季前备货，需要一笔流动资金。我们能给什么？"))
+    ids = [p.id for p in workshop.client_turn.recommendation.products]
+    assert ids and "merchant-flow-loan" not in ids, ids
+    shop = chat.turn(ChatRequest(question=NOODLES))
+    assert "merchant-flow-loan" in [p.id for p in shop.client_turn.recommendation.products]

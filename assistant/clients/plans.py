@@ -261,6 +261,8 @@ class PlanDrafter:
         for index, product in enumerate(self.rules.products):
             if profile.client_type not in product.client_types or cls.segment not in product.segments:
                 continue
+            if product.industries and getattr(profile, "industry", None) not in product.industries:
+                continue  # sized on card and QR takings: a shop's product, not a workshop's
             if product.id in held or product.name.lower() in held:
                 continue
             if product.needs[0] in excluded or (cls.life_stage and cls.life_stage in product.not_for_life_stages):

@@ -146,6 +146,9 @@ class Product(BaseModel):
     risk_level: Literal["R1", "R2", "R3", "R4", "R5"] | None = None
     risks: str = ""
     doc: str
+    industries: list[str] = Field(default_factory=list, description=(
+        "For enterprises: the industries (sme_standard_2011.yaml ids) the product is made for; empty: any. A "
+        "merchant-flow loan is sized on card and QR takings, which a shop has and a workshop does not."))
     not_for_life_stages: list[str] = Field(default_factory=list, description=(
         "Life stages (life_stages.yaml ids) this product is never put in a bundle for, even for a need it serves: "
         "a personal pension account for a retiree, a long annuity policy for a 72-year-old saver."))
@@ -265,6 +268,10 @@ class RuleBook(BaseModel):
             unknown = [n for n in needs if n not in need_ids]
             if unknown:
                 raise ValueError(f"life stage or family situation '{stage}' names unknown needs {unknown}")
+        for product in self.products:
+            unknown = [i for i in product.industries if i not in INDUSTRIES]
+            if unknown:
+                raise ValueError(f"product '{product.id}' names unknown industries {unknown}; use ids of sme_standard_2011.yaml")
         stages = {s.id for s in self.life_stages.stages}
         named = [(f"product '{p.id}' (not_for_life_stages)", st) for p in self.products for st in p.not_for_life_stages]
         named += [(f"segments.yaml {key}", st) for key in ("life_stage_needs", "life_stage_excluded_needs", "life_stage_risks")

@@ -84,8 +84,8 @@ CHINESE = Thresholds(dense=0.25, rescue_dense=0.0, rescue_keywords=0.30, rescue_
 # unanswerable questions naming such a term sit at 0.567 (bitcoin custody, declined as out of scope too)
 # and 0.551 (MiFID II); no unanswerable question of v2, the holdout or blind v1 changes at 0.60.
 WHOLE_QUESTION = 0.9
-"""All of a question's words (IDF-weighted, unused ones counted) in one retrieved passage: then no listed
-question need vouch for it. "什么是两增两控？" names a term the multilingual model reads poorly (cosine 0.37 with
+"""The share of a question's words that the base uses (``keywords``, IDF-weighted) found in one retrieved
+passage from which no listed question need vouch for it. "什么是两增两控？" names a term the multilingual model reads poorly (cosine 0.37 with
 the nearest listed question, under ``asked``) while the passage holds every word of it."""
 ZH_KEYWORD_FLOOR = 0.05
 """Without a multilingual embedder a Chinese question is judged by keywords only: this share, minimum."""

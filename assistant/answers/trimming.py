@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from assistant.answers.blocks import Unit, is_dependent, is_formula, is_meta, without_meta
+from assistant.answers.blocks import CJK_CHAR, Unit, is_dependent, is_formula, is_meta, without_meta
 from assistant.answers.kinds import Kind
 from assistant.answers.sections import Passage
 
@@ -189,5 +189,5 @@ def warning_label(passage: Passage) -> str:
     heading = passage.section.section.split(" > ")[-1].strip()
     if not heading or not WARNING_HEADING.search(heading):
         return ""
-    colon = "：" if re.search(r"[\u4e00-\u9fff]", heading) else ":"
+    colon = "：" if CJK_CHAR.search(heading) else ":"
     return f"**{heading}{colon}**\n\n"

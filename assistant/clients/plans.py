@@ -133,6 +133,12 @@ class PlanDrafter:
     def _resolve(self) -> None:
         self._queue.resolve(self.advisor.retriever, self.min_support, self.language)
 
+    def _generated(self, en: str, zh: str, segment: str, prefer_doc: str | None = None, blocking: bool = False,
+                   query: str | None = None) -> PlanItem:
+        """An item the drafter writes in both languages (a suitability finding, a life-stage risk): shown in the
+        plan's language, carrying its Chinese for the chat, which quotes an English plan to a Chinese asker."""
+        return self._item(zh if self.zh else en, segment, prefer_doc, blocking, query, text_zh=zh)
+
     def _items(self, english: list[str], chinese: list[str] | None, segment: str, prefer_doc: str | None = None,
                prefix: tuple[str, str] = ("", "")) -> list[PlanItem]:
         """Playbook items in the plan's language, each cited by its English wording."""
@@ -296,8 +302,8 @@ class PlanDrafter:
                           + "；不纳入产品组合，除非新的风险测评支持，否则不得销售。")
                     en = (f"Suitability: {product.name} is rated {product.risk_level}, above the client's {reason}; "
                           "it is left out of the bundle and must not be sold unless a new assessment supports it.")
-                    blocked.append(self._item(zh if self.zh else en, cls.segment, text_zh=zh,
-                                              query=f"suitability product risk level {product.risk_level} investor risk tolerance"))
+                    blocked.append(self._generated(en, zh, cls.segment,
+                                                   query=f"suitability product risk level {product.risk_level} investor risk tolerance"))
                 continue
             if len(bundle) == self.bundle_size:
                 continue
@@ -329,13 +335,13 @@ class PlanDrafter:
                       f"但风险测评为{profile.risk_appetite}；再次销售前须重新评估风险承受能力并记录结果。")
                 en = (f"Suitability mismatch (blocking): the client holds {product.name} rated {product.risk_level} "
                       f"but is assessed {profile.risk_appetite}; reassess risk tolerance and record the outcome before any further sale.")
-                items.append(self._item(zh if self.zh else en, cls.segment, text_zh=zh, blocking=True,
-                                        query="suitability mismatch product risk above client risk tolerance reassess"))
+                items.append(self._generated(en, zh, cls.segment, blocking=True,
+                                             query="suitability mismatch product risk above client risk tolerance reassess"))
         if not appetite:
             zh = "适当性（须先处理）：尚无风险承受能力测评记录；推荐任何投资产品前须先完成测评。"
             en = "Suitability (blocking): no risk-tolerance assessment on file; complete it before recommending any investment product."
-            items.append(self._item(zh if self.zh else en, cls.segment, text_zh=zh, blocking=True,
-                                    query="risk tolerance assessment before selling investment products suitability"))
+            items.append(self._generated(en, zh, cls.segment, blocking=True,
+                                         query="risk tolerance assessment before selling investment products suitability"))
         return items
 
     def _service(self, profile, cls: Classification, play: SegmentPlay, words: SegmentWords | None = None) -> list[PlanItem]:
@@ -352,7 +358,7 @@ class PlanDrafter:
         if not isinstance(profile, IndividualProfile):
             return []
         staged = self.rules.playbook.life_stage_risks.get(cls.life_stage or "", [])
-        return [self._item(r.zh if self.zh else r.en, cls.segment, r.doc, query=r.en, text_zh=r.zh) for r in staged]
+        return [self._generated(r.en, r.zh, cls.segment, r.doc, query=r.en) for r in staged]
 
     def _risks(self, profile, cls: Classification, play: SegmentPlay, words: SegmentWords | None = None) -> list[PlanItem]:
         items = self._items(play.risks, words.risks if words else None, cls.segment)
@@ -360,8 +366,7 @@ class PlanDrafter:
             zh = f"核心企业依赖：核查客户销售收入对{profile.anchor_firm}的依赖程度，并将敞口控制在该核心企业的供应链额度之内。"
             en = (f"Anchor dependence: check how much of the client's sales depend on {profile.anchor_firm} "
                   "and keep the exposure inside the anchor's supply-chain limit.")
-            items.append(self._item(zh if self.zh else en, cls.segment, text_zh=zh,
-                                    query="anchor dependence concentration supply-chain finance limit"))
+            items.append(self._generated(en, zh, cls.segment, query="anchor dependence concentration supply-chain finance limit"))
         return items
 
 

@@ -253,6 +253,9 @@ class RuleBook(BaseModel):
             unknown = [n for n in product.needs if n not in need_ids]
             if unknown:
                 raise ValueError(f"product '{product.id}' names unknown needs {unknown}")
+            unknown = [i for i in product.industries if i not in INDUSTRIES]
+            if unknown:
+                raise ValueError(f"product '{product.id}' names unknown industries {unknown}; use ids of sme_standard_2011.yaml")
         for play in self.playbook.segments:
             unknown = [n for n in play.expected_needs if n not in need_ids]
             if unknown:
@@ -268,10 +271,6 @@ class RuleBook(BaseModel):
             unknown = [n for n in needs if n not in need_ids]
             if unknown:
                 raise ValueError(f"life stage or family situation '{stage}' names unknown needs {unknown}")
-        for product in self.products:
-            unknown = [i for i in product.industries if i not in INDUSTRIES]
-            if unknown:
-                raise ValueError(f"product '{product.id}' names unknown industries {unknown}; use ids of sme_standard_2011.yaml")
         stages = {s.id for s in self.life_stages.stages}
         named = [(f"product '{p.id}' (not_for_life_stages)", st) for p in self.products for st in p.not_for_life_stages]
         named += [(f"segments.yaml {key}", st) for key in ("life_stage_needs", "life_stage_excluded_needs", "life_stage_risks")

@@ -100,6 +100,9 @@ def test_lists_tables_and_lead_ins_are_blocks_of_their_own():
     ("There are four tiers.", False),
     ("where the borrower's total credit line is no more than RMB 10 million.", True),
     ("Where a borrower defaults, the guarantor pays.", False), ("k-means groups customers by distance.", False),
+    ("A borrower's credit report therefore matters even when it pays this bank on time.", True),
+    ("The bank can thus lend more.", True), ("Thus far the rule holds.", True),
+    ("A credit report shows loans at other banks.", False),
 ])
 def test_sentences_that_lean_on_the_one_before_are_recognised(sentence, dependent):
     assert is_dependent(sentence) is dependent
@@ -109,6 +112,8 @@ def test_sentences_that_lean_on_the_one_before_are_recognised(sentence, dependen
     "Thesis A ends with a proposal for segmenting individual (retail) customers at city commercial banks.",
     "This document turns that idea into a working scheme.", "See the section below for the thresholds.",
     "Response: implementation-safeguards.", "对策：strategy-crm。",
+    "The thesis summarised the problems, but that detailed list is not reproduced here.",
+    "论文总结了分行的问题，但详细清单未在此转载。", "区域经济见另一份文件，此处不再重复。",
 ])
 def test_sentences_about_the_document_are_meta(sentence):
     assert is_meta(sentence)
@@ -311,6 +316,23 @@ def test_a_rare_word_does_not_decline_a_question_a_retrieved_section_says_it_ans
     assert not answerable(Evidence(**rare, asked=0.55))   # MiFID II's inducements sit at 0.551
     assert not answerable(Evidence(**rare))               # no listed questions: the term still declines
     assert not answerable(Evidence(**{**rare, "off_topic": "crypto assets"}, asked=0.9))  # scope still wins
+
+
+def test_a_question_in_its_own_words_is_answered_when_a_section_lists_one_like_it():
+    # "When a new hire reaches the end of their third month ...": 0.10 of its words in any passage, 0.58 to a
+    # question the Day-90 section lists
+    own_words = dict(language="en", dense=0.41, keywords=0.10, all_words=0.10, known=1.0)
+    assert answerable(Evidence(**own_words, asked=0.58))
+    assert not answerable(Evidence(**own_words, asked=0.37))  # a USD payment to a supplier: nothing lists it
+    assert not answerable(Evidence(**own_words))
+
+
+def test_chinese_words_the_base_never_uses_give_way_to_a_listed_question():
+    # 跟大行和股份行比，咱们城商行天生有哪些软肋？: 软肋, 天生, 咱们 are not the base's words
+    odd = dict(language="zh", dense=0.36, keywords=0.45, all_words=0.18, known=0.43, unknown=4)
+    assert answerable(Evidence(**odd, asked=0.60))
+    assert not answerable(Evidence(**odd, asked=0.545))  # children's books to read
+    assert not answerable(Evidence(**{**odd, "off_topic": "food and cooking"}, asked=0.9))
 
 
 def test_chinese_questions_are_answered_on_keyword_evidence(advisor):

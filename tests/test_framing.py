@@ -41,6 +41,8 @@ def test_the_askers_setting_is_taken_out_of_what_is_searched(question, topic):
     "作为支行行长，日常管控资产质量应该重点盯住哪几件事？",              # a person: 作为支行 is not the setting
     "必须在我们行存够一定比例才放款，这在监管上允许吗？",              # our bank as a place in the question
     "什么是城商行？",
+    "跟大行和股份行比，咱们城商行天生有哪些软肋？",                  # set against other banks: the setting is the topic
+    "Compared with the big state banks, where can a bank like ours win?",
 ])
 def test_a_question_about_city_banks_keeps_its_words(question):
     assert topic_of(question) == question

@@ -388,6 +388,15 @@ def test_staff_named_by_their_trade_are_the_headcount(reader, message, staff):
     assert "investment-financing" in facts.need_ids
 
 
+@pytest.mark.parametrize("message, staff", [
+    ("客户开了一家面馆，3个厨师和4个服务员，每天流水一万多。", 7),
+    ("A delivery firm with 6 drivers and 2 mechanics, turnover RMB 3 million.", 8),
+    ("A shop with 5 staff; two years ago it had 3 staff.", 5),
+])
+def test_staff_counted_by_trade_are_added_up_only_when_listed_together(reader, message, staff):
+    assert reader.read(message).facts.employees == staff
+
+
 def test_a_workshop_is_not_offered_a_loan_sized_on_card_takings(governance):
     chat = ChatService(governance)
     workshop = chat.turn(ChatRequest(question="客户是一家做羊绒加工的小厂，员工45人，去年营收2800万，想在旺季前备货，需要一笔流动资金。我们能给什么？"))

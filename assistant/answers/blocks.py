@@ -35,6 +35,8 @@ DEPENDENT = re.compile(
     r"after (?:this|that)|before (?:this|that)|the (?:two|three|four|five|six) of them)\b",
     re.I,
 )
+# "A borrower's credit report therefore matters ...": the inference word inside the opening clause points back too.
+INFERENCE = re.compile(r"^(?:[\w'’\-]+,?\s+){1,5}(?:therefore|thus|hence|consequently|accordingly)\b", re.I)
 ZH_DEPENDENT = re.compile(r"^(?:这些|这种|这类|这个|这是|这|那些|那种|其|该|此|它们?|他们|她们|上述|前者|后者|因此|所以|但是?|不过|同时|此外|另外|而且)")
 LABEL_LEAD = re.compile(r"^(?:its|their|his|her)\s+[\w\- ]{1,20}:", re.I)
 # The rest of a sentence a list interrupted ("... covers loans to: - ...; - ...; where the credit line is no
@@ -50,7 +52,7 @@ META = re.compile(
     r"argues|proposes|describes|concludes|reports|sets out|discusses)\b|^(?:see|cf\.)\s|\bsee (?:the )?(?:section|"
     r"document|table) (?:below|above)\b|\bin this knowledge base\b|^(?:below|above|as (?:shown|noted|discussed) "
     r"(?:below|above))\b|\b(?:this|the present) (?:document|note|knowledge base|summary)\b|"
-    r"\bour summary of\b|\b(?:are|is|see|in) (?:in )?[a-z0-9]+(?:-[a-z0-9]+){2,}\)?\.?$|^[\w\u4e00-\u9fff]{1,12}\s?[:：]\s*[a-z0-9]+(?:-[a-z0-9]+)+[.。]?$|\bthesis [ab]'s (?:chapter|author|section)\b|^(?:本文|本节|本文件|以下|下表|如下)",
+    r"\bour summary of\b|\b(?:is|are) not (?:reproduced|repeated|covered) here\b|未在此转载|此处不再(?:重复|赘述)|\b(?:are|is|see|in) (?:in )?[a-z0-9]+(?:-[a-z0-9]+){2,}\)?\.?$|^[\w\u4e00-\u9fff]{1,12}\s?[:：]\s*[a-z0-9]+(?:-[a-z0-9]+)+[.。]?$|\bthesis [ab]'s (?:chapter|author|section)\b|^(?:本文|本节|本文件|以下|下表|如下)",
     re.I,
 )
 
@@ -76,7 +78,8 @@ def clean_sentence(sentence: str) -> str:
 def is_dependent(text: str) -> bool:
     """True when the sentence opens with a word that needs the sentence before it."""
     text = clean_sentence(text)
-    return bool(DEPENDENT.match(text) or ZH_DEPENDENT.match(text) or LABEL_LEAD.match(text) or CONTINUATION.match(text))
+    return bool(DEPENDENT.match(text) or ZH_DEPENDENT.match(text) or LABEL_LEAD.match(text) or CONTINUATION.match(text)
+                or INFERENCE.match(text))
 
 
 @lru_cache(maxsize=65536)

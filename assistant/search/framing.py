@@ -80,6 +80,11 @@ CHINESE = [
     re.compile(r"(?:^|(?<=[，,。；;？?！!]))(?:我行|本行|我们行)(?=[\u4e00-\u9fff])"),
 ]
 
+# Other kinds of bank set against the asker's: then the asker's kind is what the question is about ("跟大行和
+# 股份行比，咱们城商行天生有哪些软肋？", "Compared with the big state banks, where can a bank like ours win?").
+RIVALS = re.compile(r"(?<![扩放加最强])大行(?![业长为动情])|国有(?:大型)?银行|国有行|股份行|股份制(?:商业)?银行|全国性(?:商业)?银行|外资银行|互联网银行|"
+                    r"\b(?:big|large|major|national|state(?:-owned)?|joint-stock|foreign|internet|online)\s+"
+                    r"(?:state\s+|commercial\s+)?(?:banks|lenders)\b", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -105,7 +110,9 @@ def _tidy(text: str, question: str) -> str:
 
 def topic_of(question: str) -> str:
     """The question without the asker's own setting; the question unchanged when nothing (or too little)
-    would be left."""
+    would be left, or when the question sets the asker's bank against other kinds of bank (``RIVALS``)."""
+    if RIVALS.search(question):
+        return question
     chinese = bool(_HAN.search(question))
     topic = question
     for pattern in CHINESE if chinese else []:

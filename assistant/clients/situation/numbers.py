@@ -146,16 +146,30 @@ def _step(value: float) -> float:
     return step
 
 
+COUNTED_TOGETHER = re.compile(r"\s*(?:,|，|、|and|plus|as well as|和|与|跟|及|加上?|还有)\s*$", re.I)
+"""What joins two counts of staff into one headcount: "3个厨师和4个服务员" is 7, "two drivers and three
+cooks" is 5; counts further apart ("12 staff; last year 9 staff") are not added."""
+
+
 def find_headcount(text: str) -> Hit | None:
     for pattern in HEADCOUNT:
+        found: Hit | None = None
         for m in pattern.finditer(text):
             value = to_number(m.group("n"))
             if value is not None and m.groupdict().get("wan"):
                 value *= 10_000
             elif value is not None and _is_money_or_age(text, m):
                 continue
-            if value is not None and value == int(value):
-                return Hit(value=value, start=m.start(), end=m.end(), words=m.group(0).strip())
+            if value is None or value != int(value):
+                continue
+            if found is None:
+                found = Hit(value=value, start=m.start(), end=m.end(), words=m.group(0).strip())
+            elif COUNTED_TOGETHER.fullmatch(text[found.end:m.start()]):
+                found = Hit(value=found.value + value, start=found.start, end=m.end(), words=text[found.start:m.end()].strip())
+            else:
+                break
+        if found is not None:
+            return found
     return None
 
 

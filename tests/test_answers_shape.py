@@ -158,6 +158,12 @@ def test_a_bold_chinese_label_stays_with_its_sentence():
     assert [u.plain for u in blocks[1].units] == ["Goal. Understand the cycle.", "Then act."]
 
 
+def test_a_folded_chinese_line_leaves_no_space_before_a_number():
+    # YAML's folded answers join lines with a space: "据接管组披露，\n2005年" read "据接管组披露， 2005年"
+    from assistant.answers.blocks import clean_sentence
+    assert clean_sentence("据接管组披露， 2005年至2019年间， RMB计价、 “三品三表”") == "据接管组披露，2005年至2019年间，RMB计价、“三品三表”"
+
+
 def test_words_count_chinese_characters_as_half_a_word():
     assert answer_words("Tiers are set on AUM [1].") == 5
     assert answer_words("月日均资产 AUM") == 3.5

@@ -47,9 +47,9 @@ def test_a_restarted_advisor_answers_without_embedding_again(make_settings, monk
     first.warm_up()
     restarted = Advisor.from_settings(settings)
     english, multilingual = counting(restarted.embedder, monkeypatch), counting(restarted.multilingual_embedder, monkeypatch)
-    restarted.ask(AskRequest(question="Why did Baoshang Bank fail?"))
+    restarted.ask(AskRequest(question="What finally went wrong at Baoshang Bank?"))  # listed nowhere
     restarted.ask(AskRequest(question="包商银行为什么倒闭？"))
-    assert english == ["Why did Baoshang Bank fail?", "包商银行为什么倒闭？"] or english == ["Why did Baoshang Bank fail?"]
+    assert english == ["What finally went wrong at Baoshang Bank?", "包商银行为什么倒闭？"] or english == ["What finally went wrong at Baoshang Bank?"]
     assert multilingual in ([], ["包商银行为什么倒闭？"]), multilingual[:3]   # an English question never reaches it
 
 

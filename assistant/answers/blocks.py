@@ -66,7 +66,8 @@ CROSS_REFERENCE = re.compile(r"\s*[(（](?:see|cf\.|参见|详见|见)\s*[a-z0-9
                              r"(?=\s*(?:[.。!?！？;；:：]|$))", re.I)
 
 
-CJK_GAP = re.compile(r"(?<=[。：；，！？）])\s+(?=[\u4e00-\u9fff])")
+CJK_GAP = re.compile(r"(?<=[。：；，！？）、])\s+(?=[\u4e00-\u9fff0-9A-Za-z（《“])")
+"""A space after Chinese punctuation: a folded line of front matter ("据接管组披露，\\n2005年") or a list mark."""
 
 
 def clean_sentence(sentence: str) -> str:

@@ -103,6 +103,8 @@ def test_lists_tables_and_lead_ins_are_blocks_of_their_own():
     ("A borrower's credit report therefore matters even when it pays this bank on time.", True),
     ("The bank can thus lend more.", True), ("Thus far the rule holds.", True),
     ("A credit report shows loans at other banks.", False),
+    ("Many were tiny, thinly capitalised and loosely governed.", True), ("Most of them failed.", True),
+    ("Many banks lend to traders.", False), ("All loans are graded.", False),
 ])
 def test_sentences_that_lean_on_the_one_before_are_recognised(sentence, dependent):
     assert is_dependent(sentence) is dependent
@@ -178,6 +180,25 @@ def test_a_section_split_over_chunks_is_joined_without_the_repeated_sentence():
     assert join_chunks([second, first]) == "One two three. Four five six.\n\nSeven eight nine."
     library = Library([first, second])
     assert library.sections[("d", "S")].chunk_ids == ["d:0", "d:1"] and library.knows("seven")
+
+
+def test_a_sentence_that_leans_on_a_table_is_not_quoted_alone():
+    """"Their needs are ..." leans on "Most of these clients ...", which leans on the table before it: when the
+    table is not shown, neither is shown, even when "Their needs" answers best (it used to be shown alone)."""
+    import numpy as np
+    from assistant.answers.trimming import select_units
+    from assistant.search.retrieval import ScoredChunk
+
+    text = ("| Pillar | Clients |\n|---|---|\n| Metals | Jinchuan |\n| Energy | Oilfields |\n\n"
+            "Most of these clients are state-owned. Their needs are about treasury and cost.\n\n"
+            "Western banks compete on price.")
+    chunk = Chunk(id="d:0", doc_id="d", title="T", section="S", text=text, position=0, doc_hash="h",
+                  doc_chunks=1, source="general", topics=["t"], audience=["manager"], segments=["all"])
+    passage = section_passages([ScoredChunk(chunk=chunk, score=1.0, similarity=0.5)], Library([chunk]))[0]
+    plain = [u.plain for u in passage.units]
+    scores = np.array([0.9 if u.startswith("Their needs") else 0.5 if u.startswith("Western") else 0.1 for u in plain])
+    chosen = [u.plain for u in select_units(passage, scores, "fact", budget=8, floor_words=0, aim=5)]
+    assert chosen == ["Western banks compete on price."], chosen
 
 
 def test_the_advisor_shows_the_whole_section_of_a_hit(advisor):

@@ -32,7 +32,10 @@ DEPENDENT = re.compile(
     r"also|however|but|so|thus|hence|therefore|then|instead|otherwise|likewise|similarly|meanwhile|"
     r"in (?:this|that|these|those|such) (?:case|cases|way|sense)|as a result|for (?:this|that) reason|"
     r"on the other hand|in addition|in turn|by contrast|in contrast|even so|at the same time|"
-    r"after (?:this|that)|before (?:this|that)|the (?:two|three|four|five|six) of them)\b",
+    r"after (?:this|that)|before (?:this|that)|the (?:two|three|four|five|six) of them|"
+    # a quantifier standing for a noun said before: "Many were tiny ...", "Most of them ..." (not "Many banks")
+    r"(?:many|most|some|few|all|both|each|none|several|neither|either|one)\s+(?:of\s+(?:them|these|those)|"
+    r"were|are|was|is|have|had|has|did|do|does|can|could|would|will|may|might|must|should|still|also|then))\b",
     re.I,
 )
 # "A borrower's credit report therefore matters ...": the inference word inside the opening clause points back too.

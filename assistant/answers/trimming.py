@@ -54,10 +54,13 @@ def usable(unit: Unit) -> bool:
     return not is_meta(unit.text) and bool(unit.plain)
 
 
-def anchor(passage: Passage, scores: np.ndarray, kind: Kind) -> int | None:
-    """The unit the answer is built around: the best one, or a nearly-as-good one of the right shape."""
+def anchor(passage: Passage, scores: np.ndarray, kind: Kind, picker: "Picker | None" = None) -> int | None:
+    """The unit the answer is built around: the best one, or a nearly-as-good one of the right shape; with a
+    picker, only one that can be shown with what it leans on ("Their needs are ..." after a table, whose
+    "Most of these clients ..." leans on the table in turn, cannot)."""
     units = passage.units
-    order = [i for i in np.argsort(-scores, kind="stable") if usable(units[i])]
+    order = [i for i in np.argsort(-scores, kind="stable") if usable(units[i])
+             and (picker is None or picker.with_context(int(i), scores, kind) is not None)]
     if not order:
         return None
     best = scores[order[0]]
@@ -129,11 +132,11 @@ def select_units(passage: Passage, scores: np.ndarray, kind: Kind, budget: float
                  floor_words: float = MIN_WORDS, aim: float = AIM_WORDS) -> list[Unit]:
     """The units of one section that answer, in document order, within the word budget; past ``aim``
     words nothing more is added, though the anchor's own block may take the answer beyond it."""
-    first = anchor(passage, scores, kind)
+    picker = Picker(passage)
+    first = anchor(passage, scores, kind, picker)
     if first is None:
         return []
-    picker = Picker(passage)
-    wanted = picker.with_context(first, scores, kind) or {first}
+    wanted = picker.with_context(first, scores, kind)
     picker.chosen |= wanted
     best = float(scores[first])
     for i in np.argsort(-scores, kind="stable"):

@@ -369,6 +369,32 @@ def test_where_a_client_already_banks_is_not_a_need_and_its_figures_are_not_sear
     assert without_amounts("Founded in 2019, revenue RMB 50 million.") == "Founded in 2019, revenue ."
 
 
+def test_a_salaried_client_is_not_offered_business_credit_but_a_shop_owner_is(governance):
+    chat = ChatService(governance)
+    def products(question: str) -> list[str]:
+        return [p.id for p in chat.turn(ChatRequest(question=question)).client_turn.recommendation.products]
+    engineer = products("A 45-year-old engineer with RMB 400,000 in deposits at our bank, married with one child in "
+                        "middle school. What should I offer?")
+    owner = products("A 45-year-old shop owner with RMB 400,000 in deposits at our bank, married with one child in "
+                     "middle school. What should I offer?")
+    assert "business-owner-loan" not in engineer and "business-owner-loan" in owner, (engineer, owner)
+    asked = products("A 45-year-old engineer with RMB 400,000 at our bank wants a loan for his side business. What should I offer?")
+    assert "business-owner-loan" in asked
+
+
+def test_a_family_described_is_not_read_as_a_wish(reader):
+    facts = reader.read("A 45-year-old engineer with RMB 400,000 in deposits at our bank, married with one child in "
+                        "middle school. What should I offer?").facts
+    assert facts.dependents == 1 and "education" not in facts.need_ids, facts.need_ids
+
+
+def test_a_factory_short_of_working_capital_is_offered_the_working_capital_loan_first(governance):
+    chat = ChatService(governance)
+    turn = chat.turn(ChatRequest(question="My client runs a machinery parts factory: 120 employees, revenue RMB 80 "
+                                          "million, needs funds to buy raw materials before a big order. What should I offer?"))
+    assert turn.client_turn.recommendation.products[0].id == "working-capital-loan"
+
+
 def test_a_single_client_is_not_offered_an_education_plan_unless_asked(governance):
     chat = ChatService(governance)
     single = chat.turn(ChatRequest(question="Our client is a 35-year-old single doctor with RMB 60,000 with us. What should I offer?"))

@@ -168,6 +168,9 @@ class PlanDrafter:
         excluded = set(rules.playbook.life_stage_excluded_needs.get(cls.life_stage or "", []))
         if isinstance(profile, IndividualProfile):  # no education plan for a single client without children
             excluded |= set(rules.playbook.family_excluded_needs.get(profile.family_situation, []))
+            owner = rules.playbook.owner_needs
+            if owner is not None and owner.runs_business(profile.occupation) is False:
+                excluded |= set(owner.needs)  # a salaried engineer is not offered a business-owner loan
         excluded -= set(stated_ids)
         expected_ids = [n for n in dict.fromkeys(expected_ids) if n not in stated_ids and n not in excluded]
 
@@ -283,7 +286,10 @@ class PlanDrafter:
         for need_id in [*stated_ids, *expected_ids]:
             # a product made for this need before one that also serves it (a time deposit for deposits, not a WMP)
             fits = [p for _, _, p in scored if need_id in p.needs and self._suitable(profile, p) and p not in order]
-            pick = next((p for p in fits if p.needs[0] == need_id), fits[0] if fits else None)
+            # and of those, the one with fewest other purposes: a factory short of working capital is offered the
+            # working-capital loan before the tax-data loan that also serves business credit and digital banking
+            made = [p for p in fits if p.needs[0] == need_id]
+            pick = min(made, key=lambda p: len(p.needs)) if made else (fits[0] if fits else None)
             if pick is not None:
                 order.append(pick)
         return order + [p for _, _, p in scored if p not in order]

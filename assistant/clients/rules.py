@@ -217,6 +217,24 @@ class StageRisk(BaseModel):
     doc: str = Field(description="The document the citation is looked up in first.")
 
 
+class OwnerNeeds(BaseModel):
+    """Business credit is a need of the shopkeeper, not of the salaried engineer beside him in the same tier.
+
+    >>> OwnerNeeds(needs=["business-credit"], occupation_keywords=["owner", "老板"]).runs_business("shop owner")
+    True
+    """
+
+    needs: list[str] = Field(min_length=1)
+    occupation_keywords: list[str] = Field(min_length=1)
+
+    def runs_business(self, occupation: str | None) -> bool | None:
+        """None when the occupation is not known: then the needs stay."""
+        if not occupation or not occupation.strip():
+            return None
+        low = occupation.lower()
+        return any(k.lower() in low for k in self.occupation_keywords)
+
+
 class Playbook(BaseModel):
     segments: list[SegmentPlay] = Field(min_length=1)
     life_stage_needs: dict[str, list[str]] = Field(default_factory=dict)
@@ -224,6 +242,8 @@ class Playbook(BaseModel):
     family_excluded_needs: dict[FamilySituation, list[str]] = Field(default_factory=dict, description=(
         "Needs dropped from the expected ones (and the bundle) for a family situation, unless stated: "
         "education funding for a single client or a couple without children."))
+    owner_needs: OwnerNeeds | None = Field(None, description=(
+        "Needs only an individual who runs a business has, dropped when the known occupation names none."))
     life_stage_risks: dict[str, list[StageRisk]] = Field(default_factory=dict, description=(
         "Risks added to the plan of every individual at that life stage, before the segment's own."))
 
@@ -267,7 +287,8 @@ class RuleBook(BaseModel):
             differs = words.differs_from(plays[segment_id])
             if differs:
                 raise ValueError(f"segments.zh.yaml, segment '{segment_id}': {'; '.join(differs)}")
-        for stage, needs in [*self.playbook.life_stage_needs.items(), *self.playbook.family_excluded_needs.items()]:
+        owner = [("owner_needs", self.playbook.owner_needs.needs)] if self.playbook.owner_needs else []
+        for stage, needs in [*self.playbook.life_stage_needs.items(), *self.playbook.family_excluded_needs.items(), *owner]:
             unknown = [n for n in needs if n not in need_ids]
             if unknown:
                 raise ValueError(f"life stage or family situation '{stage}' names unknown needs {unknown}")

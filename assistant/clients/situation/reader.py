@@ -90,7 +90,9 @@ class SituationReader:
         client_type = self._client_type(text, found, amounts) or client_type
         facts, items, unread = self._facts(text, client_type, found, amounts, lang)
         clauses = _clauses(text)
-        fact_clauses = {i for i, (s, e) in enumerate(clauses) for f in found.values() if f.start >= 0 and s <= f.start < e}
+        starts = [f.start if f.start >= 0 else _located(f.words, low) for f in found.values()]
+        # "married with one child in middle school" tells the family, not a wish for education funding
+        fact_clauses = {i for i, (s, e) in enumerate(clauses) for start in starts if start >= 0 and s <= start < e}
         fact_clauses |= {i for i, (s, e) in enumerate(clauses) for a, _ in amounts if s <= a.start < e}
         self._needs(text, clauses, fact_clauses, facts, items, lang)
         n_facts = len([i for i in items if i.field not in ("stated_needs", "name", "client_type")])
@@ -244,3 +246,9 @@ def _clause_index(text: str):
     def index(pos: int) -> int:
         return sum(1 for b in bounds if b < pos)
     return index
+
+
+def _located(words: object, low: str) -> int:
+    """Where a fact read without its position (the family, the children) was said: its words' first place."""
+    phrase = str(words).split(" (")[0].strip().lower()
+    return low.find(phrase) if phrase else -1

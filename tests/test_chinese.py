@@ -171,6 +171,16 @@ def test_why_baoshang_failed_gets_the_vetted_answer_on_its_cause(bilingual, ques
     assert "公司治理" in answer.answer or "governance" in answer.answer
 
 
+@pytest.mark.parametrize("question", ["长城是什么时候修建的？", "孔子是哪里人？"])
+def test_a_general_knowledge_question_in_chinese_is_declined(bilingual, question):
+    """Everyday words (什么时候, 修建) meet some passage; the one word the base never uses (长城) and a cosine
+    under 0.20 say the question is about something else."""
+    answer = bilingual.ask(question)
+    assert not answer.grounded, answer.answer[:200]
+    evidence = bilingual.composer.evidence(question, bilingual.retrieve(AskRequest(question=question)))
+    assert evidence.unknown >= 1 and evidence.dense < 0.20
+
+
 def test_a_short_chinese_question_about_the_case_is_not_taken_for_a_foreign_tax_question(bilingual):
     """Short Chinese questions sit far from any passage under the multilingual model, and "英国对银行征收的银行税
     怎么算？" (out of scope) was nearer; a question the lessons section lists is nearer still."""

@@ -58,8 +58,10 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50)
     candidates: int = Field(30, ge=5, le=500, description="Depth of each list before fusion.")
     rrf_k: int = Field(60, ge=1)
-    fusion: Literal["rrf", "minmax"] = Field("minmax", description="How the ranked lists are fused: reciprocal rank "
-                                             "fusion (ranks only) or a weighted sum of each list's min-max scaled scores.")
+    fusion: Literal["rrf", "minmax", "zscore"] = Field("zscore", description="How the ranked lists are fused: reciprocal "
+                                                       "rank fusion (ranks only), or a weighted sum of each list's scores "
+                                                       "shifted to its weakest candidate and divided by its range "
+                                                       "(minmax) or by its standard deviation (zscore).")
     exact_search_max: int = Field(50_000, ge=0, description="Up to this many passages, dense lists are ranked by "
                                   "exact cosine over vectors held in memory (a few MB) instead of one store query "
                                   "each; 0 always asks the store.")

@@ -160,6 +160,12 @@ def test_a_bold_chinese_label_stays_with_its_sentence():
     assert [u.plain for u in blocks[1].units] == ["Goal. Understand the cycle.", "Then act."]
 
 
+def test_a_vetted_answer_is_cited_by_sentence_not_by_clause():
+    from assistant.answers.compose import whole_sentences
+    pieces = ["大众客户5万元以下；", "富裕客户5万元至50万元。", "A; ", "b.", "C."]
+    assert whole_sentences(pieces) == ["大众客户5万元以下；富裕客户5万元至50万元。", "A; b.", "C."]
+
+
 def test_a_folded_chinese_line_leaves_no_space_before_a_number():
     # YAML's folded answers join lines with a space: "据接管组披露，\n2005年" read "据接管组披露， 2005年"
     from assistant.answers.blocks import clean_sentence
@@ -214,6 +220,10 @@ def test_tiering_question_is_answered_from_the_tier_scheme_without_meta_sentence
     answer = answers["How should a city commercial bank tier its retail clients?"]
     assert answer.grounded and answer.citations[0].doc_id == "retail-tier-scheme"
     assert "Thesis A ends with" not in answer.answer and "This document" not in answer.answer
+    # the first example: the answer names the tiers and their bounds (it had given the design
+    # principles and a private-banking aside, and no tier)
+    for tier in ("mass below RMB 50,000", "affluent RMB 50,000 to below 500,000", "wealth RMB 500,000", "private banking from RMB 6 million"):
+        assert tier in answer.answer, tier
     wealth = answers["How many customers should a wealth RM look after?"]
     # The service-model section's listed questions ("How many clients can one wealth manager handle?")
     # bring it first; before them the worked example led.

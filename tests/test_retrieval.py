@@ -6,7 +6,8 @@ import pytest
 
 from assistant.answers.advisor import AskRequest
 from assistant.errors import InputError
-from assistant.search.retrieval import AdvisorRetriever, RetrievalQuery, minmax_fusion, rrf
+from assistant.search.fusion import minmax_fusion, rrf
+from assistant.search.retrieval import AdvisorRetriever, RetrievalQuery
 from assistant.search.keywords import tokenize
 
 
@@ -33,6 +34,28 @@ def test_minmax_fusion_keeps_how_far_ahead_a_list_s_best_passage_is():
     ranks = rrf([[x.id for x, _ in dense], [x.id for x, _ in keyword]])
     assert ranks["a"] == ranks["b"]
     assert minmax_fusion([[(a, 0.5), (b, 0.5)], []], [1.0, 1.0]) == {"a": 1.0, "b": 1.0}   # a flat list counts fully
+
+
+def test_zscore_fusion_lets_a_clear_lead_outvote_an_ordinary_one():
+    """Min-max gives each list's first passage 1 whether it stands far above the rest or is merely first of
+    an even slope. Twenty candidates: the dense list has 'a' far above nineteen alike (with 'b' the best of
+    them), the keyword list ranks 'b' first of an even slope with 'a' near the bottom. Min-max picks 'b'
+    (1 + 0.16 against 1 + 0.11); scaling by the spread lets the clear lead win."""
+    from assistant.knowledge.chunking import Chunk
+
+    def chunk(cid):
+        return Chunk(id=cid, doc_id=cid, title=cid, section="", text=cid, position=0, doc_hash="h", doc_chunks=1,
+                     source="general", topics=[], audience=[], segments=[])
+
+    rest = [chunk(f"r{i}") for i in range(18)]
+    a, b = chunk("a"), chunk("b")
+    dense = [(a, 0.90), (b, 0.52)] + [(r, 0.50 - 0.05 * i / 17) for i, r in enumerate(rest)]
+    keyword = [(b, 10.0)] + [(r, 9.5 - 7.0 * i / 17) for i, r in enumerate(rest)] + [(a, 2.0)]
+    ranged = minmax_fusion([dense, keyword], [1.0, 1.0])
+    spread = minmax_fusion([dense, keyword], [1.0, 1.0], "spread")
+    assert max(ranged, key=ranged.get) == "b"
+    assert max(spread, key=spread.get) == "a"
+    assert minmax_fusion([[(a, 0.5), (b, 0.5)]], [1.0], "spread") == {"a": 1.0, "b": 1.0}   # a flat list counts fully
 
 
 def test_what_two_lists_find_in_two_editions_counts_for_one_section():

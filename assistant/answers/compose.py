@@ -233,10 +233,10 @@ class ExtractiveComposer:
 
     def _see_also(self, scored: list[tuple[np.ndarray, Passage]], ranking: list[int], plan: Draft,
                   parts: list[tuple[Passage, str]]) -> None:
-        """Add SEE_ALSO_WORDS of the next section to ``parts``. Under min-max fusion only, for the reason
+        """Add SEE_ALSO_WORDS of the next section to ``parts``. Under score fusion only, for the reason
         ``_retrieval_unsure`` gives."""
         index = next((i for i in ranking if i not in plan.passages), None)
-        if self.settings.fusion != "minmax" or index is None:
+        if self.settings.fusion == "rrf" or index is None:
             return
         scores, passage = scored[index]
         if passage.best_hit.score < SEE_ALSO_RATIO * scored[plan.passages[0]][1].best_hit.score:
@@ -251,9 +251,9 @@ class ExtractiveComposer:
         first trimmed to leave room. The expected section is second in 12% of answerable golden v2
         questions, and the composer's own scores cannot tell which of the two answers (see
         ``_section_answer``); showing both raised key points on every evaluation set (README, Measured).
-        Read only under min-max fusion, whose scores say how far apart two sections are; rank fusion's
+        Read only under score fusion (min-max or z-score), whose scores say how far apart two sections are; rank fusion's
         scores sit close together whatever the lists say."""
-        if self.settings.fusion != "minmax" or len(passages) < 2:
+        if self.settings.fusion == "rrf" or len(passages) < 2:
             return False
         return passages[1].best_hit.score >= UNSURE_RATIO * passages[0].best_hit.score
 
@@ -272,7 +272,7 @@ class ExtractiveComposer:
         vetted answer about major clients, while the retail warning signs lead retrieval)."""
         passage = passages[plan.faq.passage]
         plan.passages.append(plan.faq.passage)
-        text = " ".join(f"{clean_sentence(s)} [1]" for s in split_sentences(" ".join(plan.faq.item.a.split())))
+        text = " ".join(f"{clean_sentence(s)} [1]" for s in whole_sentences(split_sentences(" ".join(plan.faq.item.a.split()))))
         citations = [self._citation(1, passage).model_copy(update={"kind": "faq", "text": plan.faq.item.a.strip()})]
         hits = [passage.best_hit]
         first = passages[0]
@@ -295,6 +295,18 @@ class ExtractiveComposer:
         hit = passage.best_hit
         return Citation(n=n, doc_id=section.doc_id, title=section.title, section=section.section,
                         source=section.source, text=section.text, score=round(hit.similarity, 4), chunk_id=hit.chunk.id)
+
+
+def whole_sentences(pieces: list[str]) -> list[str]:
+    """Clauses a semicolon ended joined to the sentence they belong to: a vetted answer is one source, and
+    "大众客户5万元以下……； [1] 富裕客户…… [1]" cited each tier of one sentence apart."""
+    out: list[str] = []
+    for piece in pieces:
+        if out and out[-1].rstrip().endswith((";", "；")):
+            out[-1] = out[-1].rstrip() + ("" if out[-1].rstrip().endswith("；") else " ") + piece.strip()
+        else:
+            out.append(piece)
+    return out
 
 
 def length_in_words(text: str) -> float:

@@ -141,6 +141,9 @@ class Evidence(BaseModel):
     off_topic: str | None = Field(None, description="The out-of-scope topic the question asks about (out_of_scope.yaml).")
     off_topic_zh: str | None = None
     off_similarity: float = Field(0.0, description="Cosine with the nearest out-of-scope example (the embedder passed).")
+    other_language: bool = Field(False, description="No retrieved passage is in the question's language (a Chinese "
+                                 "question over a bank's English-only files): shared words cannot be expected, so "
+                                 "the word-share rule does not decline.")
     asked: float | None = Field(None, description="Cosine with the nearest question the retrieved passages' sections "
                                 "list as answering (asks) in the question's language; None when they list none.")
 
@@ -156,6 +159,7 @@ def relevance(question: str, hits: list[ScoredChunk], embedder: Embeds, library:
     top = hits[:5]
     if not top:
         return evidence
+    evidence.other_language = all(is_chinese(h.chunk.text) != chinese for h in top)
     vectors = embedder.encode_cached([question] + [h.chunk.content_text for h in top])
     cosines = vectors[1:] @ vectors[0]
     evidence.dense = round(float(np.max(cosines)), 4)
@@ -245,7 +249,8 @@ def answerable(evidence: Evidence) -> bool:
     restated = t.restated is not None and listed >= t.restated
     strange = evidence.known < t.known and evidence.unknown >= t.unknown and not vouched  # one odd word is not enough
     strange = strange or (t.unknown_far is not None and evidence.unknown >= 1 and evidence.dense < t.unknown_far)
-    if (evidence.keywords < t.keywords and evidence.dense < t.sure and not restated) or strange:
+    few_words = evidence.keywords < t.keywords and not evidence.other_language
+    if (few_words and evidence.dense < t.sure and not restated) or strange:
         return False
     if evidence.dense < t.dense and not (evidence.dense >= t.rescue_dense and getattr(evidence, t.rescue_words) >= t.rescue_keywords):
         return False

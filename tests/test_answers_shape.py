@@ -207,6 +207,26 @@ def test_a_sentence_that_leans_on_a_table_is_not_quoted_alone():
     assert chosen == ["Western banks compete on price."], chosen
 
 
+def test_a_section_that_opens_by_pointing_at_its_heading_is_quoted_under_it():
+    """"It started in 1993 ... formalising 'three products, three statements' (三品三表):" opens the Tailong
+    section and means the bank in the heading: it leads its list, under the heading (it used to be dropped
+    as dangling, so the list came without the rule's name)."""
+    import numpy as np
+    from assistant.answers.trimming import render, select_units
+    from assistant.search.retrieval import ScoredChunk
+
+    text = ("It started in 1993 and formalised three products, three statements (三品三表):\n\n"
+            "- **Three products:** character, product and collateral.\n- **Three statements:** the water meter, "
+            "the electricity meter and customs declarations.\n\nSmall clients are most of its book.")
+    chunk = Chunk(id="d:0", doc_id="d", title="T", section="Taizhou model > Tailong Bank", text=text, position=0,
+                  doc_hash="h", doc_chunks=1, source="general", topics=["t"], audience=["manager"], segments=["all"])
+    passage = section_passages([ScoredChunk(chunk=chunk, score=1.0, similarity=0.5)], Library([chunk]))[0]
+    scores = np.array([0.9 if "water meter" in u.plain else 0.1 for u in passage.units])
+    chosen = select_units(passage, scores, "fact", floor_words=0, aim=30)
+    shown = render(passage, chosen, 1)
+    assert shown.startswith("**Tailong Bank:**\n\nIt started in 1993") and "三品三表" in shown and "water meter" in shown
+
+
 def test_the_advisor_shows_the_whole_section_of_a_hit(advisor):
     hits = advisor.retrieve(AskRequest(question="What AUM thresholds define each retail tier?"))
     library = Library(advisor.retriever.keyword_index().chunks)

@@ -17,9 +17,10 @@ import re
 
 import numpy as np
 
-from assistant.answers.blocks import CJK_CHAR, Unit, is_dependent, is_formula, is_meta, without_meta
+from assistant.answers.blocks import Unit, is_dependent, is_formula, is_meta, without_meta
 from assistant.answers.kinds import Kind
 from assistant.answers.sections import Passage
+from assistant.text import is_chinese
 
 MIN_WORDS = 110
 AIM_WORDS = 140
@@ -100,6 +101,8 @@ class Picker:
             wanted = {i}
             j = i
             while is_dependent(self.units[j].text):
+                if self.on_heading(j):
+                    break  # "It started in 1993 ..." under "Zhejiang Tailong Commercial Bank": shown under its heading
                 if self.units[j].index == 0 and (unit.block == 0 or self.passage.blocks[unit.block - 1].kind != "paragraph"):
                     return None
                 j -= 1
@@ -123,9 +126,15 @@ class Picker:
         if block == 0:
             return None
         before = self.passage.blocks[block - 1]
-        if before.lead_in and usable(before.units[-1]) and not is_dependent(before.units[-1].text):
-            return self.position[(block - 1, len(before.units) - 1)]
+        last = self.position[(block - 1, len(before.units) - 1)]
+        if before.lead_in and usable(before.units[-1]) and (not is_dependent(before.units[-1].text) or self.on_heading(last)):
+            return last
         return None
+
+    def on_heading(self, i: int) -> bool:
+        """Whether unit ``i`` opens the section, so the heading is what it points back at ("It", "Its", 其)."""
+        unit = self.units[i]
+        return unit.block == 0 and unit.index == 0 and bool(heading_of(self.passage))
 
 
 def select_units(passage: Passage, scores: np.ndarray, kind: Kind, budget: float = MAX_WORDS,
@@ -183,14 +192,28 @@ def render(passage: Passage, chosen: list[Unit], n: int) -> str:
             lines[-1] = f"{last[:-1].rstrip()} {mark} |" if last.endswith("|") else f"{last} {mark}"
         parts.append("\n".join(lines))
     flush()
-    return warning_label(passage) + "\n\n".join(parts)
+    return heading_label(passage, chosen) + "\n\n".join(parts)
+
+
+def heading_of(passage: Passage) -> str:
+    return passage.section.section.split(" > ")[-1].strip()
+
+
+def heading_label(passage: Passage, chosen: list[Unit]) -> str:
+    """The heading over what is quoted, when the first quoted sentence opens the section and points back at
+    the heading ("It started in 1993 as an urban credit cooperative ..." under Zhejiang Tailong Commercial
+    Bank; 其前身是…… under 台州银行), or when the section lists what not to do (``warning_label``)."""
+    first = chosen[0] if chosen else None
+    heading = heading_of(passage)
+    if first is not None and heading and first.block == 0 and first.index == 0 and is_dependent(first.text):
+        return f"**{heading}{'：' if is_chinese(heading) else ':'}**\n\n"
+    return warning_label(passage)
 
 
 def warning_label(passage: Passage) -> str:
     """The section's own heading over what is quoted from it, when the heading says these are mistakes or
     pitfalls (入职培养的常见错误, "Pitfalls of the credit factory"); no label for any other section."""
-    heading = passage.section.section.split(" > ")[-1].strip()
+    heading = heading_of(passage)
     if not heading or not WARNING_HEADING.search(heading):
         return ""
-    colon = "：" if CJK_CHAR.search(heading) else ":"
-    return f"**{heading}{colon}**\n\n"
+    return f"**{heading}{'：' if is_chinese(heading) else ':'}**\n\n"

@@ -227,6 +227,21 @@ def test_a_section_that_opens_by_pointing_at_its_heading_is_quoted_under_it():
     assert shown.startswith("**Tailong Bank:**\n\nIt started in 1993") and "三品三表" in shown and "water meter" in shown
 
 
+def test_clauses_of_one_chinese_sentence_quoted_together_carry_one_citation():
+    from assistant.answers.trimming import render
+    from assistant.search.retrieval import ScoredChunk
+
+    text = "第30天应有的产出：合规培训合格证书；跟岗学习日志；一页纸的本地市场简报。然后进入第二阶段。"
+    chunk = Chunk(id="d:0", doc_id="d", title="T", section="S", text=text, position=0, doc_hash="h", doc_chunks=1,
+                  source="general", topics=["t"], audience=["manager"], segments=["all"])
+    passage = section_passages([ScoredChunk(chunk=chunk, score=1.0, similarity=0.5)], Library([chunk]))[0]
+    assert len(passage.units) >= 3   # cut at "；" for choosing
+    everything = render(passage, passage.units, 1)
+    assert everything == "第30天应有的产出：合规培训合格证书；跟岗学习日志；一页纸的本地市场简报。 [1] 然后进入第二阶段。 [1]"
+    gap = [u for u in passage.units if "跟岗" not in u.plain]
+    assert "合规培训合格证书； [1] 一页纸" in render(passage, gap, 1)   # a clause left out: cited where it breaks
+
+
 def test_the_advisor_shows_the_whole_section_of_a_hit(advisor):
     hits = advisor.retrieve(AskRequest(question="What AUM thresholds define each retail tier?"))
     library = Library(advisor.retriever.keyword_index().chunks)

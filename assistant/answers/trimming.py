@@ -180,7 +180,7 @@ def render(passage: Passage, chosen: list[Unit], n: int) -> str:
         units = by_block[number]
         block = passage.blocks[number]
         if block.kind == "paragraph":
-            prose.extend(f"{u.plain} {mark}" for u in units)
+            prose.extend(_cited_sentences(units, mark))
             continue
         flush()
         if block.kind == "list":
@@ -193,6 +193,24 @@ def render(passage: Passage, chosen: list[Unit], n: int) -> str:
         parts.append("\n".join(lines))
     flush()
     return heading_label(passage, chosen) + "\n\n".join(parts)
+
+
+def _cited_sentences(units: list[Unit], mark: str) -> list[str]:
+    """One citation per sentence: clauses of one Chinese sentence cut at "；" and quoted together are joined
+    again ("第30天应有的产出：合规培训合格证书；跟岗学习日志……；一页纸的本地市场简报。 [1]", not a "[1]" per clause)."""
+    out: list[str] = []
+    open_clause = False
+    for k, unit in enumerate(units):
+        text = unit.plain
+        if open_clause and out:
+            out[-1] += text
+        else:
+            out.append(text)
+        follows = k + 1 < len(units) and units[k + 1].index == unit.index + 1
+        open_clause = text.rstrip().endswith("；") and follows
+        if not open_clause:
+            out[-1] += f" {mark}"
+    return out
 
 
 def heading_of(passage: Passage) -> str:

@@ -116,6 +116,7 @@ def test_sentences_that_lean_on_the_one_before_are_recognised(sentence, dependen
     "Response: implementation-safeguards.", "对策：strategy-crm。",
     "The thesis summarised the problems, but that detailed list is not reproduced here.",
     "论文总结了分行的问题，但详细清单未在此转载。", "区域经济见另一份文件，此处不再重复。",
+    "China Construction Bank is always written out.", "关于缩写：本知识库中CCB指城市商业银行，中国建设银行一律写全称。",
 ])
 def test_sentences_about_the_document_are_meta(sentence):
     assert is_meta(sentence)
@@ -240,6 +241,23 @@ def test_clauses_of_one_chinese_sentence_quoted_together_carry_one_citation():
     assert everything == "第30天应有的产出：合规培训合格证书；跟岗学习日志；一页纸的本地市场简报。 [1] 然后进入第二阶段。 [1]"
     gap = [u for u in passage.units if "跟岗" not in u.plain]
     assert "合规培训合格证书； [1] 一页纸" in render(passage, gap, 1)   # a clause left out: cited where it breaks
+
+
+def test_a_document_s_opening_answers_what_it_defines_and_otherwise_comes_after_its_sections(advisor):
+    """Put the size-classification document's opening (the text before its first heading) first among the
+    hits: it answers "What is the SME size classification standard?", but "Which measures decide whether a
+    shop is a micro enterprise?" is answered from a section under a heading (it was answered from the
+    opening alone)."""
+    from assistant.search.retrieval import ScoredChunk
+
+    opening = next(c for c in advisor.retriever.keyword_index().chunks
+                   if c.doc_id == "sme-size-classification" and c.section == "")
+    for question, first_is_opening in (("What is the SME size classification standard?", True),
+                                       ("Which measures decide whether a shop is a micro enterprise?", False)):
+        hits = advisor.retrieve(AskRequest(question=question))
+        hits = [ScoredChunk(chunk=opening, score=hits[0].score + 1.0, similarity=0.6)] + hits
+        answer = advisor.composer.compose(question, hits)
+        assert answer.grounded and (answer.citations[0].section == "") is first_is_opening, (question, answer.citations[0].section)
 
 
 def test_the_advisor_shows_the_whole_section_of_a_hit(advisor):

@@ -55,7 +55,7 @@ META = re.compile(
     r"argues|proposes|describes|concludes|reports|sets out|discusses)\b|^(?:see|cf\.)\s|\bsee (?:the )?(?:section|"
     r"document|table) (?:below|above)\b|\bin this knowledge base\b|^(?:below|above|as (?:shown|noted|discussed) "
     r"(?:below|above))\b|\b(?:this|the present) (?:document|note|knowledge base|summary)\b|"
-    r"\bour summary of\b|\b(?:is|are) not (?:reproduced|repeated|covered) here\b|未在此转载|此处不再(?:重复|赘述)|\b(?:are|is|see|in) (?:in )?[a-z0-9]+(?:-[a-z0-9]+){2,}\)?\.?$|^[\w\u4e00-\u9fff]{1,12}\s?[:：]\s*[a-z0-9]+(?:-[a-z0-9]+)+[.。]?$|\bthesis [ab]'s (?:chapter|author|section)\b|^(?:本文|本节|本文件|以下|下表|如下)",
+    r"\bour summary of\b|\bis always written out\b|^note on abbreviations\b|本知识库中|一律写全称|\b(?:is|are) not (?:reproduced|repeated|covered) here\b|未在此转载|此处不再(?:重复|赘述)|\b(?:are|is|see|in) (?:in )?[a-z0-9]+(?:-[a-z0-9]+){2,}\)?\.?$|^[\w\u4e00-\u9fff]{1,12}\s?[:：]\s*[a-z0-9]+(?:-[a-z0-9]+)+[.。]?$|\bthesis [ab]'s (?:chapter|author|section)\b|^(?:本文|本节|本文件|以下|下表|如下)",
     re.I,
 )
 

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50)
     candidates: int = Field(30, ge=5, le=500, description="Depth of each list before fusion.")
     rrf_k: int = Field(60, ge=1)
-    fusion: Literal["rrf", "minmax", "zscore"] = Field("zscore", description="How the ranked lists are fused: reciprocal "
+    fusion: Literal["rrf", "minmax", "zscore"] = Field("minmax", description="How the ranked lists are fused: reciprocal "
                                                        "rank fusion (ranks only), or a weighted sum of each list's scores "
                                                        "shifted to its weakest candidate and divided by its range "
                                                        "(minmax) or by its standard deviation (zscore).")

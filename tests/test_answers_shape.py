@@ -243,23 +243,6 @@ def test_clauses_of_one_chinese_sentence_quoted_together_carry_one_citation():
     assert "合规培训合格证书； [1] 一页纸" in render(passage, gap, 1)   # a clause left out: cited where it breaks
 
 
-def test_a_document_s_opening_answers_what_it_defines_and_otherwise_comes_after_its_sections(advisor):
-    """Put the size-classification document's opening (the text before its first heading) first among the
-    hits: it answers "What is the SME size classification standard?", but "Which measures decide whether a
-    shop is a micro enterprise?" is answered from a section under a heading (it was answered from the
-    opening alone)."""
-    from assistant.search.retrieval import ScoredChunk
-
-    opening = next(c for c in advisor.retriever.keyword_index().chunks
-                   if c.doc_id == "sme-size-classification" and c.section == "")
-    for question, first_is_opening in (("What is the SME size classification standard?", True),
-                                       ("Which measures decide whether a shop is a micro enterprise?", False)):
-        hits = advisor.retrieve(AskRequest(question=question))
-        hits = [ScoredChunk(chunk=opening, score=hits[0].score + 1.0, similarity=0.6)] + hits
-        answer = advisor.composer.compose(question, hits)
-        assert answer.grounded and (answer.citations[0].section == "") is first_is_opening, (question, answer.citations[0].section)
-
-
 def test_the_advisor_shows_the_whole_section_of_a_hit(advisor):
     hits = advisor.retrieve(AskRequest(question="What AUM thresholds define each retail tier?"))
     library = Library(advisor.retriever.keyword_index().chunks)

@@ -198,25 +198,12 @@ class ExtractiveComposer:
 
     # ---------------------------------------------------------------- writing
     def _section_answer(self, question: str, passages: list[Passage], plan: Draft, topic: str | None = None) -> Answer:
-        """The sections lead in retrieval's order, except a document's opening (the text before its first
-        heading), which comes after the sections for any question but a definition: it summarises the whole
-        document, so it meets every question on the document's topic while the answer sits under a heading
-        ("Give me a phased plan ... for moving the bank onto management by customer segment" met the
-        introduction of the very document whose roadmap section answers it). On golden v2 that moved two
-        answers from no key point to all (0.839 -> 0.849); the holdout's and blind2's key points did not move,
-        and no expected section of any set is an opening. For "What is a credit factory?" the opening is the
-        definition, so definitions keep retrieval's order; and a document without headings (a short notice a
-        bank uploads) is all opening, so it keeps its place too. Re-ranking them by their best sentences (MiniLM, or the
+        """The sections lead in retrieval's order. Re-ranking them by their best sentences (MiniLM, or the
         multilingual model for Chinese) chose the expected section less often than fused retrieval does
         (golden v2: 0.50 against 0.56; Chinese 0.39 against 0.61), and no weighting of sentence, heading,
         keyword and FAQ-question scores beat retrieval's order on the held-out set."""
         scored = [(self.unit_scores(topic or question, p), p) for p in passages]
         ranking = [i for i in range(len(passages)) if self.section_score(*scored[i], plan.kind) > -1.0]
-        if plan.kind != "definition":  # a document's opening defines its subject; it answers "what is", little else
-            library = self.library()
-            headed = library.headed if library is not None else {p.section.doc_id for p in passages if p.section.section}
-            opening = [i for i in ranking if not passages[i].section.section and passages[i].section.doc_id in headed]
-            ranking = [i for i in ranking if i not in opening] + opening
         unsure = self._retrieval_unsure([passages[i] for i in ranking])
         parts: list[tuple[Passage, str]] = []
         words = 0.0

@@ -123,9 +123,6 @@ class Library:
             if section.faq:
                 self.with_faq.setdefault(key[0], []).append(key)
         self.size = max(len(chunks), 1)
-        self.headed = {doc_id for doc_id, heading in self.sections if heading}
-        """Documents with sections under headings: for the others (a short notice a bank uploads) the opening
-        is the whole document."""
 
     def section(self, chunk: Chunk) -> SectionText | None:
         return self.sections.get((chunk.doc_id, chunk.section))

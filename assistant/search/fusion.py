@@ -31,10 +31,11 @@ def minmax_fusion(scored_lists: list[list[tuple[Chunk, float]]], weights: list[f
 
     ``scale="range"`` (min-max, ``fusion: minmax``) divides by the list's range, so every list's first
     passage scores 1 however narrowly it leads; on SciFact train it scores nDCG@10 0.730 against RRF's
-    0.707 with the same two lists. ``scale="spread"`` (``fusion: zscore``, the default since 2026-12-04)
-    divides by four of its standard deviations, so a first passage far ahead of the rest counts for more than
-    one in a near tie, and a list whose candidates all look alike counts for less: SciFact train 0.733
-    against 0.732; golden v2 key points 0.826 -> 0.838 (README, Measured)."""
+    0.707 with the same two lists; the default. ``scale="spread"`` (``fusion: zscore``) divides by four of
+    its standard deviations, so a first passage far ahead of the rest counts for more than one merely first
+    of an even slope: SciFact train 0.733 against 0.732 and golden v2 key points +0.012, but on questions
+    written afterwards (blind3) one answer and one decline fewer, so it is an option, not the default
+    (README, Fusion)."""
     fused: dict[str, float] = {}
     for hits, weight in zip(scored_lists, weights):
         if not hits:

@@ -105,6 +105,7 @@ def test_lists_tables_and_lead_ins_are_blocks_of_their_own():
     ("A credit report shows loans at other banks.", False),
     ("Many were tiny, thinly capitalised and loosely governed.", True), ("Most of them failed.", True),
     ("Many banks lend to traders.", False), ("All loans are graded.", False),
+    ("Always say which one you mean.", True), ("使用时要说明是哪种用法。", True), ("Say which bank you mean.", False),
 ])
 def test_sentences_that_lean_on_the_one_before_are_recognised(sentence, dependent):
     assert is_dependent(sentence) is dependent

@@ -40,6 +40,8 @@ DEPENDENT = re.compile(
 )
 # "A borrower's credit report therefore matters ...": the inference word inside the opening clause points back too.
 INFERENCE = re.compile(r"^(?:[\w'’\-]+,?\s+){1,5}(?:therefore|thus|hence|consequently|accordingly)\b", re.I)
+# "Always say which one you mean." / 使用时要说明是哪种用法。: the choices it means are in the sentences before.
+WHICH_MEANT = re.compile(r"\bwhich (?:one|sense|meaning|use) (?:you |is )?(?:mean|meant|intended)\b|哪种用法|哪一种用法|哪种含义|哪种意思", re.I)
 ZH_DEPENDENT = re.compile(r"^(?:这些|这种|这类|这个|这是|这|那些|那种|其|该|此|它们?|他们|她们|上述|前者|后者|因此|所以|但是?|不过|同时|此外|另外|而且)")
 LABEL_LEAD = re.compile(r"^(?:its|their|his|her)\s+[\w\- ]{1,20}:", re.I)
 # The rest of a sentence a list interrupted ("... covers loans to: - ...; - ...; where the credit line is no
@@ -83,7 +85,7 @@ def is_dependent(text: str) -> bool:
     """True when the sentence opens with a word that needs the sentence before it."""
     text = clean_sentence(text)
     return bool(DEPENDENT.match(text) or ZH_DEPENDENT.match(text) or LABEL_LEAD.match(text) or CONTINUATION.match(text)
-                or INFERENCE.match(text))
+                or INFERENCE.match(text) or WHICH_MEANT.search(text))
 
 
 @lru_cache(maxsize=65536)

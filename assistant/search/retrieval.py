@@ -1,4 +1,5 @@
-"""Hybrid retrieval: keyword (BM25) and dense lists fused (min-max by default, or RRF; README, Fusion).
+"""Hybrid retrieval: keyword (BM25) and dense lists fused (min-max by default, z-score or RRF: fusion.py;
+README, Fusion).
 
 Why both: bankers ask with exact terms ("RAROC", "两增两控", "1+N") that a small embedding model blurs, and
 with paraphrases that keywords miss. The asker's setting ("for a city bank") is not searched (framing.py)."""

@@ -163,7 +163,7 @@ def test_a_bold_chinese_label_stays_with_its_sentence():
 
 
 def test_a_vetted_answer_is_cited_by_sentence_not_by_clause():
-    from assistant.answers.compose import whole_sentences
+    from assistant.answers.blocks import whole_sentences
     pieces = ["大众客户5万元以下；", "富裕客户5万元至50万元。", "A; ", "b.", "C."]
     assert whole_sentences(pieces) == ["大众客户5万元以下；富裕客户5万元至50万元。", "A; b.", "C."]
 

@@ -81,6 +81,18 @@ def clean_sentence(sentence: str) -> str:
     return CJK_GAP.sub("", text.strip("|").strip())  # "**目标。** 了解" reads 目标。了解, not 目标。 了解
 
 
+def whole_sentences(pieces: list[str]) -> list[str]:
+    """Clauses a semicolon ended, joined to the sentence they belong to: a sentence cited once, not a "[1]"
+    per clause ("大众客户5万元以下……； [1] 富裕客户…… [1]"). Pieces must follow each other in the source."""
+    out: list[str] = []
+    for piece in pieces:
+        if out and out[-1].rstrip().endswith((";", "；")):
+            out[-1] = out[-1].rstrip() + ("" if out[-1].rstrip().endswith("；") else " ") + piece.strip()
+        else:
+            out.append(piece)
+    return out
+
+
 def is_dependent(text: str) -> bool:
     """True when the sentence opens with a word that needs the sentence before it."""
     text = clean_sentence(text)

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from assistant.answers.answer import Answer, Citation, currency_warnings, not_found
-from assistant.answers.blocks import MARKUP, answer_words, clean_sentence, parse_blocks
+from assistant.answers.blocks import MARKUP, answer_words, clean_sentence, parse_blocks, whole_sentences
 from assistant.answers.faq import FAQ_ELSEWHERE, FaqMatch, document_faqs, match_faq
 from assistant.answers.gate import Evidence, answerable, relevance
 from assistant.answers.kinds import Kind, question_kind
@@ -295,18 +295,6 @@ class ExtractiveComposer:
         hit = passage.best_hit
         return Citation(n=n, doc_id=section.doc_id, title=section.title, section=section.section,
                         source=section.source, text=section.text, score=round(hit.similarity, 4), chunk_id=hit.chunk.id)
-
-
-def whole_sentences(pieces: list[str]) -> list[str]:
-    """Clauses a semicolon ended joined to the sentence they belong to: a vetted answer is one source, and
-    "大众客户5万元以下……； [1] 富裕客户…… [1]" cited each tier of one sentence apart."""
-    out: list[str] = []
-    for piece in pieces:
-        if out and out[-1].rstrip().endswith((";", "；")):
-            out[-1] = out[-1].rstrip() + ("" if out[-1].rstrip().endswith("；") else " ") + piece.strip()
-        else:
-            out.append(piece)
-    return out
 
 
 def length_in_words(text: str) -> float:

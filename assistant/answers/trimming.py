@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from assistant.answers.blocks import Unit, is_dependent, is_formula, is_meta, without_meta
+from assistant.answers.blocks import Unit, is_dependent, is_formula, is_meta, whole_sentences, without_meta
 from assistant.answers.kinds import Kind
 from assistant.answers.sections import Passage
 from assistant.text import is_chinese
@@ -196,21 +196,15 @@ def render(passage: Passage, chosen: list[Unit], n: int) -> str:
 
 
 def _cited_sentences(units: list[Unit], mark: str) -> list[str]:
-    """One citation per sentence: clauses of one Chinese sentence cut at "；" and quoted together are joined
-    again ("第30天应有的产出：合规培训合格证书；跟岗学习日志……；一页纸的本地市场简报。 [1]", not a "[1]" per clause)."""
-    out: list[str] = []
-    open_clause = False
+    """One citation per sentence: clauses of one Chinese sentence cut at "；" and quoted together (units that
+    follow each other) are joined again by ``whole_sentences``."""
+    runs: list[list[str]] = []
     for k, unit in enumerate(units):
-        text = unit.plain
-        if open_clause and out:
-            out[-1] += text
+        if k and unit.index == units[k - 1].index + 1:
+            runs[-1].append(unit.plain)
         else:
-            out.append(text)
-        follows = k + 1 < len(units) and units[k + 1].index == unit.index + 1
-        open_clause = text.rstrip().endswith("；") and follows
-        if not open_clause:
-            out[-1] += f" {mark}"
-    return out
+            runs.append([unit.plain])
+    return [f"{sentence} {mark}" for run in runs for sentence in whole_sentences(run)]
 
 
 def heading_of(passage: Passage) -> str:
@@ -224,8 +218,12 @@ def heading_label(passage: Passage, chosen: list[Unit]) -> str:
     first = chosen[0] if chosen else None
     heading = heading_of(passage)
     if first is not None and heading and first.block == 0 and first.index == 0 and is_dependent(first.text):
-        return f"**{heading}{'：' if is_chinese(heading) else ':'}**\n\n"
+        return _label(heading)
     return warning_label(passage)
+
+
+def _label(heading: str) -> str:
+    return f"**{heading}{'：' if is_chinese(heading) else ':'}**\n\n"
 
 
 def warning_label(passage: Passage) -> str:
@@ -234,4 +232,4 @@ def warning_label(passage: Passage) -> str:
     heading = heading_of(passage)
     if not heading or not WARNING_HEADING.search(heading):
         return ""
-    return f"**{heading}{'：' if is_chinese(heading) else ':'}**\n\n"
+    return _label(heading)

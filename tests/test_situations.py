@@ -112,6 +112,20 @@ def test_a_question_naming_a_client_is_advice_only_when_it_asks_what_to_offer(re
     assert reader.read(question).is_situation is advice, reader.read(question).read_as
 
 
+@pytest.mark.parametrize("question, client", [
+    ("How do we keep a large SOE client from moving its payroll to another bank?", False),
+    ("How can we win more restaurant owners as clients?", False),
+    ("怎么留住大型国企客户？", False),
+    ("How do we keep a retired client who keeps RMB 2 million with us?", True),
+    ("我们怎么留住这家国企客户，它在九家银行开户，年收入50亿？", True),
+    ("How should we keep a state-owned group client? What products should we offer?", True),
+])
+def test_keeping_a_kind_of_client_is_strategy_keeping_this_one_is_advice(reader, question, client):
+    """Read as a client, "How do we keep a large SOE client ...?" was answered with "What does the company do?";
+    with an amount, an age or a name, or asking what to offer, it is about the client described."""
+    assert reader.read(question).is_situation is client, reader.read(question).read_as
+
+
 @pytest.mark.parametrize("question", [
     "一个理财经理应该管多少客户？", "客户经理怎么维护大客户？", "What should a relationship manager check before visiting a client?",
     "Our branch manager asks how many clients an RM should cover"])

@@ -43,8 +43,15 @@ ADVICE = re.compile(
     r"pitch|serve|approach|open the door|in the door|what (?:kind of |type of |sort of )?(?:loan|financing|products?|services?|"
     r"accounts?)|which (?:loans?|financing|products?|services?|accounts?)|what should (?:we|I) do|how (?:should|do|can|could) "
     r"(?:we|I) (?:help|serve|approach|win|keep|retain|grow|bank))\b|推荐|配什么|配置|配一套|适合|(?:什么|哪些|哪种|哪类)(?:贷款|产品|服务|业务|融资)|"
-    r"(?:怎么|怎样|如何)(?:服务|经营|维护|营销|切入|跟进|帮)|拿什么|打开局面|从哪里切|从哪切|"
+    r"(?:怎么|怎样|如何)(?:服务|经营|维护|营销|切入|跟进|帮|留住|挽留|守住|拿下|赢得|争取)|拿什么|打开局面|从哪里切|从哪切|"
     r"(?:能|可以|该)(?:给|提供|帮)(?:他|她|他们|它|客户|对方)?(?:点)?(?:什么|哪些)", re.I)
+# Keeping or winning a *kind* of client is strategy; what to offer one needs its facts. "How do we keep a large SOE
+# client from moving its payroll to another bank?" names no client of the asker's: read as one, it was answered with
+# "What does the company do?". With a fact only a real client has (an amount, an age, a name) it is that client's.
+STRATEGY = re.compile(r"\bhow (?:should|do|can|could) (?:we|I) (?:win|keep|retain|grow|hold on to)\b|"
+                      r"(?:怎么|怎样|如何)(?:留住|挽留|赢得|争取|拿下|守住|维护)", re.I)
+KIND_FIELDS = frozenset({"client_type", "industry", "ownership", "occupation", "supply_chain_role", "stated_needs"})
+"""What a message can say of a kind of client as well as of one client ("a large SOE client", "restaurant owners")."""
 PERSON = re.compile(r"\b(?:individual|personal|private client|retail client|retiree|pensioner|housewife|years? old|aged|widow\w*)\b|"
                     r"个人客户|私人|退休|岁|月薪|年薪", re.I)
 FIRM = re.compile(r"\b(?:company|firm|corporate|enterprise|co\.|ltd|group|employees|staff|revenue|turnover)\b|企业(?!主)|公司|集团|有限|员工|营收|营业收入", re.I)
@@ -52,6 +59,15 @@ OWNER = re.compile(r"\b(?:owns|runs|business owner|entrepreneur|owner of|self-em
 SURNAMES = ("王李张刘陈杨黄赵周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆"
             "汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟")
 NAME = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+[A-Z][a-z]+|[" + SURNAMES + r"](?:先生|女士|小姐|老板|总|阿姨|大爷|师傅)")
+
+
+def _asks_advice(text: str, items: list[ReadItem]) -> bool:
+    """Whether a question asks for advice on the client it describes, not for a strategy towards a kind of client."""
+    if not ADVICE.search(text):
+        return False
+    if all(i.field in KIND_FIELDS for i in items) and STRATEGY.search(text):
+        return bool(ADVICE.search(STRATEGY.sub(" ", text)))  # only the strategy words asked for advice: a kind of client
+    return True
 
 
 @dataclass
@@ -98,7 +114,7 @@ class SituationReader:
         n_facts = len([i for i in items if i.field not in ("stated_needs", "name", "client_type")])
         is_situation = (n_facts >= 3 or (n_facts >= 1 and bool(WEAK_CUE.search(text))) or (n_facts >= 2 and bool(facts.need_ids))
                         or (bool(facts.need_ids) and bool(STRONG_CUE.search(text)))) \
-            and (not QUESTION.search(text) or bool(ADVICE.search(text)))
+            and (not QUESTION.search(text) or _asks_advice(text, items))
         return SituationRead(language=lang, is_situation=is_situation, facts=facts, read_as=items, unread=unread)
 
     # ---------------------------------------------------------------- words

@@ -38,18 +38,20 @@ STRONG_CUE = re.compile(r"\b(?:our|a|my|this|the|new|another) (?:client|customer
 # 有哪些关键节点？" (国企 is not a client) ask what the knowledge base says: read as clients, they were answered
 # with a question back (README, "Questions that name a client").
 QUESTION = re.compile(r"[?？]|(?:吗|呢|多少|什么|哪些|哪个|哪种|怎么|怎样|如何|是否|能否|能不能|可不可以|为什么)[。.!！]?\s*$")
+KEEP_EN = "win|keep|retain|grow"
+KEEP_ZH = "留住|挽留|守住|拿下|赢得|争取"
+"""Keeping or winning a client: advice when a client is described, strategy when only a kind of client is (STRATEGY)."""
 ADVICE = re.compile(
     r"\b(?:offer|offers|offering|offered|recommend\w*|propos\w*|suggest\w*|suits?|suitable|fits?|put in front of|set-?up|package|bundle|cross-sell|"
     r"pitch|serve|approach|open the door|in the door|what (?:kind of |type of |sort of )?(?:loan|financing|products?|services?|"
     r"accounts?)|which (?:loans?|financing|products?|services?|accounts?)|what should (?:we|I) do|how (?:should|do|can|could) "
-    r"(?:we|I) (?:help|serve|approach|win|keep|retain|grow|bank))\b|推荐|配什么|配置|配一套|适合|(?:什么|哪些|哪种|哪类)(?:贷款|产品|服务|业务|融资)|"
-    r"(?:怎么|怎样|如何)(?:服务|经营|维护|营销|切入|跟进|帮|留住|挽留|守住|拿下|赢得|争取)|拿什么|打开局面|从哪里切|从哪切|"
+    rf"(?:we|I) (?:help|serve|approach|{KEEP_EN}|bank))\b|推荐|配什么|配置|配一套|适合|(?:什么|哪些|哪种|哪类)(?:贷款|产品|服务|业务|融资)|"
+    rf"(?:怎么|怎样|如何)(?:服务|经营|维护|营销|切入|跟进|帮|{KEEP_ZH})|拿什么|打开局面|从哪里切|从哪切|"
     r"(?:能|可以|该)(?:给|提供|帮)(?:他|她|他们|它|客户|对方)?(?:点)?(?:什么|哪些)", re.I)
 # Keeping or winning a *kind* of client is strategy; what to offer one needs its facts. "How do we keep a large SOE
 # client from moving its payroll to another bank?" names no client of the asker's: read as one, it was answered with
 # "What does the company do?". With a fact only a real client has (an amount, an age, a name) it is that client's.
-STRATEGY = re.compile(r"\bhow (?:should|do|can|could) (?:we|I) (?:win|keep|retain|grow|hold on to)\b|"
-                      r"(?:怎么|怎样|如何)(?:留住|挽留|赢得|争取|拿下|守住|维护)", re.I)
+STRATEGY = re.compile(rf"\bhow (?:should|do|can|could) (?:we|I) (?:{KEEP_EN}|hold on to)\b|(?:怎么|怎样|如何)(?:{KEEP_ZH}|维护)", re.I)
 KIND_FIELDS = frozenset({"client_type", "industry", "ownership", "occupation", "supply_chain_role", "stated_needs"})
 """What a message can say of a kind of client as well as of one client ("a large SOE client", "restaurant owners")."""
 PERSON = re.compile(r"\b(?:individual|personal|private client|retail client|retiree|pensioner|housewife|years? old|aged|widow\w*)\b|"

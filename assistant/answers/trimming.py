@@ -60,14 +60,19 @@ def anchor(passage: Passage, scores: np.ndarray, kind: Kind, picker: "Picker | N
     picker, only one that can be shown with what it leans on ("Their needs are ..." after a table, whose
     "Most of these clients ..." leans on the table in turn, cannot)."""
     units = passage.units
-    order = [i for i in np.argsort(-scores, kind="stable") if usable(units[i])
-             and (picker is None or picker.with_context(int(i), scores, kind) is not None)]
-    if not order:
-        return None
-    best = scores[order[0]]
     margin = 0.15 if kind in ("procedure", "reasons", "calculation") else 0.08
-    shaped = [i for i in order if scores[i] >= best - margin and prefers(kind, units[i], passage)]
-    return shaped[0] if shaped else order[0]
+    first = None
+    for i in np.argsort(-scores, kind="stable"):  # best first; what it leans on is worked out only this far
+        i = int(i)
+        if first is not None and scores[i] < scores[first] - margin:
+            break
+        if not usable(units[i]) or (picker is not None and picker.with_context(i, scores, kind) is None):
+            continue
+        if first is None:
+            first = i
+        if prefers(kind, units[i], passage):
+            return i
+    return first
 
 
 class Picker:
@@ -132,9 +137,7 @@ class Picker:
         return None
 
     def on_heading(self, i: int) -> bool:
-        """Whether unit ``i`` opens the section, so the heading is what it points back at ("It", "Its", 其)."""
-        unit = self.units[i]
-        return unit.block == 0 and unit.index == 0 and bool(heading_of(self.passage))
+        return opens_section(self.passage, self.units[i])
 
 
 def select_units(passage: Passage, scores: np.ndarray, kind: Kind, budget: float = MAX_WORDS,
@@ -211,14 +214,18 @@ def heading_of(passage: Passage) -> str:
     return passage.section.section.split(" > ")[-1].strip()
 
 
+def opens_section(passage: Passage, unit: Unit) -> bool:
+    """Whether the unit opens a section that has a heading, so the heading is what it points back at ("It",
+    "Its", 其): the picker shows it without the sentence before, and ``heading_label`` shows the heading over it."""
+    return unit.block == 0 and unit.index == 0 and bool(heading_of(passage))
+
+
 def heading_label(passage: Passage, chosen: list[Unit]) -> str:
     """The heading over what is quoted, when the first quoted sentence opens the section and points back at
     the heading ("It started in 1993 as an urban credit cooperative ..." under Zhejiang Tailong Commercial
     Bank; 其前身是…… under 台州银行), or when the section lists what not to do (``warning_label``)."""
-    first = chosen[0] if chosen else None
-    heading = heading_of(passage)
-    if first is not None and heading and first.block == 0 and first.index == 0 and is_dependent(first.text):
-        return _label(heading)
+    if chosen and opens_section(passage, chosen[0]) and is_dependent(chosen[0].text):
+        return _label(heading_of(passage))
     return warning_label(passage)
 
 

@@ -170,6 +170,30 @@ def test_client_typed_in_the_chat_edited_asked_about_and_planned(page):
     assert "150 employees" in page.inner_text("#read-as")
 
 
+def test_the_client_panel_shows_the_fields_of_the_kind_of_client_set_by_a_callback_or_a_click(page):
+    """The groups follow the type in the same output that sets it (a chained change event used to land after
+    the answer and re-render a field the user was already typing into)."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Ask").click()
+    page.get_by_role("button", name="New conversation").click()
+    page.click("#edit-client")
+    age, employees = page.locator("#client-panel-age input"), page.locator("#client-panel-employees input")
+    expect(employees).to_be_visible()
+    expect(age).to_be_hidden()
+    page.click("#client-example input")
+    page.get_by_role("option", name="p10-affluent-family").click()
+    page.click("#use-example")
+    expect(age).to_be_visible()
+    expect(employees).to_be_hidden()
+    page.locator("#client-panel-type").get_by_label("Enterprise").check()   # a person's click
+    expect(employees).to_be_visible()
+    expect(age).to_be_hidden()
+    page.get_by_role("button", name="New conversation").click()
+    page.locator("#client-panel-type").get_by_label("Individual").check()
+    expect(age).to_be_visible()
+
+
 def test_book_tab_segments_an_upload_with_mapping_progress_rejects_and_downloads(page, tmp_path):
     from .test_app import small_book
 

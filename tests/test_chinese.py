@@ -18,7 +18,7 @@ from assistant.plugins import default_registry
 from assistant.search import keywords
 from assistant.search.keywords import add_keywords, glossary_keywords, tokenize
 from assistant.search.languages import question_language, reads_chinese
-from assistant.search.multilingual import MultilingualEmbedder
+from assistant.search.multilingual import E5Embedder, MultilingualEmbedder
 
 from .conftest import KNOWLEDGE, ROOT, SMALL_DOCS, make_knowledge
 
@@ -96,22 +96,43 @@ def test_a_missing_glossary_costs_keywords_not_answers(tmp_path):
 
 # --- the multilingual model ---------------------------------------------------------------------
 
-def test_multilingual_embedder_is_registered_and_reads_chinese_against_english():
-    embedder = default_registry().get("embedder", "multilingual")(Settings(_env_file=None))
-    assert isinstance(embedder, MultilingualEmbedder)
+@pytest.mark.parametrize("name, cls, dimension", [("multilingual", E5Embedder, 384), ("multilingual-e5-small", E5Embedder, 384),
+                                                   ("use-multilingual-v3", MultilingualEmbedder, 512)])
+def test_multilingual_embedders_are_registered_and_read_chinese_against_english(name, cls, dimension):
+    embedder = default_registry().get("embedder", name)(Settings(_env_file=None))
+    assert type(embedder) is cls and embedder.multilingual and embedder.dimension == dimension
     english = ["Baoshang Bank was taken over because its controlling shareholder drained it through related loans.",
                "Private banking starts at RMB 6 million of financial assets.",
                "RAROC divides risk-adjusted return by economic capital."]
     questions = ["包商银行为什么被接管？", "私人银行客户的门槛是多少？", "风险调整后资本收益率怎么计算？"]
     vectors = embedder.encode(english)
-    assert vectors.shape == (3, 512) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert vectors.shape == (3, dimension) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     scores = embedder.encode_cached(questions) @ vectors.T
     assert list(scores.argmax(axis=1)) == [0, 1, 2]
 
 
+def test_the_list_ranks_with_e5_and_the_gate_reads_use_unless_told_to_share(bilingual):
+    """The Chinese thresholds are calibrated on USE's cosines; the list ranks better with e5."""
+    assert bilingual.multilingual_embedder.model_name == "multilingual-e5-small"
+    assert bilingual.multilingual_store.info()["embedding_model"] == "multilingual-e5-small"
+    assert bilingual.multilingual_scorer.model_name == "use-multilingual-v3"
+    assert bilingual.composer.embedder_for("包商银行为什么被接管？") is bilingual.multilingual_scorer
+    shared = Advisor(bilingual.settings.model_copy(update={"multilingual_scorer": "list"}), embedder=bilingual.embedder)
+    assert shared.multilingual_scorer is shared.multilingual_embedder
+
+
+@pytest.mark.parametrize("question, doc", [("两增两控是什么", "inclusive-finance-policy"), ("什么是两增两控？", "inclusive-finance-policy"),
+                                           ("请简单解释一下两增两控。", "inclusive-finance-policy"), ("包商银行是什么意思？", "baoshang-bank-failure")])
+def test_a_term_asked_about_in_chinese_is_answered_from_its_chinese_edition(bilingual, question, doc):
+    """The shipped default (e5 as the list's model) over a base with Chinese editions."""
+    answer = bilingual.ask(question)
+    assert answer.grounded, answer.answer
+    assert answer.citations[0].doc_id == f"{doc}-zh", answer.citations[0].doc_id
+
+
 def test_embedder_for_picks_the_model_that_reads_the_question(bilingual):
-    assert bilingual.embedder_for("包商银行为什么被接管？") is bilingual.multilingual_embedder
-    assert bilingual.embedder_for("What does 一户一策 mean for a major client?") is bilingual.multilingual_embedder
+    assert bilingual.embedder_for("包商银行为什么被接管？") is bilingual.multilingual_scorer
+    assert bilingual.embedder_for("What does 一户一策 mean for a major client?") is bilingual.multilingual_scorer
     assert bilingual.embedder_for("How is RAROC calculated?") is bilingual.embedder
     mixed = "What does 一户一策 mean for a major client?"
     assert question_language("RAROC怎么算？") == "zh" and question_language(mixed) == "en"

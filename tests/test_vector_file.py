@@ -35,22 +35,25 @@ def test_a_restarted_advisor_answers_without_embedding_again(make_settings, monk
     assert answer.grounded
     first.ask(AskRequest(question="包商银行为什么倒闭？"))   # only a question with Chinese reaches the second model
     files = sorted(p.name for p in (settings.data_dir / "vectors").iterdir() if p.suffix == ".sqlite3")
-    assert files == ["all-MiniLM-L6-v2.sqlite3", "use-multilingual-v3.sqlite3"]   # one file per model
+    assert files == ["all-MiniLM-L6-v2.sqlite3", "multilingual-e5-small.sqlite3", "use-multilingual-v3.sqlite3"]   # one per model
 
     restarted = Advisor.from_settings(settings)  # a new process would build exactly this
     english, multilingual = counting(restarted.embedder, monkeypatch), counting(restarted.multilingual_embedder, monkeypatch)
+    scorer = counting(restarted.multilingual_scorer, monkeypatch)
     again = restarted.ask(AskRequest(question=question))
     assert again.answer == answer.answer
-    assert english == [] and multilingual == []
+    assert english == [] and multilingual == [] and scorer == []
     # after the app's warm-up (embeds every quotable unit), a restart answers a new question by embedding
     # only the question: no warm-up needed again
     first.warm_up()
     restarted = Advisor.from_settings(settings)
     english, multilingual = counting(restarted.embedder, monkeypatch), counting(restarted.multilingual_embedder, monkeypatch)
+    scorer = counting(restarted.multilingual_scorer, monkeypatch)
     restarted.ask(AskRequest(question="What finally went wrong at Baoshang Bank?"))  # listed nowhere
     restarted.ask(AskRequest(question="包商银行为什么倒闭？"))
     assert english == ["What finally went wrong at Baoshang Bank?", "包商银行为什么倒闭？"] or english == ["What finally went wrong at Baoshang Bank?"]
     assert multilingual in ([], ["包商银行为什么倒闭？"]), multilingual[:3]   # an English question never reaches it
+    assert scorer in ([], ["包商银行为什么倒闭？"]), scorer[:3]   # the passages were embedded by the warm-up
 
 
 def test_vectors_read_back_equal_the_models_own(tmp_path):

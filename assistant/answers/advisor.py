@@ -65,12 +65,12 @@ class Advisor:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
                  store: ChromaStore | None = None, retriever: HybridRetriever | None = None,
                  composer: Composer | None = None, registry: Registry | None = None,
-                 ml_embedder: Embedder | None = None) -> None:
+                 ml_embedder: Embedder | None = None, ml_scorer: Embedder | None = None) -> None:
         self.settings = settings or Settings()
         self._registry = registry
         self._parts: dict[str, object] = {k: v for k, v in (("embedder", embedder), ("store", store),
                                           ("retriever", retriever), ("composer", composer),
-                                          ("ml_embedder", ml_embedder)) if v is not None}
+                                          ("ml_embedder", ml_embedder), ("ml_scorer", ml_scorer)) if v is not None}
         self.ingest_lock = IngestLock(self.settings.data_dir / "ingest.lock")
         self._parts_lock = threading.RLock()
 
@@ -111,6 +111,18 @@ class Advisor:
         return self._part("ml_embedder", lambda: self._on_disk(
             self._plugin("embedder", self.settings.multilingual_embedder)(self.settings)))
 
+    @property
+    def multilingual_scorer(self) -> Embedder | None:
+        """The model whose cosines the relevance gate, the FAQ match, the out-of-scope check and the
+        choice of sentences read for a Chinese question (their thresholds are calibrated for it): a second
+        model beside the list's, or the list's own with ADVISOR_MULTILINGUAL_SCORER=list. None when the
+        multilingual list is off (a Chinese question is then judged by its words)."""
+        ml = self.multilingual_embedder
+        name = self.settings.multilingual_scorer
+        if ml is None or name in ("list", ml.model_name, self.settings.multilingual_embedder):
+            return ml
+        return self._part("ml_scorer", lambda: self._on_disk(self._plugin("embedder", name)(self.settings)))
+
     def _on_disk(self, embedder):
         """Embedders the advisor builds keep their vectors in the data folder (see vector_file.py);
         passed-in ones are the caller's to configure."""
@@ -127,10 +139,10 @@ class Advisor:
             self.settings.model_copy(update={"collection": self.settings.multilingual_collection})))
 
     def embedder_for(self, text: str) -> Embedder:
-        """The model that reads ``text``: the multilingual one for Chinese or mixed text (the English
+        """The model that reads ``text``: the multilingual scorer for Chinese or mixed text (the English
         model scores those near zero), else the English one. Gates and sentence scoring that compare a
         question with passages should use it, with thresholds calibrated for that model."""
-        ml = self.multilingual_embedder
+        ml = self.multilingual_scorer
         return ml if ml is not None and reads_chinese(text) else self.embedder
 
     @property
@@ -167,7 +179,7 @@ class Advisor:
             bind(lambda: self.retriever.keyword_index())
         multilingual = getattr(composer, "bind_multilingual", None)
         if callable(multilingual):
-            multilingual(self.multilingual_embedder)
+            multilingual(self.multilingual_scorer)
         return composer
 
     def check_question(self, question: str) -> str:
@@ -219,6 +231,8 @@ class Advisor:
         ml_store = self.multilingual_store
         if self.store.count() == 0 or (ml_store is not None and ml_store.count() == 0):
             return self.ingest()  # a store from before the multilingual list fills just that list
+        if ml_store is not None and ml_store.info().get("embedding_model") not in (None, self.multilingual_embedder.model_name):
+            return self.ingest()  # the list's model changed (an upgrade, a setting): its vectors cannot be read
         return None
 
     def keyword_index(self) -> int:
@@ -231,7 +245,8 @@ class Advisor:
         labelled texts and listed questions (the relevance gate), the FAQ questions and every quotable unit."""
         chunks = self.retriever.keyword_index().chunks
         self.retriever.warm_exact()
-        for embedder in filter(None, (self.embedder, self.multilingual_embedder)):
+        # the list's model embeds only questions (its passages' vectors are in the store); the scorer reads passages
+        for embedder in filter(None, (self.embedder, self.multilingual_scorer)):
             embedder.encode_cached([c.content_text for c in chunks] + [q for c in chunks for f in c.faq for q in f.q]
                                    + list(dict.fromkeys(q for c in chunks for q in c.asks)))
         extractive = getattr(self.composer, "extractive", self.composer)

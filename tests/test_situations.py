@@ -444,3 +444,19 @@ def test_a_workshop_is_not_offered_a_loan_sized_on_card_takings(governance):
     assert ids and "merchant-flow-loan" not in ids, ids
     shop = chat.turn(ChatRequest(question=NOODLES))
     assert "merchant-flow-loan" in [p.id for p in shop.client_turn.recommendation.products]
+
+
+@pytest.mark.parametrize("message, ownership", [
+    ("王总的公司是一家民营制造企业，员工120人，年营业收入8000万元，想做设备贷款。", "private"),
+    ("客户是一家民营上市公司，年营业收入50亿元，需要现金管理。", "listed-private"),
+    ("A privately owned auto-parts maker with 300 staff and RMB 200 million revenue wants a credit line.", "private"),
+    ("客户是一家国有企业，员工3000人，年营业收入40亿元。", "state-owned"),
+])
+def test_private_ownership_is_read_in_both_languages(reader, message, ownership):
+    """民营 was not read: "王总的公司是一家民营制造企业" showed no ownership in "Read as"."""
+    read = reader.read(message)
+    assert read.facts.ownership == ownership, read.read_as_text()
+
+
+def test_private_banking_is_not_read_as_a_private_company(reader):
+    assert reader.read("A private banking client aged 52 with RMB 8 million of assets wants a family trust.").facts.ownership is None

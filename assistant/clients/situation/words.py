@@ -106,6 +106,8 @@ def read_ownership(low: str, vocab: Vocabulary) -> Found | None:
     hits = [(hit, own) for own, words in vocab.ownership.items() if (hit := _first(low, words))]
     if not hits:
         return None
+    if any(own == "listed-private" for _, own in hits):   # 民营上市公司: listed says more than private
+        hits = [h for h in hits if h[1] != "private"]
     (start, word), own = min(hits, key=lambda h: h[0][0])
     return Found(own, word, start, start + len(word))
 

@@ -85,7 +85,9 @@ def rows_for(label: str, s: dict, note: str, goal=GOAL) -> list[Row]:
 def run(ctx: Ctx) -> list[Row]:
     questions = ctx.questions()
     advisor, base_embedder, ask, base = pipelines(ctx)
-    embedders = (advisor.embedder, base_embedder)
+    # every model the question passes through (since 2026-12-04 English questions also reach the e5 list)
+    embedders = tuple(e for e in (advisor.embedder, base_embedder, advisor.multilingual_embedder,
+                                  advisor.multilingual_scorer) if e is not None)
     has_cache = embed_cache(advisor.embedder) is not None
     n = len(questions)
 

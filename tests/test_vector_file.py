@@ -52,7 +52,8 @@ def test_a_restarted_advisor_answers_without_embedding_again(make_settings, monk
     restarted.ask(AskRequest(question="What finally went wrong at Baoshang Bank?"))  # listed nowhere
     restarted.ask(AskRequest(question="包商银行为什么倒闭？"))
     assert english == ["What finally went wrong at Baoshang Bank?", "包商银行为什么倒闭？"] or english == ["What finally went wrong at Baoshang Bank?"]
-    assert multilingual in ([], ["包商银行为什么倒闭？"]), multilingual[:3]   # an English question never reaches it
+    # the list's model embeds each new question (the Chinese one was asked before: its vector is on disk)
+    assert multilingual == ["What finally went wrong at Baoshang Bank?"], multilingual[:3]
     assert scorer in ([], ["包商银行为什么倒闭？"]), scorer[:3]   # the passages were embedded by the warm-up
 
 

@@ -29,7 +29,6 @@ from assistant.search.exact import ExactSearch
 from assistant.search.languages import Editions, for_reach, list_weights, question_language
 from assistant.search.store import ChromaStore, matches, where_clause
 from assistant.search.fusion import minmax_fusion, mmr_select, rrf
-from assistant.text import cjk_share
 
 Mode = Literal["dense", "bm25", "hybrid"]
 
@@ -212,12 +211,11 @@ class HybridRetriever:
         out = [({"dense": [], "keyword": [], "multilingual": []}, {"dense": dense[i]}) for i in range(len(queries))]
         wanted = [i for i, q in enumerate(queries) if q.mode in ("dense", "hybrid")]
         ml: dict[int, np.ndarray] = {}
-        if self.ml_store is not None:
-            # It reads questions with Chinese in them, and all when some Chinese passage has no English edition;
-            # otherwise it adds nothing to an English one (README, "Fusion by question language").
-            reading = [i for i in wanted if index.editions.chinese_only or cjk_share(texts[i]) > 0]
-            if reading:
-                ml = dict(zip(reading, self.ml_embedder.encode_cached([texts[i] for i in reading])))
+        if self.ml_store is not None and wanted:
+            # Every question: with e5 as its model the list also ranks English passages for English questions
+            # better than MiniLM and the keywords alone (README, "Fusion by question language"); with USE it
+            # had added nothing to an English question and was skipped for one.
+            ml = dict(zip(wanted, self.ml_embedder.encode_cached([texts[i] for i in wanted])))
         groups: dict[tuple[int, tuple[tuple[str, str], ...]], list[int]] = {}
         for i in wanted:
             groups.setdefault((self._depth(queries[i]), tuple(sorted(queries[i].filters.items()))), []).append(i)

@@ -245,3 +245,10 @@ def test_the_multilingual_list_can_be_turned_off(bilingual):
     assert advisor.embedder_for("包商银行为什么被接管？") is advisor.embedder
     hits = advisor.retrieve(AskRequest(question="包商银行为什么被接管？", k=3))
     assert hits[0].chunk.doc_id == "baoshang-bank-failure-zh" and hits[0].ml_similarity is None
+
+
+def test_two_embedders_of_one_model_share_its_forward_lock():
+    """The loaded model is shared (one per process), so its forward passes must be serialised across
+    embedders, not per embedder: two advisors in one process (a bench, a test session) share it."""
+    assert E5Embedder()._encode_lock is E5Embedder()._encode_lock
+    assert MultilingualEmbedder()._encode_lock is not E5Embedder()._encode_lock

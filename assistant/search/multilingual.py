@@ -31,6 +31,7 @@ import numpy as np
 from assistant.plugins import Registry
 from assistant.search.embeddings import Embedder, ModelNotFound
 
+_FORWARD_LOCKS: dict[str, threading.Lock] = {}
 USE_NAME = "use-multilingual-v3"
 USE_DIMENSION = 512
 
@@ -61,7 +62,8 @@ class MultilingualEmbedder(Embedder):
     def __init__(self, batch_size: int = 64, cache_size: int = 20000, threads: int | None = None) -> None:
         super().__init__(self.NAME, batch_size, cache_size)
         self.threads = threads or min(4, os.cpu_count() or 1)
-        self._encode_lock = threading.Lock()
+        # one per model, not per embedder: two advisors in a process share the loaded model (lru_cache)
+        self._encode_lock = _FORWARD_LOCKS.setdefault(self.NAME, threading.Lock())
 
     @property
     def model(self):

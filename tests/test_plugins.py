@@ -89,3 +89,8 @@ def test_unknown_composer_or_embedder_setting_is_a_clear_error(make_settings):
         _ = Advisor(make_settings(embedder="bge-m3")).embedder
     with pytest.raises(InputError, match=r"ADVISOR_LLM: no composer named 'gpt5'"):
         _ = Advisor(make_settings(llm="gpt5")).composer
+    # the two multilingual settings name themselves, not ADVISOR_EMBEDDER
+    with pytest.raises(InputError, match=r"ADVISOR_MULTILINGUAL_EMBEDDER: no embedder named 'labse'; available: .*multilingual-e5-small"):
+        _ = Advisor(make_settings(multilingual_embedder="labse")).multilingual_embedder
+    with pytest.raises(InputError, match=r"ADVISOR_MULTILINGUAL_SCORER: no embedder named 'labse'; available: .*use-multilingual-v3"):
+        _ = Advisor(make_settings(multilingual_scorer="labse")).multilingual_scorer

@@ -89,11 +89,12 @@ class Advisor:
                 self._parts[name] = build()
             return self._parts[name]
 
-    def _plugin(self, kind: str, name: str):
+    def _plugin(self, kind: str, name: str, setting: str | None = None):
+        """The registered factory; an unknown name is refused naming the setting that gave it."""
         try:
             return self.registry.get(kind, name)
         except PluginError as exc:
-            raise InputError(f"ADVISOR_{kind.upper()}: {exc}") from None
+            raise InputError(f"ADVISOR_{(setting or kind).upper()}: {exc}") from None
 
     @property
     def embedder(self) -> Embedder:
@@ -109,7 +110,7 @@ class Advisor:
         if not self.settings.multilingual:
             return None
         return self._part("ml_embedder", lambda: self._on_disk(
-            self._plugin("embedder", self.settings.multilingual_embedder)(self.settings)))
+            self._plugin("embedder", self.settings.multilingual_embedder, "multilingual_embedder")(self.settings)))
 
     @property
     def multilingual_scorer(self) -> Embedder | None:
@@ -121,7 +122,7 @@ class Advisor:
         name = self.settings.multilingual_scorer
         if ml is None or name in ("list", ml.model_name, self.settings.multilingual_embedder):
             return ml
-        return self._part("ml_scorer", lambda: self._on_disk(self._plugin("embedder", name)(self.settings)))
+        return self._part("ml_scorer", lambda: self._on_disk(self._plugin("embedder", name, "multilingual_scorer")(self.settings)))
 
     def _on_disk(self, embedder):
         """Embedders the advisor builds keep their vectors in the data folder (see vector_file.py);

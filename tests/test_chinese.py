@@ -114,6 +114,7 @@ def test_multilingual_embedders_are_registered_and_read_chinese_against_english(
 def test_the_list_ranks_with_e5_and_the_gate_reads_use_unless_told_to_share(bilingual):
     """The Chinese thresholds are calibrated on USE's cosines; the list ranks better with e5."""
     assert bilingual.multilingual_embedder.model_name == "multilingual-e5-small"
+    assert bilingual.multilingual_embedder.batch_size == 8   # a question during an ingest waits for one small batch
     assert bilingual.multilingual_store.info()["embedding_model"] == "multilingual-e5-small"
     assert bilingual.multilingual_scorer.model_name == "use-multilingual-v3"
     assert bilingual.composer.embedder_for("包商银行为什么被接管？") is bilingual.multilingual_scorer

@@ -83,10 +83,6 @@ class Editions:
         for chunk in chunks:
             groups[(chunk.family, chunk.section_index, chunk.language)].append(chunk)
         self._groups = {key: sorted(group, key=lambda c: c.position) for key, group in groups.items()}
-        self.chinese_only = any(language == "zh" and (family, ordinal, "en") not in self._groups
-                                for family, ordinal, language in self._groups)
-        """Whether some Chinese passage has no English counterpart (a bank's Chinese-only file): only then
-        does an English question need the multilingual list to reach it."""
 
     def counterpart(self, chunk: Chunk, language: str, filters: dict[str, str] | None = None) -> Chunk | None:
         """The passage of the other edition at the same place: the same section, and within a section

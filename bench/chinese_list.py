@@ -15,19 +15,13 @@ Chinese questions, median of three rounds, and e5's figures as ratios of USE's.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from .common import KNOWLEDGE
+from .common import KNOWLEDGE, forget, median, pct
 
 LISTS = {"use": "use-multilingual-v3", "e5": "multilingual-e5-small"}
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def advisor_for(model: str, data: Path | None, log):
@@ -71,13 +65,12 @@ def latency(advisor, questions: list[str]) -> tuple[float, float, float, float]:
             advisor.ask(AskRequest(question=q))
             warm.append((time.perf_counter() - started) * 1000)
             for model in models:
-                with model._lock:
-                    model._cache.pop(q, None)
+                forget(model, [q])
             started = time.perf_counter()
             advisor.ask(AskRequest(question=q))
             new.append((time.perf_counter() - started) * 1000)
         rounds.append((pct(warm, 50), pct(warm, 95), pct(new, 50), pct(new, 95)))
-    return tuple(statistics.median(r[i] for r in rounds) for i in range(4))
+    return tuple(median([r[i] for r in rounds]) for i in range(4))
 
 
 def main() -> None:

@@ -157,7 +157,7 @@ def test_life_stage_document_states_the_rule_table_bounds():
 
 
 def test_the_second_blind_set_names_real_sections_whose_text_holds_its_key_points():
-    """blind_v2 and blind_v3 were written outside the repository; a renamed heading or an edited figure must not
+    """blind_v2, blind_v3 and blind_v4 were written outside the repository; a renamed heading or an edited figure must not
     silently turn one of its questions into a miss that no answer could avoid."""
     from assistant.knowledge.documents import faq_section_matches
     from assistant.text import parse_sections
@@ -177,8 +177,14 @@ def test_the_second_blind_set_names_real_sections_whose_text_holds_its_key_point
     rows = [json.loads(l) for l in (KNOWLEDGE / "eval" / "blind_v2.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
     assert len(rows) == 80 and sum(r["language"] == "zh" for r in rows) == 30
     third = [json.loads(l) for l in (KNOWLEDGE / "eval" / "blind_v3.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
+    fourth = [json.loads(l) for l in (KNOWLEDGE / "eval" / "blind_v4.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
     answerable = [r for r in third if r["answerable"]]
     assert len(third) == 80 and len(answerable) == 60 and sum(r["language"] == "zh" for r in answerable) == 30
+    later = [r for r in fourth if r["answerable"]]
+    assert len(fourth) == 80 and len(later) == 60 and sum(r["language"] == "zh" for r in later) == 30
+    assert len({r["expected"][0]["doc_id"] for r in later}) == sum(d.meta.edition_of is None for d in DOCS.values()), \
+        "blind_v4 asks about every document"
+    answerable += later
     for row in rows + answerable:
         (expected,) = row["expected"]
         texts = section_texts(expected["doc_id"], expected["section"])

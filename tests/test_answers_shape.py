@@ -477,3 +477,54 @@ def test_a_close_next_section_adds_its_best_short_passage_after_the_answer(advis
     rrf = ExtractiveComposer(advisor.settings.model_copy(update={"fusion": "rrf"}), advisor.embedder,
                              chunks=advisor.retriever.keyword_index)
     assert len(rrf.compose(question, _rescored(hits, 0.6)).citations) == 1   # rank fusion's scores say nothing of closeness
+
+
+def _section_hits(*specs: tuple[str, str, float]) -> list:
+    """Hits on one-chunk sections: (document, heading, fused score), in retrieval's order."""
+    from assistant.search.retrieval import ScoredChunk
+
+    hits = []
+    for n, (doc, section, score) in enumerate(specs):
+        chunk = Chunk(id=f"{doc}:{n}", doc_id=doc, title=doc.upper(), section=section,
+                      text=f"{section or 'Opening'} of {doc} explains something worth quoting here.", position=n,
+                      doc_hash="h", doc_chunks=len(specs), source="general", topics=["t"], audience=["manager"],
+                      segments=["all"])
+        hits.append(ScoredChunk(chunk=chunk, score=score, similarity=0.5))
+    return hits
+
+
+@pytest.mark.parametrize("specs, second", [
+    # a lone section of another document between two of the first's: the sibling comes second
+    ([("rfm", "What R, F and M mean", 2.0), ("roadmap", "Eight steps", 1.25), ("rfm", "Scoring with quintiles", 1.1),
+      ("other", "Pitfalls", 1.0)], ("rfm", "Scoring with quintiles")),
+    # the second's document is found twice too: the documents agree equally, retrieval's order stands
+    ([("crm", "Tiered service", 1.24), ("diagnosis", "What to measure", 1.21), ("crm", "Client view", 1.18),
+      ("diagnosis", "Rerunning", 1.17)], ("diagnosis", "What to measure")),
+    # the sibling scores too far below the second
+    ([("rfm", "Meaning", 2.0), ("roadmap", "Steps", 1.25), ("rfm", "Quintiles", 0.9)], ("roadmap", "Steps")),
+    # the sibling is the document's opening, which only introduces
+    ([("baoshang", "Timeline", 1.5), ("regulators", "Regulator timeline", 1.4), ("baoshang", "", 1.3)],
+     ("regulators", "Regulator timeline")),
+    # a sibling found only below the first five is not read
+    ([("a", "One", 2.0), ("b", "Two", 1.9), ("c", "Three", 1.8), ("d", "Four", 1.8), ("e", "Five", 1.8),
+      ("a", "Six", 1.8)], ("b", "Two")),
+])
+def test_the_first_sections_sibling_takes_second_place_from_a_lone_section_of_another_document(specs, second):
+    from assistant.answers.sections import agreeing_order
+
+    hits = _section_hits(*specs)
+    ordered = agreeing_order(section_passages(hits, Library([h.chunk for h in hits])))
+    assert (ordered[0].section.doc_id, ordered[0].section.section) == specs[0][:2]
+    assert (ordered[1].section.doc_id, ordered[1].section.section) == second
+    assert sorted(p.section.chunk_ids[0] for p in ordered) == sorted(h.chunk.id for h in hits)  # nothing lost
+
+
+def test_the_composer_quotes_the_first_sections_sibling_second(advisor):
+    """Through the composer: with retrieval unsure between its first two sections, the two shown are the first and
+    its sibling, not the lone section of another document that scored between them."""
+    hits = _section_hits(("rfm", "What R, F and M mean", 2.0), ("roadmap", "Eight steps", 1.8),
+                         ("rfm", "Scoring with quintiles", 1.7))
+    composer = ExtractiveComposer(advisor.settings, advisor.embedder)
+    answer = composer.compose("How do we score R, F and M with quintiles?", hits)
+    assert [(c.doc_id, c.section) for c in answer.citations][:2] == [("rfm", "What R, F and M mean"),
+                                                                    ("rfm", "Scoring with quintiles")], answer.answer

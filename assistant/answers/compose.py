@@ -20,7 +20,7 @@ from assistant.answers.faq import FAQ_ELSEWHERE, FaqMatch, document_faqs, match_
 from assistant.answers.gate import Evidence, answerable, relevance
 from assistant.answers.kinds import Kind, question_kind
 from assistant.answers.scope import OutOfScope, scope_for
-from assistant.answers.sections import CorpusSource, Library, LibraryCache, Passage, section_passages
+from assistant.answers.sections import CorpusSource, Library, LibraryCache, Passage, agreeing_order, section_passages
 from assistant.answers.trimming import MAX_WORDS, MIN_WORDS, prefers, render, select_units, usable
 from assistant.config import Settings
 from assistant.search.embeddings import Embedder
@@ -138,7 +138,8 @@ class ExtractiveComposer:
         return bool(hits) and answerable(self.evidence(question, hits))
 
     def passages(self, hits: list[ScoredChunk]) -> list[Passage]:
-        return section_passages(hits, self.library())
+        """The retrieved sections whole, the first section's sibling second where documents agree (sections.py)."""
+        return agreeing_order(section_passages(hits, self.library()))
 
     def compose(self, question: str, hits: list[ScoredChunk]) -> Answer:
         return self.draft(question, hits)[0]

@@ -202,6 +202,39 @@ def section_passages(hits: list[ScoredChunk], library: Library | None = None) ->
     return passages
 
 
+AGREEMENT_DEPTH = 5
+"""How many of retrieval's first sections are read for ``agreeing_order``."""
+AGREEMENT_RATIO = 0.8
+"""... and the least share of the second section's fused score the first section's sibling must have."""
+
+
+def agreeing_order(passages: list[Passage]) -> list[Passage]:
+    """Retrieval's order, except that the second place goes to another section of the first section's
+    document when the second is the only section of its own document among the first five, and the
+    sibling ranks close behind it (not the document's opening, which only introduces).
+
+    Why: two sections of one document near the top say what the question is about more reliably than
+    one section of another document that happens to score between them. "Walk me through turning
+    recency, frequency and monetary data ... into 1-to-5 points" had the RFM definitions first, a
+    transformation roadmap second and "How to score RFM with quintiles" third; the answer showed the
+    roadmap. A second section whose document is itself found twice is left where it is: then the two
+    documents agree equally, and retrieval's order decides (README, "Document agreement").
+
+    >>> [p.section.section for p in agreeing_order(section_passages(hits, library))][:2]
+    """
+    if len(passages) < 3:
+        return passages
+    first, second = passages[0], passages[1]
+    top = passages[:AGREEMENT_DEPTH]
+    if second.section.doc_id == first.section.doc_id or sum(p.section.doc_id == second.section.doc_id for p in top) > 1:
+        return passages
+    for candidate in top[2:]:
+        if (candidate.section.doc_id == first.section.doc_id and candidate.section.section
+                and candidate.best_hit.score >= AGREEMENT_RATIO * second.best_hit.score):
+            return [first, candidate] + [p for p in passages[1:] if p is not candidate]
+    return passages
+
+
 def shaped_hits(passages: list[Passage]) -> list[ScoredChunk]:
     """The passages as hits whose text is the whole section: what a language model is shown."""
     out = []

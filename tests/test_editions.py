@@ -130,3 +130,11 @@ def test_stamp_editions_command(docs, tmp_path):
     assert result.exit_code == 0 and "no edition without a hash" in result.output
     result = runner.invoke(app, ["knowledge", "stamp-editions", "nope-zh"], env=env)
     assert result.exit_code == 2 and "not an edition: nope-zh" in result.output
+
+
+def test_every_shipped_edition_matches_the_english_text_it_translates():
+    """An English fix (a year, a figure) that is not carried into the Chinese edition leaves Chinese readers with the
+    old fact: the shipped base has no edition waiting for an update (baoshang-bank-failure-zh was, unnoticed,
+    from 2026-12-04 until this test)."""
+    stale = [f"{s.doc_id}: {s.status}" for s in edition_states(load_documents(KNOWLEDGE / "docs").docs) if s.needs_update]
+    assert stale == []

@@ -194,6 +194,31 @@ def test_the_second_blind_set_names_real_sections_whose_text_holds_its_key_point
             assert any(p.casefold() in text for p in point), (row["id"], point)
 
 
+def test_the_rate_probes_name_real_sections_whose_text_holds_their_key_points():
+    """rate_probes.jsonl was written outside the repository too; a question the documents answer in two places
+    names both sections, and each key point must be in one of them (the English section for an English question,
+    the same section of the Chinese edition for a Chinese one)."""
+    from assistant.knowledge.documents import faq_section_matches
+    from assistant.text import parse_sections
+
+    rows = [json.loads(l) for l in (KNOWLEDGE / "eval" / "rate_probes.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
+    assert len(rows) == 40 and sum(r["answerable"] for r in rows) == 24
+    for row in (r for r in rows if r["answerable"]):
+        texts = []
+        for expected in row["expected"]:
+            doc = DOCS[expected["doc_id"]]
+            english = [s for s in parse_sections(doc.body) if s.heading]
+            index = next(i for i, sec in enumerate(english) if faq_section_matches(expected["section"], sec.path))
+            if row["language"] == "zh":
+                twin = next(d for d in DOCS.values() if d.meta.edition_of == expected["doc_id"])
+                texts.append(" ".join([s for s in parse_sections(twin.body) if s.heading][index].paragraphs))
+            else:
+                texts.append(" ".join(english[index].paragraphs))
+        text = " ".join(texts).casefold()
+        for point in row["key_points"]:
+            assert any(p.casefold() in text for p in point), (row["id"], point)
+
+
 @pytest.mark.parametrize("framed, plain", [("framed_holdout_v2.jsonl", "holdout_v2.jsonl"),
                                            ("framed_blind_v2.jsonl", "blind_v2.jsonl")])
 def test_the_framed_sets_ask_their_source_questions_with_only_the_askers_setting_added(framed, plain):

@@ -24,6 +24,12 @@ from .conftest import KNOWLEDGE
     ("How do I write a Python script to merge several Excel files?", "This question is about programming"),
     ("包头这个周末会下雨吗？", "这个问题属于“天气”"),
     ("用Python怎么把几个支行的Excel表合并起来？", "这个问题属于“编程和办公软件”"),
+    # the base is reference material with dates: never this week's rate sheet or the latest results of a bank it does
+    # not describe, and an answer from the nearest passage on rates was a wrong answer
+    ("What one-year fixed deposit rate is Bank of Lanzhou paying this month?",
+     "This question is about a named bank's current rates, fees and results"),
+    ("What net profit did Bank of Gansu report for the first half of this year?",
+     "This question is about a named bank's current rates, fees and results"),
 ])
 def test_a_request_the_bank_declared_out_of_scope_is_declined_with_its_topic(advisor, question, start):
     answer = advisor.ask(question)
@@ -38,6 +44,10 @@ def test_a_request_the_bank_declared_out_of_scope_is_declined_with_its_topic(adv
     ("What went wrong at Baoshang Bank in Baotou, and what should a risk manager learn from it?", "baoshang-bank-failure"),
     ("How is RAROC calculated?", "client-profitability-raroc-eva"),
     ("包商银行为什么会倒闭？", "baoshang-bank-failure"),
+    # figures the base holds, beside the topic of a named bank's current figures
+    ("How much did Baoshang Bank's large corporate and interbank creditors get back in the takeover?", "baoshang-bank-failure"),
+    ("What monthly average AUM makes a retail customer affluent at a city commercial bank?", "retail-tier-scheme"),
+    ("What is the RAROC of a loan when the client's deposits and fees are added?", "client-profitability-raroc-eva"),
 ])
 def test_strategy_questions_that_share_places_or_words_with_those_topics_are_answered(advisor, question, doc):
     answer = advisor.ask(question)
@@ -154,3 +164,26 @@ def test_a_passage_holding_every_word_needs_no_listed_question_to_vouch_for_it()
     whole = Evidence(language="zh", dense=0.251, keywords=1.0, all_words=1.0, asked=0.3655)
     assert answerable(whole)
     assert not answerable(whole.model_copy(update={"keywords": 0.5, "all_words": 0.5}))
+
+
+def test_a_topics_own_margin_widens_the_rule_and_the_next_topic_can_still_decline(advisor):
+    scope = OutOfScope(topics=[
+        {"topic": "rates", "topic_zh": "利率", "margin": 0.5,
+         "examples": ["Will it snow in Lanzhou tomorrow?", "兰州明天下雪吗？"]},
+        {"topic": "weather", "topic_zh": "天气", "examples": ["Is it going to snow tomorrow?", "明天会下雪吗？"]},
+    ])
+    ranked = scope.by_topic("Is it going to snow in Lanzhou tomorrow?", advisor.embedder, language="en")
+    assert [t.topic for t in ranked] == ["rates", "weather"] and ranked[0].margin == 0.5
+    assert scope.nearest("Is it going to snow in Lanzhou tomorrow?", advisor.embedder, language="en") == ranked[0]
+    passage = ranked[1].similarity - 0.05
+    assert not out_of_scope(ranked[0], passage) and out_of_scope(ranked[1], passage)
+    assert not out_of_scope(ranked[1], passage, margin=0.1)   # the language's margin
+    assert not out_of_scope(ranked[0].model_copy(update={"margin": 0.04}), ranked[0].similarity - 0.05, margin=0.02)  # adds up
+
+
+def test_a_negative_or_oversized_margin_is_refused_with_its_entry(tmp_path):
+    path = tmp_path / "out_of_scope.yaml"
+    path.write_text("- topic: rates\n  topic_zh: 利率\n  margin: -0.1\n  examples: [a b, c d]\n", encoding="utf-8")
+    with pytest.raises(ValueError) as caught:
+        OutOfScope.load(path)
+    assert "entry 0.margin" in str(caught.value)

@@ -170,17 +170,20 @@ def relevance(question: str, hits: list[ScoredChunk], embedder: Embeds, library:
         evidence.asked = round(float(np.max(embedder.encode_cached(asks) @ vectors[0])), 4)
     if scope is not None and reads:
         best = top[int(np.argmax(cosines))].chunk
-        nearest = scope.nearest(question, embedder, language="zh" if is_chinese(best.text) else "en")
-        if nearest is not None:
-            evidence.off_similarity = nearest.similarity
+        topics = scope.by_topic(question, embedder, language="zh" if is_chinese(best.text) else "en")
+        if topics:
+            evidence.off_similarity = topics[0].similarity
             margin = (CHINESE if chinese else ENGLISH).off_topic_margin
             near = evidence.dense
             listed = list(dict.fromkeys(q for h in top for q in h.chunk.asks))
             # across languages, what the retrieved sections say they answer counts as near as their text
             if listed and is_chinese(best.text) != chinese:
                 near = max(near, float(np.max(embedder.encode_cached(listed) @ vectors[0])))
-            if out_of_scope(nearest, near, margin=margin):
-                evidence.off_topic, evidence.off_topic_zh = nearest.topic, nearest.topic_zh
+            # the nearest topic that declines it: a nearer one with a wider margin of its own may not
+            declining = next((t for t in topics if out_of_scope(t, near, margin=margin)), None)
+            if declining is not None:
+                evidence.off_topic, evidence.off_topic_zh = declining.topic, declining.topic_zh
+                evidence.off_similarity = declining.similarity
     terms = set(tokenize(question))
     idf = library.idf if library is not None else (lambda _t: 1.0)
     # A word the base never uses matches no passage and has the highest IDF of all: left in, "briefly"

@@ -44,6 +44,10 @@ class ScopeTopic(BaseModel):
     topic: str = Field(min_length=2, description="What users see: 'This question is about <topic> ...'.")
     topic_zh: str = Field(min_length=1, description="The same in Chinese, for Chinese questions.")
     examples: list[str] = Field(min_length=2, description="Requests of this kind, in the users' words (both languages).")
+    margin: float = Field(0.0, ge=0.0, le=1.0, description="How much closer to an example than to the best passage a "
+                          "question must be, on top of its language's margin: a topic that shares its words with the "
+                          "knowledge base ('rate', 'fee', 'NPL ratio') needs room, or questions the base answers about "
+                          "rates in general are declined with it.")
 
     @field_validator("examples")
     @classmethod
@@ -59,6 +63,7 @@ class NearestTopic(BaseModel):
     topic_zh: str
     similarity: float
     example: str
+    margin: float = 0.0
 
 
 class OutOfScope(BaseModel):
@@ -99,22 +104,35 @@ class OutOfScope(BaseModel):
         against. A multilingual model scores a question higher against text in its own language, so a
         Chinese question weighed against English passages would otherwise lose to any short Chinese
         example (包商银行为什么会倒闭？ came out nearer a crypto example than the Baoshang passages)."""
+        ranked = self.by_topic(question, embedder, language)
+        return ranked[0] if ranked else None
+
+    def by_topic(self, question: str, embedder: Embeds, language: str | None = None) -> list[NearestTopic]:
+        """Each topic's example closest to the question, nearest topic first: a topic with a wider margin
+        may be nearest and yet not decline a question that the next topic does."""
         examples = self.examples(language)
         if not examples:
-            return None
+            return []
         vectors = embedder.encode_cached([question] + [e for _, e in examples])
         sims = vectors[1:] @ vectors[0]
-        best = int(np.argmax(sims))
-        topic = self.topics[examples[best][0]]
-        return NearestTopic(topic=topic.topic, topic_zh=topic.topic_zh, similarity=round(float(sims[best]), 4),
-                            example=examples[best][1])
+        best: dict[int, int] = {}
+        for row, (topic, _) in enumerate(examples):
+            if topic not in best or sims[row] > sims[best[topic]]:
+                best[topic] = row
+        out = [NearestTopic(topic=self.topics[t].topic, topic_zh=self.topics[t].topic_zh,
+                            similarity=round(float(sims[row]), 4), example=examples[row][1], margin=self.topics[t].margin)
+               for t, row in best.items()]
+        return sorted(out, key=lambda n: -n.similarity)
 
 
 def out_of_scope(nearest: NearestTopic | None, passage_similarity: float, margin: float = 0.0,
                  floor: float = OFF_TOPIC_MIN) -> bool:
     """Out of scope: at least ``floor`` close to an out-of-scope example and closer to it than to the
-    best passage by ``margin`` (a strategy question about Lanzhou is closer to the Lanzhou passage)."""
-    return nearest is not None and nearest.similarity >= floor and nearest.similarity >= passage_similarity + margin
+    best passage by ``margin`` (the language's) plus the topic's own (a strategy question about Lanzhou
+    is closer to the Lanzhou passage)."""
+    if nearest is None:
+        return False
+    return nearest.similarity >= floor and nearest.similarity >= passage_similarity + margin + nearest.margin
 
 
 @lru_cache(maxsize=8)

@@ -528,3 +528,51 @@ def test_the_composer_quotes_the_first_sections_sibling_second(advisor):
     answer = composer.compose("How do we score R, F and M with quintiles?", hits)
     assert [(c.doc_id, c.section) for c in answer.citations][:2] == [("rfm", "What R, F and M mean"),
                                                                     ("rfm", "Scoring with quintiles")], answer.answer
+
+
+def _plan_hits() -> list:
+    """A plan's purpose (prose), its nine sections (a list), and an unrelated section far below."""
+    from assistant.search.retrieval import ScoredChunk
+
+    purpose = " ".join(f"Sentence {n} says why a written plan for a major client keeps the coverage team honest about "
+                       f"facts, priorities, owners and dates." for n in range(1, 8))
+    parts = "Every plan has these parts:\n\n" + "\n".join(
+        f"{n}. **Part {n}**: what the team writes under part {n} of the plan, with the figures it needs."
+        for n in range(1, 10))
+    texts = [("plan", "What a plan is for", purpose, 2.0), ("plan", "The parts of a plan", parts, 1.6),
+             ("mistakes", "Typical mistakes", "Teams name a specialist on paper and never call him.", 0.8)]
+    hits = []
+    for n, (doc, section, text, score) in enumerate(texts):
+        chunk = Chunk(id=f"{doc}:{n}", doc_id=doc, title=doc.upper(), section=section, text=text, position=n,
+                      doc_hash="h", doc_chunks=3, source="general", topics=["t"], audience=["manager"], segments=["all"])
+        hits.append(ScoredChunk(chunk=chunk, score=score, similarity=0.5))
+    return hits
+
+
+def test_when_the_close_second_section_needs_room_the_first_gives_it_up(advisor):
+    """Retrieval unsure between a plan's purpose and its list of parts: the list is shown whole and the purpose cut to
+    what fits beside it (the list used to be left out, and the unrelated third section shown in its place)."""
+    from assistant.answers.compose import FIRST_ROOM_WORDS, UNSURE_CEILING_WORDS
+
+    composer = ExtractiveComposer(advisor.settings, advisor.embedder)
+    answer = composer.compose("What parts should a written plan for a major client contain? Give me the outline.",
+                              _plan_hits())
+    assert [c.section for c in answer.citations] == ["What a plan is for", "The parts of a plan"], answer.answer
+    assert all(f"**Part {n}**" in answer.answer for n in range(1, 10))   # the list whole
+    first = answer.answer.split("\n\n")[0]
+    assert "[1]" in first and FIRST_ROOM_WORDS <= answer_words(first) < 100
+    assert answer_words(answer.answer.replace("[1]", "").replace("[2]", "")) <= UNSURE_CEILING_WORDS
+
+
+def test_a_further_section_is_not_shown_for_doubt_when_it_is_no_close_call(advisor):
+    from assistant.answers import compose
+
+    composer = ExtractiveComposer(advisor.settings, advisor.embedder)
+    hits = _plan_hits()
+    original = compose.FIRST_ROOM_WORDS
+    compose.FIRST_ROOM_WORDS = 1000   # the first cannot give up room: the list cannot be shown
+    try:
+        answer = composer.compose("What parts should a written plan for a major client contain? Give me the outline.", hits)
+    finally:
+        compose.FIRST_ROOM_WORDS = original
+    assert [c.section for c in answer.citations] == ["What a plan is for"], answer.answer

@@ -51,6 +51,10 @@ the whole section is shown instead). Without it a third of the added passages we
 new RM's visit routine under "the first three months of a new client"); with it golden v2 key points
 0.800 -> 0.822, holdout 0.747 -> 0.767, blind2 0.906 unchanged, median 135 -> 147 words."""
 
+FIRST_ROOM_WORDS = 30
+"""When retrieval is unsure and the second section needs more room than is left beside the first (a list
+kept whole), the first is cut to what fits, down to this many words, rather than the second left out."""
+
 FAQ_COMPANION_WORDS = 40
 """The least room the first section gets beside a long vetted answer from another section."""
 
@@ -208,17 +212,25 @@ class ExtractiveComposer:
         unsure = self._retrieval_unsure([passages[i] for i in ranking])
         parts: list[tuple[Passage, str]] = []
         words = 0.0
+        lead = passages[ranking[0]].best_hit.score if ranking else 0.0
         for index in ranking:
             scores, passage = scored[index]
             if parts and (len(parts) == 2 or words >= MAX_WORDS
                           or not (unsure or self._second_wanted(plan.kind, words, scored, ranking))):
                 break
+            if parts and unsure and passage.best_hit.score < UNSURE_RATIO * lead:
+                break  # the close second did not fit: a further section is not a close call, and is no substitute
             if unsure and not parts:  # what this section needs whole, then no filler past UNSURE_AIM_WORDS
                 chosen = select_units(passage, scores, plan.kind, floor_words=UNSURE_AIM_WORDS, aim=UNSURE_AIM_WORDS)
             else:
                 chosen = select_units(passage, scores, plan.kind, budget=MAX_WORDS - words,
                                       floor_words=max(MIN_WORDS - words, 0))
             added = sum(u.words for u in chosen)
+            if chosen and parts and unsure and added > UNSURE_CEILING_WORDS - words:
+                first = self._shortened_first(scored[ranking[0]], plan.kind, UNSURE_CEILING_WORDS - added)
+                if first is not None:  # the first gives up room rather than the second giving way
+                    words = sum(u.words for u in first)
+                    parts[0] = (parts[0][0], render(parts[0][0], first, 1))
             if not chosen or parts and unsure and added > UNSURE_CEILING_WORDS - words:
                 continue  # the second section shown for doubt must fit beside the first
             plan.passages.append(index)
@@ -231,6 +243,16 @@ class ExtractiveComposer:
         citations = [self._citation(i + 1, p) for i, (p, _) in enumerate(parts)]
         return Answer(question=question, answer=text, grounded=True, citations=citations,
                       warnings=currency_warnings([p.best_hit for p, _ in parts]))
+
+    @staticmethod
+    def _shortened_first(scored: tuple[np.ndarray, Passage], kind: Kind, room: float):
+        """The first section cut to ``room`` words (its best units with what they lean on), or None when
+        less than FIRST_ROOM_WORDS would be left of it."""
+        if room < FIRST_ROOM_WORDS:
+            return None
+        scores, passage = scored
+        chosen = select_units(passage, scores, kind, budget=room, floor_words=0, aim=room)
+        return chosen if chosen and sum(u.words for u in chosen) <= room else None
 
     def _see_also(self, scored: list[tuple[np.ndarray, Passage]], ranking: list[int], plan: Draft,
                   parts: list[tuple[Passage, str]]) -> None:

@@ -190,19 +190,25 @@ def test_a_section_split_over_chunks_is_joined_without_the_repeated_sentence():
     assert library.sections[("d", "S")].chunk_ids == ["d:0", "d:1"] and library.knows("seven")
 
 
+def _one_section(text: str):
+    """The passage of a one-chunk section holding ``text``."""
+    from assistant.search.retrieval import ScoredChunk
+
+    chunk = Chunk(id="d:0", doc_id="d", title="T", section="S", text=text, position=0, doc_hash="h",
+                  doc_chunks=1, source="general", topics=["t"], audience=["manager"], segments=["all"])
+    return section_passages([ScoredChunk(chunk=chunk, score=1.0, similarity=0.5)], Library([chunk]))[0]
+
+
 def test_a_sentence_that_leans_on_a_table_is_not_quoted_alone():
     """"Their needs are ..." leans on "Most of these clients ...", which leans on the table before it: when the
     table is not shown, neither is shown, even when "Their needs" answers best (it used to be shown alone)."""
     import numpy as np
     from assistant.answers.trimming import select_units
-    from assistant.search.retrieval import ScoredChunk
 
     text = ("| Pillar | Clients |\n|---|---|\n| Metals | Jinchuan |\n| Energy | Oilfields |\n\n"
             "Most of these clients are state-owned. Their needs are about treasury and cost.\n\n"
             "Western banks compete on price.")
-    chunk = Chunk(id="d:0", doc_id="d", title="T", section="S", text=text, position=0, doc_hash="h",
-                  doc_chunks=1, source="general", topics=["t"], audience=["manager"], segments=["all"])
-    passage = section_passages([ScoredChunk(chunk=chunk, score=1.0, similarity=0.5)], Library([chunk]))[0]
+    passage = _one_section(text)
     plain = [u.plain for u in passage.units]
     scores = np.array([0.9 if u.startswith("Their needs") else 0.5 if u.startswith("Western") else 0.1 for u in plain])
     chosen = [u.plain for u in select_units(passage, scores, "fact", budget=8, floor_words=0, aim=5)]
@@ -576,3 +582,35 @@ def test_a_further_section_is_not_shown_for_doubt_when_it_is_no_close_call(advis
     finally:
         compose.FIRST_ROOM_WORDS = original
     assert [c.section for c in answer.citations] == ["What a plan is for"], answer.answer
+
+
+def test_a_question_that_gives_its_figures_is_worked_from_the_section_not_the_vetted_answer(advisor):
+    """A vetted answer explains; it does not work through the asker's figures (a provisioning question with its own loans,
+    NPLs and ratios got the vetted definition of the two ratios and none of the section's worked example)."""
+    from assistant.answers.kinds import gives_figures
+
+    plain = advisor.ask("What is the formula for a loan pricing floor?")
+    assert plain.citations[0].kind == "faq", plain.answer
+    question = ("What is the formula for a loan pricing floor, and how much is it with FTP 2.00%, operating cost 0.25% and "
+                "expected loss 0.225%?")
+    assert gives_figures(question) and not gives_figures("What is the formula for a loan pricing floor?")
+    hits = advisor.retrieve(AskRequest(question=question))
+    worked, plan = advisor.composer.draft(question, hits)
+    assert plan.faq is None and worked.grounded and worked.citations[0].kind != "faq", worked.answer
+    assert worked.citations[0].doc_id == "client-profitability-raroc-eva"
+
+
+def test_a_sentence_of_a_worked_example_comes_with_the_figures_it_works_on():
+    """"With a 130% coverage requirement it needs RMB 2.34 billion" is about the bank the example's first sentence set up."""
+    import numpy as np
+    from assistant.answers.trimming import select_units
+
+    text = ("Provision coverage is provisions divided by NPLs.\n\n"
+            "**Worked example (illustrative).** A bank has RMB 100 billion of loans and RMB 1.8 billion of NPLs. "
+            "With a 130% coverage requirement it needs RMB 2.34 billion of provisions. "
+            "If NPLs were only RMB 1.0 billion, a 1.5% provision-ratio floor would demand RMB 1.5 billion.\n\n"
+            "The local bureau confirms the figure.")
+    passage = _one_section(text)
+    scores = np.array([0.9 if "2.34" in u.plain else 0.1 for u in passage.units])
+    chosen = [u.plain for u in select_units(passage, scores, "calculation", budget=60, floor_words=0, aim=20)]
+    assert any("A bank has RMB 100 billion" in u for u in chosen) and any("2.34" in u for u in chosen), chosen

@@ -18,7 +18,7 @@ from assistant.answers.answer import Answer, Citation, currency_warnings, not_fo
 from assistant.answers.blocks import MARKUP, answer_words, clean_sentence, parse_blocks, whole_sentences
 from assistant.answers.faq import FAQ_ELSEWHERE, FaqMatch, document_faqs, match_faq
 from assistant.answers.gate import Evidence, answerable, relevance
-from assistant.answers.kinds import Kind, question_kind
+from assistant.answers.kinds import Kind, gives_figures, question_kind
 from assistant.answers.scope import OutOfScope, scope_for
 from assistant.answers.sections import CorpusSource, Library, LibraryCache, Passage, agreeing_order, section_passages
 from assistant.answers.trimming import MAX_WORDS, MIN_WORDS, prefers, render, select_units, usable
@@ -167,6 +167,8 @@ class ExtractiveComposer:
             if found is not None and (plan.faq is None or found.score > plan.faq.score):  # after the retrieved ones
                 plan.faq = found.model_copy(update={"passage": len(passages) + found.passage})
                 passages = passages + extra
+        if plan.faq is not None and gives_figures(question):
+            plan.faq = None  # a vetted answer explains; it does not work through the figures the asker gave
         if plan.faq is not None:
             return self._faq_answer(question, passages, plan, topic), plan
         return self._section_answer(question, passages, plan, topic), plan

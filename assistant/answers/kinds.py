@@ -52,6 +52,12 @@ FIGURE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|‰|bn|billion|million|m\b|万|亿|
 _ASKS_AMOUNT = re.compile(r"\b(how (much|many|far|fast|long)|what (return|share|cap|is (its|the) \w+))\b|多少|多大|几|多快", re.I)
 
 
+def gives_figures(question: str) -> bool:
+    """A question that gives two figures or more and asks for an amount: it wants the working."""
+    text = " ".join(question.strip().split())
+    return len(FIGURE.findall(text)) >= 2 and bool(_ASKS_AMOUNT.search(text))
+
+
 def question_kind(question: str) -> Kind:
     """The first kind whose cues occur; a question that gives two figures and asks for an amount
     wants the working (a calculation), whatever its wording."""
@@ -59,7 +65,7 @@ def question_kind(question: str) -> Kind:
     for kind, pattern in _ZH_RULES:
         if pattern.search(text):
             return kind
-    if len(FIGURE.findall(text)) >= 2 and _ASKS_AMOUNT.search(text):
+    if gives_figures(text):
         return "calculation"
     for kind, pattern in _EN_RULES:
         if pattern.search(text):

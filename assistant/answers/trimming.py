@@ -36,6 +36,12 @@ WARNING_HEADING = re.compile(r"\b(?:mistakes?|pitfalls?|misreadings?|errors?|avo
 REASONING = re.compile(r"\b(because|so that|reason|caused|led to|due to|result|why|since|lesson)\b|因为|原因|导致|由于", re.I)
 
 
+EXAMPLE_LEAD = re.compile(r"^\*{1,2}(?:worked example|example|算例|示例|举例)", re.I)
+"""A paragraph that opens with an example's label: every later sentence works on the figures its first one sets
+up ("**Worked example (illustrative).** A bank has RMB 100 billion of loans ... With a 130% coverage requirement
+it needs RMB 2.34 billion ..."), so none is shown without that first sentence."""
+
+
 def prefers(kind: Kind, unit: Unit, passage: Passage) -> bool:
     """Whether a unit has the shape the kind of question asks for."""
     if unit.kind == "sentence" and unit.text.rstrip().endswith((":", "：")):
@@ -116,6 +122,11 @@ class Picker:
                 wanted.add(j)
             if self.units[i].text.rstrip().endswith((":", "：")) and unit.index == len(block.units) - 1:
                 return None  # a lead-in comes only with its block
+            if unit.index > 0 and block.kind == "paragraph" and EXAMPLE_LEAD.match(block.units[0].text):
+                setup = self.position[(unit.block, 0)]
+                if not usable(self.units[setup]):
+                    return None
+                wanted.add(setup)  # "it needs RMB 2.34 billion" is about the bank the example set up
             return wanted
         members = [self.position[(unit.block, k)] for k in range(len(block.units))]
         whole = sum(self.units[m].words for m in members)

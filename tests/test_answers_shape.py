@@ -614,3 +614,17 @@ def test_a_sentence_of_a_worked_example_comes_with_the_figures_it_works_on():
     scores = np.array([0.9 if "2.34" in u.plain else 0.1 for u in passage.units])
     chosen = [u.plain for u in select_units(passage, scores, "calculation", budget=60, floor_words=0, aim=20)]
     assert any("A bank has RMB 100 billion" in u for u in chosen) and any("2.34" in u for u in chosen), chosen
+
+
+@pytest.mark.parametrize("evidence", [
+    # 旗里的养牛大户想拿自家的牛做抵押贷款……: colloquial words the passage does not share, its passage near in meaning
+    {"dense": 0.445, "keywords": 0.089, "all_words": 0.047, "known": 0.444, "unknown": 5, "asked": 0.580},
+    # 我们在做小微评分卡……620分对应多大的好坏比？: no listed question like it, but the passage near and holding most words
+    {"dense": 0.497, "keywords": 0.683, "all_words": 0.540, "known": 0.8, "unknown": 3, "asked": 0.395},
+])
+def test_a_chinese_question_near_its_passage_is_answered_whatever_words_it_uses(evidence):
+    """Before 2026-12-04 both blind5 questions above were declined though retrieval's first section answered them; the
+    Chinese unanswerable questions that these word rules decline sit at most 0.30 from their best passage."""
+    near = Evidence(language="zh", **evidence)
+    assert answerable(near)
+    assert not answerable(near.model_copy(update={"dense": 0.30}))

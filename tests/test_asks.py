@@ -73,12 +73,13 @@ def test_a_question_worded_unlike_the_section_finds_it_through_its_asks_and_neve
     assert answer.grounded and "vendor" not in answer.answer and "borrowers who have" not in answer.answer, answer.answer
 
 
-def test_a_chinese_question_no_listed_question_comes_near_is_declined_whatever_else_holds():
+def test_a_chinese_question_no_listed_question_comes_near_is_declined_unless_its_passage_is_near():
     from assistant.answers.gate import Evidence, answerable
 
-    strong = dict(language="zh", dense=0.45, keywords=0.8, all_words=0.8, known=1.0)
+    strong = dict(language="zh", dense=0.35, keywords=0.8, all_words=0.8, known=1.0)
     assert answerable(Evidence(**strong, asked=0.66))
     assert not answerable(Evidence(**strong, asked=0.35))
+    assert answerable(Evidence(**{**strong, "dense": 0.45}, asked=0.35))   # from 0.40 the passage itself vouches
     assert answerable(Evidence(**strong, asked=None))          # sections without asks: the rule stands aside
     assert answerable(Evidence(**{**strong, "language": "en"}, asked=0.35))   # English: not used
 

@@ -628,3 +628,21 @@ def test_a_chinese_question_near_its_passage_is_answered_whatever_words_it_uses(
     near = Evidence(language="zh", **evidence)
     assert answerable(near)
     assert not answerable(near.model_copy(update={"dense": 0.30}))
+
+
+def test_a_short_first_section_is_shown_whole_even_its_lowest_scored_sentence(advisor):
+    """The AML section's "report internally to the AML officer at once" answered "what exactly do I do?" but scored
+    lowest of the section under the models and was trimmed away; a first section of at most WHOLE_SECTION_WORDS that
+    retrieval is sure of is whole."""
+    from assistant.answers.compose import WHOLE_SECTION_WORDS
+
+    text = ("Banks file two kinds of report with the monitoring centre. Large-value reports are automatic above a "
+            "threshold. Suspicious reports rest on judgement. When something looks wrong, record the facts and report "
+            "internally to the AML officer at once. Never tell the client that a report is being considered.")
+    hits = [h.model_copy(update={"score": 1.0}) for h in _section_hits(("aml", "Reporting", 1.0))]
+    hits[0] = hits[0].model_copy(update={"chunk": hits[0].chunk.model_copy(update={"text": text})})
+    composer = ExtractiveComposer(advisor.settings, advisor.embedder)
+    answer = composer.compose("A client keeps making cash deposits just under the large-value report threshold. "
+                              "What exactly do I do about this suspicious pattern?", hits)
+    assert answer_words(text) <= WHOLE_SECTION_WORDS
+    assert "AML officer" in answer.answer and "Never tell the client" in answer.answer, answer.answer

@@ -51,6 +51,15 @@ the whole section is shown instead). Without it a third of the added passages we
 new RM's visit routine under "the first three months of a new client"); with it golden v2 key points
 0.800 -> 0.822, holdout 0.747 -> 0.767, blind2 0.906 unchanged, median 135 -> 147 words."""
 
+WHOLE_SECTION_WORDS = 200
+"""When retrieval is sure of its first section, the section is shown whole if its quotable text is at most this
+long. Trimming a short section to the units the models scored highest dropped the one that answered: "... what
+exactly do I do, and can I warn him?" met the AML section's "report internally to the AML officer at once" at
+its lowest score. Key points blind2 0.917 -> 0.938, blind3 0.967 -> 0.978, blind4 0.900 -> 0.911, blind5 0.817 ->
+0.857, framed-blind2 0.904 -> 0.925, v2 0.865 -> 0.866, the holdout, framed-holdout and rate probes unchanged;
+median 137-156 words. Applied when unsure too, the whole first section crowded out the close second (a deposit-
+insurance question lost its answer) for the same total (README, "The first section whole")."""
+
 FIRST_ROOM_WORDS = 30
 """When retrieval is unsure and the second section needs more room than is left beside the first (a list
 kept whole), the first is cut to what fits, down to this many words, rather than the second left out."""
@@ -222,7 +231,10 @@ class ExtractiveComposer:
                 break
             if parts and unsure and passage.best_hit.score < UNSURE_RATIO * lead:
                 break  # the close second did not fit: a further section is not a close call, and is no substitute
-            if unsure and not parts:  # what this section needs whole, then no filler past UNSURE_AIM_WORDS
+            whole = sum(u.words for u in passage.units if usable(u))
+            if not parts and whole <= WHOLE_SECTION_WORDS and not unsure:
+                chosen = select_units(passage, scores, plan.kind, budget=whole, floor_words=whole, aim=whole)
+            elif unsure and not parts:  # what this section needs whole, then no filler past UNSURE_AIM_WORDS
                 chosen = select_units(passage, scores, plan.kind, floor_words=UNSURE_AIM_WORDS, aim=UNSURE_AIM_WORDS)
             else:
                 chosen = select_units(passage, scores, plan.kind, budget=MAX_WORDS - words,

@@ -241,7 +241,7 @@ class ExtractiveComposer:
                                       floor_words=max(MIN_WORDS - words, 0))
             added = sum(u.words for u in chosen)
             if chosen and parts and unsure and added > UNSURE_CEILING_WORDS - words:
-                first = self._shortened_first(scored[ranking[0]], plan.kind, UNSURE_CEILING_WORDS - added)
+                first = self._shortened_first(scored[plan.passages[0]], plan.kind, UNSURE_CEILING_WORDS - added)
                 if first is not None:  # the first gives up room rather than the second giving way
                     words = sum(u.words for u in first)
                     parts[0] = (parts[0][0], render(parts[0][0], first, 1))
@@ -259,7 +259,7 @@ class ExtractiveComposer:
                       warnings=currency_warnings([p.best_hit for p, _ in parts]))
 
     @staticmethod
-    def _shortened_first(scored: tuple[np.ndarray, Passage], kind: Kind, room: float):
+    def _shortened_first(scored: tuple[np.ndarray, Passage], kind: Kind, room: float) -> list | None:
         """The first section cut to ``room`` words (its best units with what they lean on), or None when
         less than FIRST_ROOM_WORDS would be left of it."""
         if room < FIRST_ROOM_WORDS:

@@ -50,7 +50,8 @@ class Thresholds(BaseModel):
                                                            "base uses (Chinese asking-words like 解释 rarely occur in it).")
     keywords: float = Field(description="IDF-weighted share of the question's known words in the best passage, minimum, ...")
     sure: float = Field(0.50, description="... unless the cosine is at least this (a question in words the passage "
-                        "does not use: 'What does the knowledge base say about client profitability?').")
+                        "does not use: 'What does the knowledge base say about client profitability?'); from it the "
+                        "listed-question rule (``asked``) stands aside too.")
     known: float = Field(description="Share of the question's words the knowledge base uses; below it with ...")
     unknown: int = Field(description="... at least this many unused words, the question is about something else.")
     foreign_sure: float = Field(0.52, description="A question naming a term the base never uses is answered only "

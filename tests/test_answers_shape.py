@@ -136,6 +136,13 @@ def test_a_pointer_to_another_document_is_cut_from_its_sentence_in_both_language
     assert blocks[3].units[0].text == "| Mass | (see retail-tier-scheme) |"  # a table cell is quoted as written
     # a pointer that is the whole sentence is still about the document, not banking
     assert is_meta("See supply-chain-finance.") and is_meta("Details are in supply-chain-finance.")
+    # ... and in the middle of a sentence or of a bracket that says more
+    middle = parse_blocks("Group firms by size class under the 2011 SME standard (see sme-size-classification), industry "
+                          "and ownership. Prefer soft-information lending (see soft-information-microlending) when "
+                          "borrowers are tiny. 常规业务快速流转（对包商银行而言仅供参考；参见 credit-factory）。")
+    assert [u.text for u in middle[0].units] == [
+        "Group firms by size class under the 2011 SME standard, industry and ownership.",
+        "Prefer soft-information lending when borrowers are tiny.", "常规业务快速流转（对包商银行而言仅供参考）。"]
 
 
 def test_a_list_of_mistakes_is_shown_under_its_heading(advisor):

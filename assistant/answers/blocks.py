@@ -68,7 +68,10 @@ META = re.compile(
 # 2026-12-04 an English sentence carrying one was dropped as a whole (a county-lending list showed
 # "1." and "5." with nothing after them), while a Chinese one was shown with the id.
 CROSS_REFERENCE = re.compile(r"\s*[(（](?:see|cf\.|参见|详见|见)\s*[a-z0-9]+(?:-[a-z0-9]+)+[^()（）]{0,80}[)）]"
-                             r"(?=\s*(?:[.。!?！？;；:：]|$))", re.I)
+                             r"(?=\s*(?:[.。!?！？;；:：,，]|$)|\s+[A-Za-z\u4e00-\u9fff])"
+                             r"|\s*[;；,，]\s*(?:see|参见|详见)\s*[a-z0-9]+(?:-[a-z0-9]+)+(?=\s*[)）])", re.I)
+"""... and in the middle of one ("size class under the 2011 SME standard (see sme-size-classification), industry";
+"（对包商银行而言仅供参考；参见 credit-factory）", since 2026-12-04, evening); a table cell keeps what it says."""
 
 
 CJK_GAP = re.compile(r"(?<=[。：；，！？）、])\s+(?=[\u4e00-\u9fff0-9A-Za-z（《“])")

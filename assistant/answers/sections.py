@@ -218,7 +218,7 @@ def agreeing_order(passages: list[Passage]) -> list[Passage]:
     recency, frequency and monetary data ... into 1-to-5 points" had the RFM definitions first, a
     transformation roadmap second and "How to score RFM with quintiles" third; the answer showed the
     roadmap. A second section whose document is itself found twice is left where it is: then the two
-    documents agree equally, and retrieval's order decides (README, "Document agreement").
+    documents agree equally, and retrieval's order decides (README, "Documents that agree").
 
     >>> [p.section.section for p in agreeing_order(section_passages(hits, library))][:2]
     """

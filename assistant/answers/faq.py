@@ -15,6 +15,8 @@ measurement rules, while its listed question "零售客户按资产分几层，�
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
@@ -53,13 +55,14 @@ def overlap(a: str, b: str) -> float:
 
 
 def match_faq(question: str, passages: list[Passage], embedder: Embeds, reads_chinese: bool = False,
-              threshold: float = FAQ_SIMILARITY) -> FaqMatch | None:
-    """The best FAQ item of a retrieved section whose listed question the question paraphrases."""
+              threshold: float = FAQ_SIMILARITY, eligible: Callable[[Passage], bool] | None = None) -> FaqMatch | None:
+    """The best FAQ item of a retrieved section whose listed question the question paraphrases; ``eligible``:
+    only sections it accepts (the composer's: vetted for the kind of client the question is about)."""
     chinese = is_chinese(question)
     by_meaning = not chinese or reads_chinese
     candidates: list[tuple[int, FaqItem, str]] = [
-        (i, item, q) for i, p in enumerate(passages) for item in p.section.faq for q in item.q
-        if is_chinese(q) == chinese or (by_meaning and reads_chinese)
+        (i, item, q) for i, p in enumerate(passages) if eligible is None or eligible(p) for item in p.section.faq
+        for q in item.q if is_chinese(q) == chinese or (by_meaning and reads_chinese)
     ]
     if not candidates:
         return None

@@ -52,6 +52,20 @@ FIGURE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|‰|bn|billion|million|m\b|万|亿|
 _ASKS_AMOUNT = re.compile(r"\b(how (much|many|far|fast|long)|what (return|share|cap|is (its|the) \w+))\b|多少|多大|几|多快", re.I)
 
 
+ClientSide = Literal["retail", "business"]
+_RETAIL = re.compile(r"\b(?:retail|personal|individual customer|household|depositor|saver|retiree|pensioner|affluent|"
+                     r"private[- ]banking client)s?\b|个人客户|零售|储户|老年客户|富裕客户|大众客户|私行客户|退休", re.I)
+_BUSINESS = re.compile(r"\b(?:major client|corporate|big client|large client|SOE|group client|key account|company|"
+                       r"companies|firm|enterprise|business(?:es)?)s?\b|大客户|对公|国企|集团|企业|公司", re.I)
+
+
+def client_side(question: str) -> ClientSide | None:
+    """Whose business the question is about when it says so one way only: persons (retail) or firms; None when it
+    names both or neither."""
+    retail, business = bool(_RETAIL.search(question)), bool(_BUSINESS.search(question))
+    return "retail" if retail and not business else "business" if business and not retail else None
+
+
 def gives_figures(question: str) -> bool:
     """A question that gives two figures or more and asks for an amount: it wants the working."""
     text = " ".join(question.strip().split())

@@ -492,16 +492,16 @@ def test_a_close_next_section_adds_its_best_short_passage_after_the_answer(advis
     assert len(rrf.compose(question, _rescored(hits, 0.6)).citations) == 1   # rank fusion's scores say nothing of closeness
 
 
-def _section_hits(*specs: tuple[str, str, float]) -> list:
-    """Hits on one-chunk sections: (document, heading, fused score), in retrieval's order."""
+def _section_hits(*specs: tuple) -> list:
+    """Hits on one-chunk sections: (document, heading, fused score[, text]), in retrieval's order."""
     from assistant.search.retrieval import ScoredChunk
 
     hits = []
-    for n, (doc, section, score) in enumerate(specs):
+    for n, (doc, section, score, *text) in enumerate(specs):
         chunk = Chunk(id=f"{doc}:{n}", doc_id=doc, title=doc.upper(), section=section,
-                      text=f"{section or 'Opening'} of {doc} explains something worth quoting here.", position=n,
-                      doc_hash="h", doc_chunks=len(specs), source="general", topics=["t"], audience=["manager"],
-                      segments=["all"])
+                      text=text[0] if text else f"{section or 'Opening'} of {doc} explains something worth quoting here.",
+                      position=n, doc_hash="h", doc_chunks=len(specs), source="general", topics=["t"],
+                      audience=["manager"], segments=["all"])
         hits.append(ScoredChunk(chunk=chunk, score=score, similarity=0.5))
     return hits
 
@@ -545,21 +545,13 @@ def test_the_composer_quotes_the_first_sections_sibling_second(advisor):
 
 def _plan_hits() -> list:
     """A plan's purpose (prose), its nine sections (a list), and an unrelated section far below."""
-    from assistant.search.retrieval import ScoredChunk
-
     purpose = " ".join(f"Sentence {n} says why a written plan for a major client keeps the coverage team honest about "
                        f"facts, priorities, owners and dates." for n in range(1, 8))
     parts = "Every plan has these parts:\n\n" + "\n".join(
         f"{n}. **Part {n}**: what the team writes under part {n} of the plan, with the figures it needs."
         for n in range(1, 10))
-    texts = [("plan", "What a plan is for", purpose, 2.0), ("plan", "The parts of a plan", parts, 1.6),
-             ("mistakes", "Typical mistakes", "Teams name a specialist on paper and never call him.", 0.8)]
-    hits = []
-    for n, (doc, section, text, score) in enumerate(texts):
-        chunk = Chunk(id=f"{doc}:{n}", doc_id=doc, title=doc.upper(), section=section, text=text, position=n,
-                      doc_hash="h", doc_chunks=3, source="general", topics=["t"], audience=["manager"], segments=["all"])
-        hits.append(ScoredChunk(chunk=chunk, score=score, similarity=0.5))
-    return hits
+    return _section_hits(("plan", "What a plan is for", 2.0, purpose), ("plan", "The parts of a plan", 1.6, parts),
+                         ("mistakes", "Typical mistakes", 0.8, "Teams name a specialist on paper and never call him."))
 
 
 def test_when_the_close_second_section_needs_room_the_first_gives_it_up(advisor):
@@ -646,8 +638,7 @@ def test_a_short_first_section_is_shown_whole_even_its_lowest_scored_sentence(ad
     text = ("Banks file two kinds of report with the monitoring centre. Large-value reports are automatic above a "
             "threshold. Suspicious reports rest on judgement. When something looks wrong, record the facts and report "
             "internally to the AML officer at once. Never tell the client that a report is being considered.")
-    hits = [h.model_copy(update={"score": 1.0}) for h in _section_hits(("aml", "Reporting", 1.0))]
-    hits[0] = hits[0].model_copy(update={"chunk": hits[0].chunk.model_copy(update={"text": text})})
+    hits = _section_hits(("aml", "Reporting", 1.0, text))
     composer = ExtractiveComposer(advisor.settings, advisor.embedder)
     answer = composer.compose("A client keeps making cash deposits just under the large-value report threshold. "
                               "What exactly do I do about this suspicious pattern?", hits)

@@ -166,9 +166,18 @@ class ExtractiveComposer:
             return not_found(question, hits, evidence), None
         passages = self.passages(hits)
         plan = Draft(kind=question_kind(question), evidence=evidence)
+        if not gives_figures(question):  # a vetted answer explains; it does not work through the asker's figures
+            plan.faq, passages = self._vetted(topic, passages)
+        if plan.faq is not None:
+            return self._faq_answer(question, passages, plan, topic), plan
+        return self._section_answer(question, passages, plan, topic), plan
+
+    def _vetted(self, topic: str, passages: list[Passage]) -> tuple[FaqMatch | None, list[Passage]]:
+        """The vetted answer the question asks for, if any, and the passages with any section it comes from
+        that retrieval did not return; only answers written for the kind of client the question names."""
         side = client_side(topic)
         fits = (lambda p: serves(p, side)) if side is not None else None
-        plan.faq = match_faq(topic, passages, self.embedder_for(topic), self.reads(topic), eligible=fits)
+        faq = match_faq(topic, passages, self.embedder_for(topic), self.reads(topic), eligible=fits)
         library = self.library()
         if library is not None:  # a vetted answer elsewhere in a retrieved document, when it is nearer still
             extra = document_faqs(passages, library)
@@ -176,14 +185,9 @@ class ExtractiveComposer:
                               eligible=fits)
             # "Why did Baoshang Bank fail?" is listed word for word on the lessons section, which retrieval
             # did not return, and meets the retrieved takeover section's item at 0.7-0.8
-            if found is not None and (plan.faq is None or found.score > plan.faq.score):  # after the retrieved ones
-                plan.faq = found.model_copy(update={"passage": len(passages) + found.passage})
-                passages = passages + extra
-        if plan.faq is not None and gives_figures(question):
-            plan.faq = None  # a vetted answer explains; it does not work through the figures the asker gave
-        if plan.faq is not None:
-            return self._faq_answer(question, passages, plan, topic), plan
-        return self._section_answer(question, passages, plan, topic), plan
+            if found is not None and (faq is None or found.score > faq.score):  # after the retrieved ones
+                return found.model_copy(update={"passage": len(passages) + found.passage}), passages + extra
+        return faq, passages
 
     # ---------------------------------------------------------------- scoring
     def unit_scores(self, question: str, passage: Passage) -> np.ndarray:
@@ -234,8 +238,8 @@ class ExtractiveComposer:
                 break
             if parts and unsure and passage.best_hit.score < UNSURE_RATIO * lead:
                 break  # the close second did not fit: a further section is not a close call, and is no substitute
-            whole = sum(u.words for u in passage.units if usable(u))
-            if not parts and whole <= WHOLE_SECTION_WORDS and not unsure:
+            if (not parts and not unsure
+                    and (whole := sum(u.words for u in passage.units if usable(u))) <= WHOLE_SECTION_WORDS):
                 chosen = select_units(passage, scores, plan.kind, budget=whole, floor_words=whole, aim=whole)
             elif unsure and not parts:  # what this section needs whole, then no filler past UNSURE_AIM_WORDS
                 chosen = select_units(passage, scores, plan.kind, floor_words=UNSURE_AIM_WORDS, aim=UNSURE_AIM_WORDS)

@@ -123,6 +123,15 @@ def test_sentences_about_the_document_are_meta(sentence):
     assert is_meta(sentence)
 
 
+def test_a_numbered_step_whose_one_sentence_ends_on_a_pointer_keeps_its_text():
+    """Split with its item, the marker "1." counted as a sentence of its own and was all that was kept."""
+    from assistant.answers.blocks import without_meta
+
+    step = "1. **Tiers by value**: average daily AUM splits customers into four tiers (thresholds in retail-tier-scheme)."
+    assert without_meta(step) == step
+    assert without_meta("2. **Adds channels**. Serve them by phone. See strategy-crm.") == "2. **Adds channels**. Serve them by phone."
+
+
 def test_a_pointer_to_another_document_is_cut_from_its_sentence_in_both_languages():
     text = ("A workable model:\n\n1. **Lead with chains.** Start from processors (see supply-chain-finance).\n"
             "2. **Serve the middle.** Focus on family farms.\n\n"

@@ -105,3 +105,20 @@ def test_a_long_table_is_cut_between_rows_under_its_header_and_joins_back_whole(
     listed = [c for c in chunks if c.section == "List"]
     assert len(listed) > 1 and all(c.text.count("\n- ") + 1 == len(c.text.splitlines()) for c in listed)
     assert [b.kind for b in parse_blocks(join_chunks(listed))] == ["list"]
+
+
+def test_a_list_that_interrupts_a_long_paragraph_keeps_its_first_item(tmp_path):
+    """Markdown lets a list start on the line after prose ("Features worth noting:\n- **Two routes** ...");
+    cut by sentences, such a paragraph put the first item inside the prose, where an answer quoted it as
+    "Features worth noting: - Two routes to qualify: ..." and the list lost its first item."""
+    from assistant.answers.blocks import parse_blocks
+    from assistant.answers.sections import join_chunks
+
+    prose = " ".join(f"HSBC runs tier {i} of a ladder of retail propositions for affluent customers." for i in range(3))
+    items = "\n".join(f"- **Feature {i}**: customers qualify by balances held or by income paid in, as the bank reports." for i in range(4))
+    body = f"## Ladder\n\n{prose} Features worth noting:\n{items}\n"
+    chunks = [c for c in chunk_document(parse_document(tmp_path / "x.md", GOOD + body), chunk_size=500) if c.section == "Ladder"]
+    assert all("noting: -" not in c.text for c in chunks)
+    blocks = parse_blocks(join_chunks(chunks))
+    assert [b.kind for b in blocks][-1] == "list" and [u.text for u in blocks[-1].units][0].startswith("- **Feature 0**")
+    assert len(blocks[-1].units) == 4 and blocks[-2].units[-1].text.endswith("Features worth noting:")

@@ -110,10 +110,14 @@ def is_meta(text: str) -> bool:
 
 
 def without_meta(item: str) -> str:
-    """A list item without its sentences about the document ("See supply-chain-finance.")."""
-    sentences = split_sentences(item)
+    """A list item without its sentences about the document ("See supply-chain-finance."). The marker is
+    not a sentence: split with the item, "1." was kept alone when the one sentence after it ended on a
+    pointer ("... (thresholds in retail-tier-scheme)."), and the answer showed an empty first step."""
+    marker = LIST_ITEM.match(item)
+    head, body = (item[:marker.end()], item[marker.end():]) if marker else ("", item)
+    sentences = split_sentences(body)
     kept = [s for s in sentences if not is_meta(s)]
-    return " ".join(kept) if kept and len(kept) < len(sentences) else item
+    return head + " ".join(kept) if kept and len(kept) < len(sentences) else item
 
 
 def is_formula(text: str) -> bool:

@@ -143,6 +143,11 @@ def _split_long(paragraph: str, limit: int) -> list[str]:
     prose between sentences. Cutting a table by "sentences" joined its rows into one line: the 16-row SME
     size table was no table at all, and no row of it could be quoted."""
     lines = paragraph.splitlines()
+    lead_in = next((i for i, line in enumerate(lines) if i and LIST_ITEM.match(line)), None)
+    if lead_in is not None and not LIST_ITEM.match(lines[0]):
+        # prose that a list interrupts without a blank line ("Features worth noting:\n- ..."), as Markdown
+        # allows: cut by sentences, the list was flattened into the prose and its first item lost its place
+        return _split_long("\n".join(lines[:lead_in]), limit) + _split_long("\n".join(lines[lead_in:]), limit)
     if len(lines) > 2 and all(TABLE_LINE.match(line) for line in lines):
         return _split_lines(lines[2:], limit, lines[:2])
     if len(lines) > 1 and LIST_ITEM.match(lines[0]):

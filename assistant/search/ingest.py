@@ -40,7 +40,7 @@ from assistant.search.store import ChromaStore, DocState
 
 Progress = Callable[[int, int, str], None]
 Notice = Callable[[str], None]
-SCHEMA_VERSION = "4"  # 2: chunks carry their section's vetted FAQ answers; 3: language, edition_of, section_index; 4: long tables and lists cut between rows and items
+SCHEMA_VERSION = "5"  # 2: chunks carry their section's vetted FAQ answers; 3: language, edition_of, section_index; 4: long tables and lists cut between rows and items; 5: a list that interrupts prose is cut between items too
 
 
 class IngestRequest(BaseModel):

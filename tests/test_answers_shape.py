@@ -681,3 +681,25 @@ def test_a_vetted_answer_written_for_major_clients_does_not_lead_a_question_abou
     answer, plan = advisor.composer.draft(retail, hits)
     assert answer.grounded
     assert all(c.doc_id != "coverage-team-models" or c.kind != "faq" for c in answer.citations), answer.answer
+
+
+def test_a_pointer_to_another_document_names_it_by_its_title_in_the_language_around_it():
+    """"defined in client-profitability-raroc-eva" pointed the reader at a file name; a Chinese sentence got an
+    English one. A document id that is also a phrase ("credit-factory processing") is left alone."""
+    from assistant.answers.sections import Library
+
+    def chunk(doc, title, language="en", edition_of=None):
+        return Chunk(id=f"{doc}:0", doc_id=doc, title=title, section="S", text="Some text.", position=0, doc_hash="h",
+                     doc_chunks=1, source="general", topics=["t"], audience=["manager"], segments=["all"],
+                     language=language, edition_of=edition_of)
+
+    library = Library([chunk("client-profitability-raroc-eva", "Client profitability with RAROC and EVA"),
+                       chunk("client-profitability-raroc-eva-zh", "用RAROC和EVA衡量客户盈利性", "zh", "client-profitability-raroc-eva"),
+                       chunk("credit-factory", "The credit factory")])
+    assert library.named("The floor is the one defined in client-profitability-raroc-eva: FTP + cost.") == \
+        "The floor is the one defined in “Client profitability with RAROC and EVA”: FTP + cost."
+    assert library.named("采用 client-profitability-raroc-eva 中定义的统一定价底线。") == "采用《用RAROC和EVA衡量客户盈利性》中定义的统一定价底线。"
+    assert library.named("测算方法见 client-profitability-raroc-eva）。") == "测算方法见《用RAROC和EVA衡量客户盈利性》）。"
+    assert library.named("A scored product, credit-factory processing or soft information.") == \
+        "A scored product, credit-factory processing or soft information."
+    assert library.named("See credit-factory.") == "See “The credit factory”."

@@ -169,8 +169,11 @@ class ExtractiveComposer:
         if not gives_figures(question):  # a vetted answer explains; it does not work through the asker's figures
             plan.faq, passages = self._vetted(topic, passages)
         if plan.faq is not None:
-            return self._faq_answer(question, passages, plan, topic), plan
-        return self._section_answer(question, passages, plan, topic), plan
+            answer = self._faq_answer(question, passages, plan, topic)
+        else:
+            answer = self._section_answer(question, passages, plan, topic)
+        library = self.library()
+        return (answer if library is None else answer.model_copy(update={"answer": library.named(answer.answer)})), plan
 
     def _vetted(self, topic: str, passages: list[Passage]) -> tuple[FaqMatch | None, list[Passage]]:
         """The vetted answer the question asks for, if any, and the passages with any section it comes from

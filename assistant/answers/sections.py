@@ -15,6 +15,7 @@ sentences use to weigh rare words over common ones.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -26,7 +27,7 @@ from assistant.answers.blocks import Block, parse_blocks
 from assistant.knowledge.chunking import Chunk
 from assistant.knowledge.documents import FaqItem
 from assistant.search.retrieval import ScoredChunk
-from assistant.search.keywords import token_set
+from assistant.search.keywords import has_chinese, token_set
 from assistant.text import LIST_ITEM, label
 
 class Corpus(Protocol):
@@ -100,6 +101,10 @@ def section_from_chunks(chunks: list[Chunk]) -> SectionText:
                        faq=[f for c in chunks for f in c.faq], review_by=head.review_by, superseded_by=head.superseded_by)
 
 
+POINTER_WORD = r"(\b(?i:in|see|from)\s+|[见用]\s*)"
+"""The words after which a document id points at the document (see ``Library.named``)."""
+
+
 class Library:
     """Every section of the knowledge base, and how rare each word is in it.
 
@@ -123,6 +128,29 @@ class Library:
             if section.faq:
                 self.with_faq.setdefault(key[0], []).append(key)
         self.size = max(len(chunks), 1)
+        self.titles: dict[tuple[str, str], str] = {}   # (document, language) -> the title its edition gives
+        for chunk in chunks:
+            self.titles.setdefault((chunk.family, chunk.language), chunk.title)
+        ids = sorted({doc for doc, _ in self.titles}, key=len, reverse=True)
+        self._pointer = re.compile(POINTER_WORD + "(" + "|".join(map(re.escape, ids)) + r")(?![\w-])( ?)") if ids else None
+
+    def named(self, text: str) -> str:
+        """Pointers to another document by its id ("as defined in client-profitability-raroc-eva", "参见
+        npl-disposal") name it by its title, in the language of the words around it: the id is a file name
+        that no reader knows, and in a Chinese sentence it is English besides. Only after a pointing word
+        (in, see, from, 见, 用): "credit-factory processing" is a phrase, not a pointer."""
+        if self._pointer is None:
+            return text
+
+        def title(match: re.Match) -> str:
+            lead, doc, space = match.groups()
+            chinese = has_chinese(text[max(0, match.start() - 12): match.start() + len(lead)])
+            name = self.titles.get((doc, "zh" if chinese else "en")) or self.titles.get((doc, "en"))
+            if name is None:
+                return match.group(0)
+            return f"{lead.rstrip()}《{name}》" if chinese else f"{lead}“{name}”{space}"
+
+        return self._pointer.sub(title, text)
 
     def section(self, chunk: Chunk) -> SectionText | None:
         return self.sections.get((chunk.doc_id, chunk.section))

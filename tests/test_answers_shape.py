@@ -296,6 +296,10 @@ def test_calculation_gives_the_formula_with_its_terms(answers):
     assert "RAROC = " in answer.answer and "economic capital" in answer.answer
 
 
+def test_no_sample_strategy_question_is_answered_with_the_caution(answers):
+    assert not [q for q, a in answers.items() if a.unsure]
+
+
 def test_lessons_from_baoshang_have_no_dangling_reference(answers):
     answer = answers["What can a risk manager learn from the failure of Baoshang Bank?"]
     assert answer.grounded and answer.citations[0].doc_id == "baoshang-bank-failure"

@@ -187,3 +187,28 @@ def test_a_negative_or_oversized_margin_is_refused_with_its_entry(tmp_path):
     with pytest.raises(ValueError) as caught:
         OutOfScope.load(path)
     assert "entry 0.margin" in str(caught.value)
+
+
+def test_an_answer_about_as_near_the_out_of_scope_examples_as_the_base_opens_with_a_caution():
+    """Uncovered in-domain questions that no rule declines sit near the bank's out-of-scope examples; the answer
+    still comes, but says first that it may not cover exactly what was asked."""
+    from assistant.answers.gate import Evidence, unsure
+
+    near = Evidence(language="en", dense=0.50, off_similarity=0.45, asked=0.55)   # 0.05 nearer the base: under 0.10
+    assert unsure(near)
+    assert not unsure(near.model_copy(update={"dense": 0.58}))                   # 0.13 nearer
+    assert not unsure(near.model_copy(update={"asked": 0.72}))                   # a listed question, less 0.1, at 0.62
+    assert not unsure(near.model_copy(update={"other_language": True}))          # cosines on another scale
+    assert not unsure(near.model_copy(update={"off_similarity": 0.0}))           # no scope file
+    chinese = Evidence(language="zh", dense=0.45, off_similarity=0.45)
+    assert unsure(chinese) and not unsure(chinese.model_copy(update={"dense": 0.47}))   # Chinese line: 0.01
+
+
+def test_the_advisor_cautions_a_question_next_to_the_base_but_not_its_strategy_questions(advisor):
+    from assistant.answers.answer import CAUTION
+
+    answer = advisor.ask("What's the interest-free period on our credit cards, and how is the minimum repayment worked out?")
+    assert answer.grounded and answer.unsure and answer.answer.startswith(CAUTION["en"])
+    assert answer.citations and "[1]" in answer.answer.removeprefix(CAUTION["en"])
+    plain = advisor.ask("How should a city commercial bank tier its retail clients?")
+    assert plain.grounded and not plain.unsure and not plain.answer.startswith("*")

@@ -50,6 +50,8 @@ class Answer(BaseModel):
     retrieval_query: str | None = Field(None, description="The standalone query used, when rewritten.")
     audit_id: str | None = None
     disclaimer: str | None = None
+    unsure: bool = Field(False, description="Answered, but the question sits about as near the bank's out-of-scope "
+                         "examples as the knowledge base: the answer opens with a caution (gate.unsure).")
 
 
 class Composer(Protocol):
@@ -93,6 +95,18 @@ def nearest_topics(hits: list[ScoredChunk], limit: int = 3) -> list[str]:
         if len(out) == limit:
             break
     return out
+
+
+CAUTION = {"en": "*The knowledge base may not cover exactly this; what follows is from the nearest passages. "
+                 "Check it before you rely on it.*",
+           "zh": "*知识库可能没有正好回答这个问题的内容；以下摘自最接近的段落，使用前请核实。*"}
+
+
+def with_caution(answer: Answer) -> Answer:
+    """The answer, opened by a caution in the question's language (gate.unsure): what a colleague says
+    before passing on the nearest thing they have."""
+    lead = CAUTION["zh" if is_chinese(answer.question) else "en"]
+    return answer.model_copy(update={"answer": f"{lead}\n\n{answer.answer}", "unsure": True})
 
 
 def not_found(question: str, hits: list[ScoredChunk], evidence: Evidence | None = None) -> Answer:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, Field
 
-from assistant.answers.answer import Answer, Citation, currency_warnings, not_found
+from assistant.answers.answer import Answer, Citation, currency_warnings, not_found, with_caution
 from assistant.answers.blocks import MARKUP, answer_words, clean_sentence, parse_blocks, whole_sentences
 from assistant.answers.faq import FAQ_ELSEWHERE, FaqMatch, document_faqs, match_faq
-from assistant.answers.gate import Evidence, answerable, relevance
+from assistant.answers.gate import Evidence, answerable, relevance, unsure
 from assistant.answers.kinds import ClientSide, Kind, client_side, gives_figures, question_kind
 from assistant.answers.scope import OutOfScope, scope_for
 from assistant.answers.sections import CorpusSource, Library, LibraryCache, Passage, agreeing_order, section_passages
@@ -173,7 +173,9 @@ class ExtractiveComposer:
         else:
             answer = self._section_answer(question, passages, plan, topic)
         library = self.library()
-        return (answer if library is None else answer.model_copy(update={"answer": library.named(answer.answer)})), plan
+        if library is not None:
+            answer = answer.model_copy(update={"answer": library.named(answer.answer)})
+        return (with_caution(answer) if unsure(evidence) else answer), plan
 
     def _vetted(self, topic: str, passages: list[Passage]) -> tuple[FaqMatch | None, list[Passage]]:
         """The vetted answer the question asks for, if any, and the passages with any section it comes from

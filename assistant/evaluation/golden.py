@@ -102,6 +102,7 @@ class QuestionResult(BaseModel):
     got: list[str] = Field(default_factory=list, description="The top five distinct sections retrieved.")
     answer: str = ""
     client_turn: bool = Field(False, description="Answered as the chat answers a message about a client (--via chat).")
+    cautioned: bool = Field(False, description="Answered, opening with the caution that the base may not cover it.")
 
 
 class Breakdown(BaseModel):
@@ -117,6 +118,10 @@ class Breakdown(BaseModel):
     answerable_declined: float = Field(description="Share of answerable questions declined (want <= 0.05).")
     unanswerable_declined: float = Field(description="Decline recall: share of unanswerable questions declined.")
     decline_precision: float = Field(description="Share of declines that were right to decline.")
+    answerable_cautioned: float = Field(0.0, description="Share of answerable questions answered with the caution "
+                                        "that the base may not cover them.")
+    unanswerable_cautioned: float = Field(0.0, description="Share of unanswerable questions answered with that "
+                                          "caution (not declined, but not passed off as covered either).")
     median_words: float
 
 
@@ -165,7 +170,7 @@ def score_question(advisor: Advisor, q: GoldenQuestion, client_turn: ClientTurn 
     answer = client or advisor.composer.compose(q.question, hits[: advisor.settings.top_k])
     result = QuestionResult(id=q.id, language=q.language, voice=q.voice, kind=q.kind, answerable=q.answerable,
                             declined=not answer.grounded, got=[f"{d} > {s}" if s else d for d, s in sections[:5]],
-                            answer=answer.answer, client_turn=client is not None)
+                            answer=answer.answer, client_turn=client is not None, cautioned=answer.grounded and answer.unsure)
     if answer.grounded:
         result.words = answer_length(answer.answer)
     if not q.answerable:
@@ -201,6 +206,8 @@ def breakdown(results: list[QuestionResult]) -> Breakdown:
         answerable_declined=mean([float(r.declined) for r in answerable]),
         unanswerable_declined=mean([float(r.declined) for r in unanswerable]),
         decline_precision=mean([float(not r.answerable) for r in declined]),
+        answerable_cautioned=mean([float(r.cautioned) for r in answerable]),
+        unanswerable_cautioned=mean([float(r.cautioned) for r in unanswerable]),
         median_words=median([r.words for r in results if r.words is not None]),
     )
 

@@ -86,11 +86,15 @@ def eval_golden(
                    f"{b.doc_recall_at_5:>9.3f}{points:>9}{b.answerable_declined:>9.3f}{b.unanswerable_declined:>11.3f}"
                    f"{b.decline_precision:>10.3f}{b.median_words:>7.0f}")
     typer.echo(f"length: {report.length_unit}")
+    o = report.overall
+    typer.echo(f"answered with the caution that the base may not cover it: {o.answerable_cautioned:.1%} of answerable, "
+               f"{o.unanswerable_cautioned:.1%} of unanswerable questions (declined or cautioned: "
+               f"{o.unanswerable_declined + o.unanswerable_cautioned:.1%})")
     for r in report.questions:
         if r.answerable and (r.declined or (r.key_points is not None and r.key_points < 1.0)):
             what = "declined" if r.declined else f"missing {r.missing}"
             typer.echo(f"  {r.id}: {what}; section rank {r.section_rank}")
         elif not r.answerable and not r.declined:
-            typer.echo(f"  {r.id}: answered a question it should decline")
+            typer.echo(f"  {r.id}: answered a question it should decline" + (", with the caution" if r.cautioned else ""))
 
 

@@ -120,6 +120,20 @@ def test_a_good_answer_is_kept_with_citations_renumbered_by_first_use(settings, 
     assert [c.n for c in answer.citations] == [1, 2]
 
 
+def test_a_model_answer_to_a_question_the_gate_is_unsure_of_opens_with_the_caution(settings, embedder, hits, monkeypatch):
+    """The same caution as the extractive answer's (gate.unsure), after the grounding check; the exact answer of
+    the test above shows none when the gate is sure."""
+    import assistant.answers.llm as llm
+    from assistant.answers.answer import CAUTION
+
+    seen = []
+    monkeypatch.setattr(llm, "unsure", lambda evidence: seen.append(evidence) or True)
+    answer = compose(settings, embedder, scripted(GOOD), hits)
+    assert seen and answer.grounded and answer.unsure and answer.composer == "llm"
+    assert answer.answer == CAUTION["en"] + "\n\n" + ("Expected loss is PD × LGD × EAD and belongs in the price [1]. "
+                                                     "A client creates value when its RAROC is above the hurdle rate [2].")
+
+
 def test_unsupported_sentences_and_invented_figures_are_dropped_and_counted(settings, embedder, hits):
     text = f"{GOOD} {UNSUPPORTED} {INVENTED_FIGURE}"
     answer = compose(settings, embedder, scripted(text), hits)

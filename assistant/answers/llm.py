@@ -24,8 +24,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel, Field
 
-from assistant.answers.answer import Answer, Composer, currency_warnings, not_found, number_citations
+from assistant.answers.answer import Answer, Composer, currency_warnings, not_found, number_citations, with_caution
 from assistant.answers.compose import ExtractiveComposer
+from assistant.answers.gate import unsure
 from assistant.answers.grounding import (
     DEFAULT_THRESHOLD,
     GroundingChecker,
@@ -214,6 +215,7 @@ class LLMComposer:
             # Nothing relevant was retrieved: a model could only invent, so it is not asked.
             yield from answer_chunks(self.extractive.compose(question, hits))
             return
+        cautious = unsure(self.extractive.evidence(question, hits))
         # The model sees what the extractive composer sees: whole sections, one passage each.
         hits = shaped_hits(self.extractive.passages(hits))
         passages = [h.chunk.text for h in hits]
@@ -225,6 +227,8 @@ class LLMComposer:
         for sentence in lines.flush():
             yield from self._admit(sentence, passages, draft, numbering)
         answer = self._finish(question, hits, draft, numbering)
+        if draft.kept and cautious:  # the extractive fallback and the decline judge for themselves
+            answer = with_caution(answer)
         if draft.kept:
             yield AnswerChunk(answer=answer)
         else:

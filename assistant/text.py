@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import yaml
@@ -134,8 +135,11 @@ def label(title: str, section: str | None) -> str:
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
+@lru_cache(maxsize=16384)
 def cjk_share(text: str) -> float:
-    """Share of letters and digits that are Chinese characters: 0.0 for English, near 1.0 for Chinese."""
+    """Share of letters and digits that are Chinese characters: 0.0 for English, near 1.0 for Chinese.
+    Remembered: every answer asks it of the same passages, listed questions and out-of-scope examples (a
+    third of a warm ``ask``'s time went to counting them again)."""
     letters = [ch for ch in text if ch.isalnum()]
     if not letters:
         return 0.0

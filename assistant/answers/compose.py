@@ -146,10 +146,6 @@ class ExtractiveComposer:
     def evidence(self, question: str, hits: list[ScoredChunk]) -> Evidence:
         return relevance(question, hits, self.embedder_for(question), self.library(), self.reads(question), self._scope())
 
-    def relevant(self, question: str, hits: list[ScoredChunk]) -> bool:
-        """Whether the knowledge base answers at all (see gate.py for the evidence and thresholds)."""
-        return bool(hits) and answerable(self.evidence(question, hits))
-
     def passages(self, hits: list[ScoredChunk]) -> list[Passage]:
         """The retrieved sections whole, the first section's sibling second where documents agree (sections.py)."""
         return agreeing_order(section_passages(hits, self.library()))

@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from assistant.answers.answer import Answer, Composer, currency_warnings, not_found, number_citations, with_caution
 from assistant.answers.compose import ExtractiveComposer
-from assistant.answers.gate import unsure
+from assistant.answers.gate import answerable, unsure
 from assistant.answers.grounding import (
     DEFAULT_THRESHOLD,
     GroundingChecker,
@@ -211,11 +211,12 @@ class LLMComposer:
 
     def stream_answer(self, question: str, hits: list[ScoredChunk],
                       profile: ProfileData = None) -> Iterator[AnswerChunk]:
-        if not self.extractive.relevant(question, hits):
+        evidence = self.extractive.evidence(question, hits) if hits else None
+        if evidence is None or not answerable(evidence):
             # Nothing relevant was retrieved: a model could only invent, so it is not asked.
             yield from answer_chunks(self.extractive.compose(question, hits))
             return
-        cautious = unsure(self.extractive.evidence(question, hits))
+        cautious = unsure(evidence)  # the same evidence the gate just read, not gathered twice
         # The model sees what the extractive composer sees: whole sections, one passage each.
         hits = shaped_hits(self.extractive.passages(hits))
         passages = [h.chunk.text for h in hits]

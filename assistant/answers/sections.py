@@ -27,8 +27,8 @@ from assistant.answers.blocks import Block, parse_blocks
 from assistant.knowledge.chunking import Chunk
 from assistant.knowledge.documents import FaqItem
 from assistant.search.retrieval import ScoredChunk
-from assistant.search.keywords import has_chinese, token_set
-from assistant.text import LIST_ITEM, label
+from assistant.search.keywords import token_set
+from assistant.text import CJK, LIST_ITEM, label
 
 class Corpus(Protocol):
     """The store's chunks and how many of them hold each keyword: the retriever's keyword index
@@ -144,7 +144,7 @@ class Library:
 
         def title(match: re.Match) -> str:
             lead, doc, space = match.groups()
-            chinese = has_chinese(text[max(0, match.start() - 12): match.start() + len(lead)])
+            chinese = bool(CJK.search(text, max(0, match.start() - 12), match.start() + len(lead)))
             name = self.titles.get((doc, "zh" if chinese else "en")) or self.titles.get((doc, "en"))
             if name is None:
                 return match.group(0)

@@ -42,8 +42,11 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(32, ge=1, le=1024)
     keyword_index_file: bool = Field(True, description="Save the keyword (BM25) index in data_dir/keywords/ once per "
                                      "collection revision and load it memory-mapped, instead of every process building its own.")
-    vector_cache: bool = Field(True, description="Keep the sentence vectors answers need in data_dir/vectors/, so a "
-                               "restarted app answers new questions without embedding the knowledge base again.")
+    vector_cache: bool = Field(True, description="Keep the vectors answers and ingests make (sentences, passages) in "
+                               "VECTORS_DIR, so a restarted app answers new questions without embedding the knowledge base "
+                               "again, and an ingest embeds only passages whose text it has not embedded before.")
+    vectors_dir: Path | None = Field(None, description="Folder of the vector cache (one SQLite file per model); default "
+                                     "DATA_DIR/vectors. Several data folders on one machine may share one.")
     embedder: str = Field("onnx", description="Registered embedder plug-in (see plugins.py): 'onnx' runs the English "
                           "model through onnxruntime (no torch at run time), 'sentence-transformers' through torch; "
                           "the same vectors.")
@@ -160,6 +163,10 @@ class Settings(BaseSettings):
         if store == "audit":
             return self.audit_url or f"sqlite:///{self.audit_path.resolve()}"
         return f"sqlite:///{(self.data_dir / f'{store}.sqlite3').resolve()}"
+
+    @property
+    def vector_folder(self) -> Path:
+        return self.vectors_dir or self.data_dir / "vectors"
 
     @property
     def uploads_dir(self) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .common import Ctx, Row, error_row, fmt_number, machine, now_iso, versions
 
-SECTIONS = ("ingest", "qa", "plans", "quality", "coldstart", "restart", "users", "memory")
+SECTIONS = ("ingest", "reingest", "qa", "plans", "quality", "coldstart", "restart", "users", "memory")
 
 
 def log(message: str) -> None:

@@ -54,6 +54,7 @@ def make_settings(tmp_path: Path):
             if not knowledge.exists():
                 make_knowledge(knowledge)
         overrides.setdefault("data_dir", tmp_path / "data")
+        overrides.setdefault("vectors_dir", None)   # its own data_dir/vectors, not the processes' shared folder
         return Settings(_env_file=None, knowledge_dir=knowledge, **overrides)
     return build
 
@@ -115,10 +116,24 @@ def remembered_vectors():
         part.replace(saved)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_vector_cache(tmp_path_factory: pytest.TempPathFactory):
+    """The app and CLI processes the tests start share one vector cache (ADVISOR_VECTORS_DIR), so the
+    small corpus is embedded for real by the first of them and read back by the rest: a dozen app starts
+    and the killed ingests each spent up to a minute embedding the same passages with e5. In-process
+    settings from the fixtures keep their own data_dir/vectors. The inner loop keeps the folder in .cache/."""
+    folder = os.environ.get("ADVISOR_TEST_VECTORS")
+    shared = Path(folder) / "files" if folder else tmp_path_factory.mktemp("vectors")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ADVISOR_VECTORS_DIR", str(shared))
+        yield shared
+
+
 @pytest.fixture(scope="session")
 def shared_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     base = tmp_path_factory.mktemp("shared")
-    return Settings(_env_file=None, knowledge_dir=make_knowledge(base / "knowledge"), data_dir=base / "data")
+    return Settings(_env_file=None, knowledge_dir=make_knowledge(base / "knowledge"), data_dir=base / "data",
+                    vectors_dir=None)
 
 
 @pytest.fixture(scope="session")

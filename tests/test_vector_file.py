@@ -126,3 +126,36 @@ def test_example_plans_drafted_at_warm_up_spare_the_first_recommendations_their_
     english, multilingual = counting(restarted.embedder, monkeypatch), counting(restarted.multilingual_embedder, monkeypatch)
     plan = PlanDrafter(restarted).run(profile)
     assert plan.sections and english == [] and multilingual == []
+
+
+def test_an_ingest_embeds_only_passages_whose_text_no_earlier_ingest_embedded(make_settings, monkeypatch):
+    """A store schema bump, a rebuild or an edit re-chunks documents, but passages whose text is unchanged
+    keep their vectors: only new text reaches the models, and the store holds the same vectors as before."""
+    from assistant.search.ingest import IngestRequest
+
+    settings = make_settings()
+    first = Advisor.from_settings(settings)
+    report = first.ingest()
+    assert report.reused_vectors == 0 and report.embedded_chunks > 20
+    ids = [c.id for c in first.store.all_chunks()]
+    before = first.store.embeddings(ids), first.multilingual_store.embeddings(ids)
+
+    restarted = Advisor.from_settings(settings)   # what a new process (an upgraded app) builds
+    english, multilingual = counting(restarted.embedder, monkeypatch), counting(restarted.multilingual_embedder, monkeypatch)
+    rebuilt = restarted.ingest(IngestRequest(rebuild=True))   # every document re-chunked and written again
+    assert rebuilt.embedded_chunks == report.embedded_chunks and rebuilt.multilingual_chunks == report.multilingual_chunks
+    assert rebuilt.reused_vectors == rebuilt.embedded_chunks + rebuilt.multilingual_chunks
+    assert english == [] and multilingual == []
+    after = restarted.store.embeddings(ids), restarted.multilingual_store.embeddings(ids)
+    for old, new in zip(before, after):
+        assert old.keys() == new.keys() and all(np.array_equal(old[i], new[i]) for i in ids)
+    assert "vectors read from the cache" in rebuilt.summary()
+
+    doc = settings.docs_dir / "baoshang-bank-failure.md"
+    added = "The supervisor's 2019 takeover notice named a one-year custody period."
+    doc.write_text(doc.read_text(encoding="utf-8").rstrip() + f"\n\n## A late note\n\n{added}\n", encoding="utf-8")
+    edited = restarted.ingest()
+    changed = [c.embedding_text for c in restarted.store.all_chunks() if added in c.text]
+    assert edited.updated == 1 and changed
+    assert english == changed and multilingual == changed   # the rest of the document was read back
+    assert edited.reused_vectors == 2 * (edited.embedded_chunks - len(changed))

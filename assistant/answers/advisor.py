@@ -129,7 +129,7 @@ class Advisor:
         passed-in ones are the caller's to configure."""
         keep = getattr(embedder, "keep_on_disk", None)
         if self.settings.vector_cache and keep is not None:
-            keep(VectorFile(file_for(self.settings.data_dir / "vectors", embedder.model_name)))
+            keep(VectorFile(file_for(self.settings.vector_folder, embedder.model_name)))
         return embedder
 
     @property

@@ -29,7 +29,7 @@ from assistant.knowledge.documents import (
     load_user_folder,
     require_folder,
 )
-from assistant.search.embeddings import Embedder
+from assistant.search.embeddings import Embedder, Kept
 from assistant.search.sources import (
     IngestLock,
     SourceRegistry,
@@ -61,6 +61,8 @@ class IngestReport(BaseModel):
     chunks: int = 0
     embedded_chunks: int = 0
     multilingual_chunks: int = Field(0, description="Chunks embedded for the multilingual list.")
+    reused_vectors: int = Field(0, description="Of the chunks written (both lists), vectors read back from the vector "
+                                "cache (a passage whose text an earlier ingest embedded) instead of computed.")
     seconds: float = 0.0
     knowledge_version: str = ""
     errors: list[DocError] = []
@@ -69,7 +71,7 @@ class IngestReport(BaseModel):
     def summary(self) -> str:
         return (f"documents: {self.added} added, {self.updated} updated, {self.removed} removed, "
                 f"{self.unchanged} unchanged; {self.chunks} chunks ({self.embedded_chunks} embedded, "
-                f"{self.multilingual_chunks} multilingual); "
+                f"{self.multilingual_chunks} multilingual; {self.reused_vectors} of their vectors read from the cache); "
                 f"{len(self.errors)} rejected; {self.seconds:.1f} s")
 
 
@@ -273,8 +275,11 @@ class Ingestor:
             nonlocal done
             english = [p for p in group if p.english]
             multilingual = [p for p in group if p.multilingual]
-            self._replace(self.store, english, self._vectors(self.embedder, english))
-            self._replace(self.ml_store, multilingual, self._vectors(self.ml_embedder, multilingual))
+            for store, embedder, items in ((self.store, self.embedder, english),
+                                           (self.ml_store, self.ml_embedder, multilingual)):
+                kept = self._vectors(embedder, items)
+                self._replace(store, items, kept.vectors)
+                report.reused_vectors += kept.reused
             report.embedded_chunks += sum(len(p.chunks) for p in english)
             report.multilingual_chunks += sum(len(p.chunks) for p in multilingual)
             for item in group:
@@ -298,10 +303,14 @@ class Ingestor:
             bar.close()
 
     @staticmethod
-    def _vectors(embedder: Embedder | None, items: list[Pending]) -> np.ndarray:
-        """Embed the group's documents in one call, their chunks in order."""
+    def _vectors(embedder: Embedder | None, items: list[Pending]) -> Kept:
+        """Embed the group's documents in one call, their chunks in order; passages whose text the vector
+        cache holds are read back (an embedder without a cache, such as a test's own, embeds all)."""
         flat = [c.embedding_text for p in items for c in p.chunks]
-        return embedder.encode(flat) if flat else np.zeros((0, 0), dtype=np.float32)
+        if not flat:
+            return Kept(np.zeros((0, 0), dtype=np.float32), 0)
+        kept = getattr(embedder, "encode_kept", None)
+        return kept(flat) if kept is not None else Kept(embedder.encode(flat), 0)
 
     @staticmethod
     def _replace(store: ChromaStore | None, items: list[Pending], vectors: np.ndarray) -> None:

@@ -1,10 +1,11 @@
-"""Vectors kept on disk by text hash, so a restarted app answers new questions at the warm speed at once.
+"""Vectors kept on disk by text hash, so a restarted app answers new questions at the warm speed at once,
+and an ingest embeds only passages whose text no earlier ingest embedded (``Embedder.encode_kept``).
 
 An answer scores every quotable sentence of its candidate sections, and embedding them is what a cold
 answer costs (minutes of background warm-up for the knowledge base and its Chinese edition on 2 cores). Those vectors
 depend only on the model and the text, so they are written here as they are made and read back after a
-restart instead of recomputed. One SQLite file per model in the data folder: several app processes on
-one machine share it (WAL, one writer at a time), and a lost or broken file only costs time again.
+restart instead of recomputed. One SQLite file per model in the data folder (or ADVISOR_VECTORS_DIR):
+several app processes on one machine share it (WAL, one writer at a time), and a lost or broken file only costs time again.
 
 The file holds the vector of a fixed probe sentence from the model that wrote it; a file whose probe
 the current model does not reproduce (another model under the same name, another version) is emptied

@@ -19,9 +19,11 @@ from assistant.interfaces.app.wording import choices, page_language, say, tr
 def ingest_summary(report, language: str) -> str:
     """The ingest's one-line account (IngestReport.summary) in the page's language."""
     return say(language, "documents: {added} added, {updated} updated, {removed} removed, {unchanged} unchanged; "
-               "{chunks} chunks ({embedded} embedded, {multilingual} multilingual); {rejected} rejected; {seconds} s",
+               "{chunks} chunks ({embedded} embedded, {multilingual} multilingual; {reused} of their vectors read from "
+               "the cache); {rejected} rejected; {seconds} s",
                added=report.added, updated=report.updated, removed=report.removed, unchanged=report.unchanged,
                chunks=report.chunks, embedded=report.embedded_chunks, multilingual=report.multilingual_chunks,
+               reused=report.reused_vectors,
                rejected=len(report.errors), seconds=f"{report.seconds:.1f}")
 
 

@@ -207,8 +207,24 @@ def test_an_answer_about_as_near_the_out_of_scope_examples_as_the_base_opens_wit
 def test_the_advisor_cautions_a_question_next_to_the_base_but_not_its_strategy_questions(advisor):
     from assistant.answers.answer import CAUTION
 
-    answer = advisor.ask("What's the interest-free period on our credit cards, and how is the minimum repayment worked out?")
+    answer = advisor.ask("What deposit rate does Baotou Rural Commercial Bank pay on a three-year CD now?")
     assert answer.grounded and answer.unsure and answer.answer.startswith(CAUTION["en"])
     assert answer.citations and "[1]" in answer.answer.removeprefix(CAUTION["en"])
     plain = advisor.ask("How should a city commercial bank tier its retail clients?")
     assert plain.grounded and not plain.unsure and not plain.answer.startswith("*")
+
+
+def test_counter_servicing_personal_loan_terms_and_staff_matters_are_declined_by_topic(advisor):
+    """Three kinds of in-domain request a strategy knowledge base does not serve (since 2026-12-04, late):
+    they had been answered, with the caution at best, from a neighbouring passage."""
+    card = advisor.ask("What's the interest-free period on our credit cards, and how is the minimum repayment worked out?")
+    assert not card.grounded and "personal loan and card product terms" in card.answer
+    lost = advisor.ask("My customer lost her debit card on the bus. What does she bring to the counter to get a new one?")
+    assert not lost.grounded and "counter and account servicing" in lost.answer
+    leave = advisor.ask("How many days of annual leave can I take this year?")
+    assert not leave.grounded and "staff administration" in leave.answer
+    zh = advisor.ask("个人住房贷款首付最低要几成？")
+    assert not zh.grounded and zh.answer.startswith("知识库")   # declined in Chinese (this corpus has no Chinese editions)
+    for strategy in ("How should a city commercial bank tier its retail clients?",
+                     "How is RAROC calculated for a client relationship?", "包商银行为什么会倒闭？"):
+        assert advisor.ask(strategy).grounded, strategy

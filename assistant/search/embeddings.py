@@ -152,34 +152,30 @@ class Embedder:
         with the same text, and a vector depends only on the model and the text: re-embedding them cost
         the shipped base 11 minutes on 2 cores and bought nothing. Not held in memory: questions re-read
         sentences, not whole passages."""
-        unique = list(dict.fromkeys(texts))
-        stored: dict[str, np.ndarray] = {}
-        if unique and self.disk is not None:
-            self.disk.check(lambda: self.encode([VectorFile.PROBE])[0])
-            stored = self.disk.get(unique)
-        missing = [t for t in unique if t not in stored]
-        fresh = dict(zip(missing, self.encode(missing))) if missing else {}
-        if fresh and self.disk is not None:
-            self.disk.put(fresh)
+        stored, fresh = self._read_or_embed(list(dict.fromkeys(texts)))
         if not texts:
             return Kept(self.encode([]), 0)
         return Kept(np.vstack([stored[t] if t in stored else fresh[t] for t in texts]),
                     sum(1 for t in texts if t in stored))
 
+    def _read_or_embed(self, texts: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Of distinct ``texts``: the vectors the file holds, and the rest, embedded now and written to it."""
+        stored: dict[str, np.ndarray] = {}
+        if texts and self.disk is not None:
+            self.disk.check(lambda: self.encode([VectorFile.PROBE])[0])
+            stored = self.disk.get(texts)
+        missing = [t for t in texts if t not in stored]
+        fresh = dict(zip(missing, self.encode(missing))) if missing else {}
+        if fresh and self.disk is not None:
+            self.disk.put(fresh)
+        return stored, fresh
+
     def encode_cached(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing and self.disk is not None:
-            self.disk.check(lambda: self.encode([VectorFile.PROBE])[0])
-            stored = self.disk.get(missing)
-            if stored:
-                self._remember(stored)
-                missing = [t for t in missing if t not in stored]
         if missing:
-            fresh = dict(zip(missing, self.encode(missing)))
-            self._remember(fresh)
-            if self.disk is not None:
-                self.disk.put(fresh)
+            stored, fresh = self._read_or_embed(missing)
+            self._remember({**stored, **fresh})
         with self._lock:
             rows = []
             for text in texts:

@@ -106,6 +106,8 @@ def test_lists_tables_and_lead_ins_are_blocks_of_their_own():
     ("Many were tiny, thinly capitalised and loosely governed.", True), ("Most of them failed.", True),
     ("Many banks lend to traders.", False), ("All loans are graded.", False),
     ("Always say which one you mean.", True), ("使用时要说明是哪种用法。", True), ("Say which bank you mean.", False),
+    ("The two meet in practice: a team includes a specialist.", True), ("The two banks merged in 1998.", False),
+    ("两者在实践中会交汇。", True),
 ])
 def test_sentences_that_lean_on_the_one_before_are_recognised(sentence, dependent):
     assert is_dependent(sentence) is dependent
@@ -118,6 +120,7 @@ def test_sentences_that_lean_on_the_one_before_are_recognised(sentence, dependen
     "The thesis summarised the problems, but that detailed list is not reproduced here.",
     "论文总结了分行的问题，但详细清单未在此转载。", "区域经济见另一份文件，此处不再重复。",
     "China Construction Bank is always written out.", "关于缩写：本知识库中CCB指城市商业银行，中国建设银行一律写全称。",
+    "除非另有说明，本篇其余部分均采用这一含义。",
 ])
 def test_sentences_about_the_document_are_meta(sentence):
     assert is_meta(sentence)
@@ -130,6 +133,61 @@ def test_a_numbered_step_whose_one_sentence_ends_on_a_pointer_keeps_its_text():
     step = "1. **Tiers by value**: average daily AUM splits customers into four tiers (thresholds in retail-tier-scheme)."
     assert without_meta(step) == step
     assert without_meta("2. **Adds channels**. Serve them by phone. See strategy-crm.") == "2. **Adds channels**. Serve them by phone."
+
+
+def test_a_list_item_ending_on_a_sentence_about_the_document_is_still_quoted_without_it():
+    """The two meanings of "1+N" are a list whose items end "See supply-chain-finance." and "This is the meaning
+    used in the rest of this document": judged whole, neither item could be quoted, and "What does 1+N refer
+    to?" was answered with the sentence after the list."""
+    import numpy as np
+    from assistant.answers.trimming import render, select_units, usable
+
+    text = ('Bankers use "1+N" in two senses.\n\n'
+            '- **Supply-chain "1+N".** One anchor enterprise plus its N suppliers and dealers. See supply-chain-finance.\n'
+            '- **Coverage-team "1+N".** One lead relationship manager plus N product specialists. This is the meaning '
+            'used in the rest of this document.\n\nThe two meet in practice: a team for an anchor includes a specialist.')
+    passage = _one_section(text)
+    items = [u for u in passage.units if u.kind == "item"]
+    assert len(items) == 2 and all(usable(u) for u in items)
+    shown = render(passage, select_units(passage, np.array([0.5, 0.9, 0.8, 0.4]), "definition", floor_words=0), 1)
+    assert "One anchor enterprise plus its N suppliers" in shown and "One lead relationship manager" in shown
+    assert "See supply-chain-finance" not in shown and "this document" not in shown
+    assert not shown.startswith("The two meet")
+    assert not usable(parse_blocks("- See supply-chain-finance.")[0].units[0])   # an item all about the document is not
+
+
+def test_a_section_that_only_introduces_its_steps_is_shown_with_them_under_their_headings():
+    """"Kotler popularised the three steps known as STP." is all its section says; the steps are its
+    sub-sections. Found first, it is shown with them as a list under their headings, and a step retrieval
+    found too is not shown again after it; found after one of its steps, it is not shown (its lead-in alone
+    answers nothing), while the other steps keep their places; below another section's, it is shown as written."""
+    from assistant.search.retrieval import ScoredChunk
+
+    def chunk(n: int, section: str, text: str) -> Chunk:
+        return Chunk(id=f"d:{n}", doc_id="d", title="T", section=section, text=text, position=n, doc_hash="h",
+                     doc_chunks=4, source="general", topics=["t"], audience=["manager"], segments=["all"])
+    chunks = [chunk(0, "STP", "Kotler popularised the three steps known as STP."),
+              chunk(1, "STP > Segmentation", "Choose the bases and form the groups."),
+              chunk(2, "STP > Targeting", "Rate each group on attractiveness and fit."),
+              chunk(3, "STP > Positioning", "Write one value proposition per target segment.")]
+    library = Library(chunks)
+    assert library.sections[("d", "STP")].text == "Kotler popularised the three steps known as STP."
+    assert library.steps[("d", "STP")].text == (
+        "Kotler popularised the three steps known as STP.\n\n- **Segmentation:** Choose the bases and form the groups.\n"
+        "- **Targeting:** Rate each group on attractiveness and fit.\n- **Positioning:** Write one value proposition "
+        "per target segment.")
+    hit = lambda c, s: ScoredChunk(chunk=c, score=s, similarity=0.5)
+    passages = section_passages([hit(chunks[0], 2.0), hit(chunks[2], 1.0), hit(chunks[1], 0.9)], library)
+    assert len(passages) == 1 and len(passages[0].hits) == 3
+    step_first = section_passages([hit(chunks[2], 2.0), hit(chunks[0], 1.0), hit(chunks[3], 0.5)], library)
+    assert [p.section.text for p in step_first] == ["Rate each group on attractiveness and fit.",
+                                                   "Write one value proposition per target segment."]
+    long_step = chunks[:3] + [chunk(3, "STP > Positioning", "Write it down.\n\n| Segment | Proposition |\n|---|---|\n| A | B |")]
+    assert ("d", "STP") not in Library(long_step).steps
+    other = Chunk(id="e:0", doc_id="e", title="E", section="Other", text="Something else entirely.", position=0,
+                  doc_hash="h", doc_chunks=1, source="general", topics=["t"], audience=["manager"], segments=["all"])
+    further = section_passages([hit(other, 2.0), hit(chunks[0], 1.0)], Library(chunks + [other]))
+    assert further[1].section.text == "Kotler popularised the three steps known as STP."   # not first: as written
 
 
 def test_a_pointer_to_another_document_is_cut_from_its_sentence_in_both_languages():

@@ -33,6 +33,8 @@ DEPENDENT = re.compile(
     r"in (?:this|that|these|those|such) (?:case|cases|way|sense)|as a result|for (?:this|that) reason|"
     r"on the other hand|in addition|in turn|by contrast|in contrast|even so|at the same time|"
     r"after (?:this|that)|before (?:this|that)|the (?:two|three|four|five|six) of them|"
+    # "The two meet in practice": a number standing for the things just named ("The two banks" names them)
+    r"the (?:two|three|four|both)\s+(?![\w\-]+s\b)(?=[a-z])|"
     # a quantifier standing for a noun said before: "Many were tiny ...", "Most of them ..." (not "Many banks")
     r"(?:many|most|some|few|all|both|each|none|several|neither|either|one)\s+(?:of\s+(?:them|these|those)|"
     r"were|are|was|is|have|had|has|did|do|does|can|could|would|will|may|might|must|should|still|also|then))\b",
@@ -42,7 +44,7 @@ DEPENDENT = re.compile(
 INFERENCE = re.compile(r"^(?:[\w'’\-]+,?\s+){1,5}(?:therefore|thus|hence|consequently|accordingly)\b", re.I)
 # "Always say which one you mean." / 使用时要说明是哪种用法。: the choices it means are in the sentences before.
 WHICH_MEANT = re.compile(r"\bwhich (?:one|sense|meaning|use) (?:you |is )?(?:mean|meant|intended)\b|哪种用法|哪一种用法|哪种含义|哪种意思", re.I)
-ZH_DEPENDENT = re.compile(r"^(?:这些|这种|这类|这个|这是|这|那些|那种|其|该|此|它们?|他们|她们|上述|前者|后者|因此|所以|但是?|不过|同时|此外|另外|而且)")
+ZH_DEPENDENT = re.compile(r"^(?:这些|这种|这类|这个|这是|这|那些|那种|其|该|此|它们?|他们|她们|上述|前者|后者|两者|因此|所以|但是?|不过|同时|此外|另外|而且)")
 LABEL_LEAD = re.compile(r"^(?:its|their|his|her)\s+[\w\- ]{1,20}:", re.I)
 # The rest of a sentence a list interrupted ("... covers loans to: - ...; - ...; where the credit line is no
 # more than RMB 10 million."): lower case, so "Where a borrower defaults, ..." still stands alone.
@@ -57,7 +59,7 @@ META = re.compile(
     r"argues|proposes|describes|concludes|reports|sets out|discusses)\b|^(?:see|cf\.)\s|\bsee (?:the )?(?:section|"
     r"document|table) (?:below|above)\b|\bin this knowledge base\b|^(?:below|above|as (?:shown|noted|discussed) "
     r"(?:below|above))\b|\b(?:this|the present) (?:document|note|knowledge base|summary)\b|"
-    r"\bour summary of\b|\bis always written out\b|^note on abbreviations\b|本知识库中|一律写全称|\b(?:is|are) not (?:reproduced|repeated|covered) here\b|未在此转载|此处不再(?:重复|赘述)|\b(?:are|is|see|in) (?:in )?[a-z0-9]+(?:-[a-z0-9]+){2,}\)?\.?$|^[\w\u4e00-\u9fff]{1,12}\s?[:：]\s*[a-z0-9]+(?:-[a-z0-9]+)+[.。]?$|\bthesis [ab]'s (?:chapter|author|section)\b|^(?:本文|本节|本文件|以下|下表|如下)",
+    r"\bour summary of\b|\bis always written out\b|^note on abbreviations\b|本知识库中|一律写全称|\b(?:is|are) not (?:reproduced|repeated|covered) here\b|未在此转载|此处不再(?:重复|赘述)|\b(?:are|is|see|in) (?:in )?[a-z0-9]+(?:-[a-z0-9]+){2,}\)?\.?$|^[\w\u4e00-\u9fff]{1,12}\s?[:：]\s*[a-z0-9]+(?:-[a-z0-9]+)+[.。]?$|\bthesis [ab]'s (?:chapter|author|section)\b|^(?:本文|本节|本文件|以下|下表|如下)|本篇",
     re.I,
 )
 

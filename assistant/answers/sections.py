@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from assistant.answers.blocks import Block, parse_blocks
+from assistant.answers.blocks import Block, answer_words, parse_blocks
 from assistant.knowledge.chunking import Chunk
 from assistant.knowledge.documents import FaqItem
 from assistant.search.retrieval import ScoredChunk
 from assistant.search.keywords import token_set
-from assistant.text import CJK, LIST_ITEM, label
+from assistant.text import CJK, LIST_ITEM, is_chinese, label
 
 class Corpus(Protocol):
     """The store's chunks and how many of them hold each keyword: the retriever's keyword index
@@ -101,6 +101,39 @@ def section_from_chunks(chunks: list[Chunk]) -> SectionText:
                        faq=[f for c in chunks for f in c.faq], review_by=head.review_by, superseded_by=head.superseded_by)
 
 
+LEAD_IN_WORDS = 45
+"""A section whose own text is at most this long, over sub-sections, only introduces them ..."""
+STEP_WORDS = 90
+"""... and is shown with them as a list when each is one paragraph of at most this many words."""
+
+
+def with_steps(sections: dict[tuple[str, str], SectionText]) -> dict[tuple[str, str], SectionText]:
+    """Sections that only introduce their sub-sections, each with them as a list under their headings.
+
+    "Kotler popularised the three steps known as STP." is the whole text of its section; the three steps are
+    its sub-sections, one paragraph each. Retrieval finds the introduction for "What are the three steps of
+    STP?", and an answer from it alone, or with the one step retrieval ranked next, named three steps and
+    explained one. Only when every sub-section is one short paragraph: a longer one keeps its own section,
+    and the answer takes it as it would any other."""
+    out: dict[tuple[str, str], SectionText] = {}
+    for (doc, path), parent in sections.items():
+        if not path or answer_words(parent.text) > LEAD_IN_WORDS or "\n\n" in parent.text.strip() and answer_words(parent.text) > 30:
+            continue
+        children = [s for (d, p), s in sections.items() if d == doc and p.startswith(path + " > ") and " > " not in p[len(path) + 3:]]
+        if not 2 <= len(children) <= 6:
+            continue
+        if any("\n" in c.text.strip() or answer_words(c.text) > STEP_WORDS or c.text.lstrip().startswith(("|", "-", "*", "1."))
+               for c in children):
+            continue
+        chinese = is_chinese(parent.text)
+        steps = "\n".join(f"- **{c.section.split(' > ')[-1]}{'：' if chinese else ':'}** {c.text.strip()}" for c in children)
+        out[(doc, path)] = SectionText(
+            doc_id=parent.doc_id, title=parent.title, section=parent.section, source=parent.source,
+            text=f"{parent.text.rstrip()}\n\n{steps}", chunk_ids=parent.chunk_ids + [i for c in children for i in c.chunk_ids],
+            faq=parent.faq, review_by=parent.review_by, superseded_by=parent.superseded_by)
+    return out
+
+
 POINTER_WORD = r"(\b(?i:in|see|from)\s+|[见用]\s*)"
 """The words after which a document id points at the document (see ``Library.named``)."""
 
@@ -122,6 +155,7 @@ class Library:
             counts = Counter(token for chunk in chunks for token in token_set(chunk.embedding_text))
         self.frequency: Mapping[str, int] = counts
         self.sections = {key: section_from_chunks(group) for key, group in groups.items()}
+        self.steps = with_steps(self.sections)   # sections that only introduce their steps, with them
         self.heads = {key: min(group, key=lambda c: c.position) for key, group in groups.items()}
         self.with_faq: dict[str, list[tuple[str, str]]] = {}  # a document's sections that carry vetted answers
         for key, section in self.sections.items():
@@ -221,12 +255,22 @@ def section_passages(hits: list[ScoredChunk], library: Library | None = None) ->
     grouped: dict[tuple[str, str], list[ScoredChunk]] = {}
     for hit in hits:
         grouped.setdefault((hit.chunk.doc_id, hit.chunk.section), []).append(hit)
-    passages = []
-    for rank, (key, group) in enumerate(grouped.items()):
-        whole = library.sections.get(key) if library is not None else None
+    passages: list[Passage] = []
+    for key, group in grouped.items():
+        steps = library.steps.get(key) if library is not None else None
+        # A section that only introduces its steps leads with them (``with_steps``), and a step found after it
+        # is not shown again; found after one of its steps, it would add only its lead-in ("Farm borrowers
+        # rarely own urban property.") and is not shown. Further down it is shown as written: with its steps
+        # a second section or a "see also" took 200 words beside a first that had answered.
+        home = next((p for p in passages if all(h.chunk.id in p.section.chunk_ids for h in group)
+                     or steps is not None and set(p.section.chunk_ids) < set(steps.chunk_ids)), None)
+        if home is not None:
+            home.hits.extend(group)
+            continue
+        whole = steps if steps is not None and not passages else library.sections.get(key) if library is not None else None
         if whole is None or not all(h.chunk.id in whole.chunk_ids for h in group):
             whole = section_from_chunks([h.chunk for h in group])
-        passages.append(Passage(section=whole, hits=group, rank=rank))
+        passages.append(Passage(section=whole, hits=group, rank=len(passages)))
     return passages
 
 

@@ -58,7 +58,13 @@ def prefers(kind: Kind, unit: Unit, passage: Passage) -> bool:
 
 
 def usable(unit: Unit) -> bool:
-    return not is_meta(unit.text) and bool(unit.plain)
+    """Not about the document itself. A list item is judged as ``render`` shows it, its sentences about the
+    document taken out: the two meanings of "1+N" each end on one ("See supply-chain-finance.", "This is
+    the meaning used in the rest of this document"), and judged whole neither could be quoted, so a
+    question asking what "1+N" means got the sentence after the list and not the list."""
+    if not unit.plain:
+        return False
+    return not is_meta(without_meta(unit.text) if unit.kind == "item" else unit.text)
 
 
 def anchor(passage: Passage, scores: np.ndarray, kind: Kind, picker: "Picker | None" = None) -> int | None:

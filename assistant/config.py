@@ -47,6 +47,9 @@ class Settings(BaseSettings):
                                "again, and an ingest embeds only passages whose text it has not embedded before.")
     vectors_dir: Path | None = Field(None, description="Folder of the vector cache (one SQLite file per model); default "
                                      "DATA_DIR/vectors. Several data folders on one machine may share one.")
+    models_dir: Path | None = Field(None, description="Folder of the graphs the onnx embedder exports from the English "
+                                    "model (named by a digest of the model's files); default DATA_DIR/models. Several "
+                                    "data folders on one machine may share one, so only the first exports.")
     embedder: str = Field("onnx", description="Registered embedder plug-in (see plugins.py): 'onnx' runs the English "
                           "model through onnxruntime (no torch at run time), 'sentence-transformers' through torch; "
                           "the same vectors.")
@@ -167,6 +170,10 @@ class Settings(BaseSettings):
     @property
     def vector_folder(self) -> Path:
         return self.vectors_dir or self.data_dir / "vectors"
+
+    @property
+    def model_folder(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
 
     @property
     def uploads_dir(self) -> Path:

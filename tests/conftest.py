@@ -55,6 +55,7 @@ def make_settings(tmp_path: Path):
                 make_knowledge(knowledge)
         overrides.setdefault("data_dir", tmp_path / "data")
         overrides.setdefault("vectors_dir", None)   # its own data_dir/vectors, not the processes' shared folder
+        overrides.setdefault("models_dir", None)
         return Settings(_env_file=None, knowledge_dir=knowledge, **overrides)
     return build
 
@@ -120,20 +121,27 @@ def remembered_vectors():
 def shared_vector_cache(tmp_path_factory: pytest.TempPathFactory):
     """The app and CLI processes the tests start share one vector cache (ADVISOR_VECTORS_DIR), so the
     small corpus is embedded for real by the first of them and read back by the rest: a dozen app starts
-    and the killed ingests each spent up to a minute embedding the same passages with e5. In-process
-    settings from the fixtures keep their own data_dir/vectors. The inner loop keeps the folder in .cache/."""
+    and the killed ingests each spent up to a minute embedding the same passages with e5. The session
+    ``advisor`` writes there too, so the small corpus is embedded once for the whole run (the first app start
+    spent 105 s of its 182 s doing it again); ``make_settings`` keeps each test's own data_dir/vectors, for the
+    tests that count model calls. The inner loop keeps the folder in .cache/."""
     folder = os.environ.get("ADVISOR_TEST_VECTORS")
     shared = Path(folder) / "files" if folder else tmp_path_factory.mktemp("vectors")
+    # and one folder of onnx graphs: each new data folder's first process exported its own (torch imported,
+    # about 10 s an app start)
+    graphs = Path(folder) / "models" if folder else tmp_path_factory.mktemp("models")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ADVISOR_VECTORS_DIR", str(shared))
+        patch.setenv("ADVISOR_MODELS_DIR", str(graphs))
         yield shared
 
 
 @pytest.fixture(scope="session")
 def shared_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     base = tmp_path_factory.mktemp("shared")
-    return Settings(_env_file=None, knowledge_dir=make_knowledge(base / "knowledge"), data_dir=base / "data",
-                    vectors_dir=None)
+    # the processes' shared vector and graph folders (ADVISOR_VECTORS_DIR, ADVISOR_MODELS_DIR, set by
+    # shared_vector_cache): this advisor embeds the small corpus first, and the first app start reads it back
+    return Settings(_env_file=None, knowledge_dir=make_knowledge(base / "knowledge"), data_dir=base / "data")
 
 
 @pytest.fixture(scope="session")

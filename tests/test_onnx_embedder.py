@@ -93,12 +93,29 @@ def test_the_setting_answers_end_to_end_like_the_default(make_settings, models):
     assert "economic capital" in answer.answer
 
 
+def test_data_folders_sharing_a_models_folder_export_the_graph_once(make_settings, tmp_path):
+    """ADVISOR_MODELS_DIR: a staging and a live data folder (or the tests' app processes) share one graph; the
+    second folder's embedder opens the first one's and leaves no copy in its own DATA_DIR/models."""
+    from assistant.plugins import default_registry
+
+    shared = tmp_path / "graphs"
+    first = make_settings(embedder="onnx", data_dir=tmp_path / "staging", models_dir=shared)
+    second = make_settings(embedder="onnx", data_dir=tmp_path / "live", models_dir=shared)
+    for settings in (first, second):
+        embedder = default_registry().get("embedder", "onnx")(settings)
+        assert embedder.folder == shared
+        embedder.encode.__wrapped__(embedder, ["warm"])
+    assert [p.name for p in shared.glob("*.onnx")] == [onnx_file(resolve_model_path(), shared).name]
+    assert not (tmp_path / "staging" / "models").exists() and not (tmp_path / "live" / "models").exists()
+    assert make_settings(data_dir=tmp_path / "own").model_folder == tmp_path / "own" / "models"
+
+
 def test_a_one_shot_question_with_onnx_never_imports_torch(make_settings, tmp_path):
     settings = make_settings(embedder="onnx", data_dir=tmp_path / "oneshot")
     Advisor.from_settings(settings).ingest()          # the ingest leaves the graph in DATA_DIR/models
     assert list((tmp_path / "oneshot" / "models").glob("*.onnx"))
     env = {**os.environ, "ADVISOR_EMBEDDER": "onnx", "ADVISOR_DATA_DIR": str(settings.data_dir),
-           "ADVISOR_KNOWLEDGE_DIR": str(settings.knowledge_dir)}
+           "ADVISOR_KNOWLEDGE_DIR": str(settings.knowledge_dir), "ADVISOR_MODELS_DIR": str(settings.model_folder)}
     code = ("import sys; from assistant.interfaces.cli import main; sys.argv = ['advisor', 'ask', 'How is RAROC calculated?']\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', 'ST' if 'sentence_transformers' in sys.modules else 'NO-ST')")

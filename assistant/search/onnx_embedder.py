@@ -14,7 +14,7 @@ sentence-transformers with one warning that says why, so the default never stops
 May import: assistant.errors, assistant.plugins, assistant.search.embeddings, assistant.search.files (torch only
 while exporting).
 
-    embedder = OnnxEmbedder("all-MiniLM-L6-v2", folder=settings.data_dir / "models")
+    embedder = OnnxEmbedder("all-MiniLM-L6-v2", folder=settings.model_folder)
     embedder.encode(["What is RAROC?"]).shape     # (1, 384), unit length
 """
 
@@ -219,4 +219,4 @@ class OnnxEmbedder(Embedder):
 def register(registry: Registry) -> None:
     """``ADVISOR_EMBEDDER=onnx``: the configured English model through onnxruntime."""
     registry.register("embedder", "onnx", lambda settings: OnnxEmbedder(
-        settings.embedding_model, settings.embedding_batch_size, folder=settings.data_dir / "models"))
+        settings.embedding_model, settings.embedding_batch_size, folder=settings.model_folder))

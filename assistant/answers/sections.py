@@ -115,12 +115,18 @@ def with_steps(sections: dict[tuple[str, str], SectionText]) -> dict[tuple[str, 
     STP?", and an answer from it alone, or with the one step retrieval ranked next, named three steps and
     explained one. Only when every sub-section is one short paragraph: a longer one keeps its own section,
     and the answer takes it as it would any other."""
+    under: dict[tuple[str, str], list[SectionText]] = {}
+    for (doc, path), section in sections.items():
+        if " > " in path:
+            under.setdefault((doc, path.rsplit(" > ", 1)[0]), []).append(section)
     out: dict[tuple[str, str], SectionText] = {}
     for (doc, path), parent in sections.items():
-        if not path or answer_words(parent.text) > LEAD_IN_WORDS or "\n\n" in parent.text.strip() and answer_words(parent.text) > 30:
-            continue
-        children = [s for (d, p), s in sections.items() if d == doc and p.startswith(path + " > ") and " > " not in p[len(path) + 3:]]
+        children = under.get((doc, path), [])
         if not 2 <= len(children) <= 6:
+            continue
+        own = answer_words(parent.text)
+        # two paragraphs of its own past 30 words say something of their own, not only what follows
+        if own > LEAD_IN_WORDS or "\n\n" in parent.text.strip() and own > 30:
             continue
         if any("\n" in c.text.strip() or answer_words(c.text) > STEP_WORDS or c.text.lstrip().startswith(("|", "-", "*", "1."))
                for c in children):

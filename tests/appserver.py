@@ -22,7 +22,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(knowledge: Path, data: Path, extra_env: dict | None = None, timeout: float = 240):
+def running_app(knowledge: Path, data: Path, extra_env: dict | None = None, timeout: float = 240, warm: bool = False):
+    """``warm``: also wait for the log's "warm-up:" line (the app embeds every quotable sentence in the
+    background after start); tests that drive a browser through many answers do, as the benchmarks do."""
     port = free_port()
     env = {**os.environ, "ADVISOR_KNOWLEDGE_DIR": str(knowledge), "ADVISOR_DATA_DIR": str(data),
            "ADVISOR_PORT": str(port), "ADVISOR_HOST": "127.0.0.1", **(extra_env or {})}
@@ -43,6 +45,10 @@ def running_app(knowledge: Path, data: Path, extra_env: dict | None = None, time
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"app did not start in {timeout} s")
                 time.sleep(0.5)
+        while warm and "warm-up:" not in (data.parent / f"app-{port}.log").read_text(errors="replace"):
+            if proc.poll() is not None or time.monotonic() > deadline + timeout:
+                raise TimeoutError("the app did not finish its warm-up")
+            time.sleep(0.5)
         yield url, proc, data.parent / f"app-{port}.log"
     finally:
         proc.terminate()

@@ -631,13 +631,73 @@ def test_when_the_close_second_section_needs_room_the_first_gives_it_up(advisor)
     from assistant.answers.compose import FIRST_ROOM_WORDS, UNSURE_CEILING_WORDS
 
     composer = ExtractiveComposer(advisor.settings, advisor.embedder)
-    answer = composer.compose("What parts should a written plan for a major client contain? Give me the outline.",
+    answer = composer.compose("Give me the outline of a written plan for a major client.",
                               _plan_hits())
     assert [c.section for c in answer.citations] == ["What a plan is for", "The parts of a plan"], answer.answer
     assert all(f"**Part {n}**" in answer.answer for n in range(1, 10))   # the list whole
     first = answer.answer.split("\n\n")[0]
     assert "[1]" in first and FIRST_ROOM_WORDS <= answer_words(first) < 100
     assert answer_words(answer.answer.replace("[1]", "").replace("[2]", "")) <= UNSURE_CEILING_WORDS
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("I have to write my first full plan for a large group client. What should go into it?", True),
+    ("My boss wants a written plan for each top client. What should the document cover, section by section?", True),
+    ("What should a key-account plan contain?", True),
+    ("Which parts does a client questionnaire have?", True),
+    ("给一家战略客户写“一户一策”的经营方案，里面应该包含哪几块内容？", True),
+    ("要给一家省属国企集团写一份深耕计划，里面应该写哪些内容？", True),
+    ("What is a key-account plan for?", False),
+    ("How should we tier retail clients?", False),
+    ("客户经营规划有什么用？", False),
+])
+def test_a_question_asking_what_a_thing_is_made_of_is_recognised(question, parts):
+    from assistant.answers.kinds import asks_for_parts
+
+    assert asks_for_parts(question) is parts
+
+
+@pytest.mark.parametrize("order, leads", [
+    # the purpose first, its document's list of parts third: the list leads, nothing is lost
+    (["purpose", "other", "parts"], "The parts of a plan"),
+    # the first already holds a list: retrieval's order stands
+    (["parts", "purpose", "other"], "The parts of a plan"),
+    (["steps", "parts"], "Steps elsewhere"),
+    (["table", "parts"], "The 2024 programme"),
+    # the list belongs to another document: retrieval's order stands
+    (["purpose", "steps"], "What a plan is for"),
+    # no list among the first five
+    (["purpose", "other", "mistakes"], "What a plan is for"),
+])
+def test_a_list_of_parts_leads_a_question_about_what_a_thing_is_made_of(order, leads):
+    from assistant.answers.sections import parts_first
+
+    hits = {h.chunk.section: h for h in _plan_hits()}
+    specs = {
+        "purpose": ("plan", "What a plan is for", hits["What a plan is for"].chunk.text),
+        "parts": ("plan", "The parts of a plan", hits["The parts of a plan"].chunk.text),
+        "other": ("crm", "Visit cadence", "Visit a key client every month and write the report within two days."),
+        "mistakes": ("plan", "Typical mistakes", "Teams name a specialist on paper and never call him."),
+        "table": ("plan", "The 2024 programme", "| Part | Amount |\n|---|---|\n| Swap bonds | 6 |\n| Special bonds | 4 |"),
+        "steps": ("roadmap", "Steps elsewhere", "\n".join(f"{n}. Step {n} of another document's roadmap." for n in range(1, 5))),
+    }
+    found = _section_hits(*[(specs[k][0], specs[k][1], 2.0 - 0.1 * i, specs[k][2]) for i, k in enumerate(order)])
+    ordered = parts_first(section_passages(found, Library([h.chunk for h in found])))
+    assert ordered[0].section.section == leads
+    assert sorted(p.section.section for p in ordered) == sorted(specs[k][1] for k in order)   # nothing lost
+
+
+def test_a_question_about_a_plans_parts_is_answered_with_the_list_first(advisor):
+    """Through the composer: "what should go into it" is answered with the nine parts, then what the plan is for,
+    although retrieval put the purpose first and well ahead."""
+    composer = ExtractiveComposer(advisor.settings, advisor.embedder)
+    question = "I have to write my first full plan for a major client. What should go into it?"
+    answer = composer.compose(question, _plan_hits())
+    assert answer.citations[0].section == "The parts of a plan", answer.answer
+    assert answer.answer.index("1. **Part 1**") < answer.answer.index("[2]")   # the list before anything else
+    assert all(f"**Part {n}**" in answer.answer for n in range(1, 10))
+    why = composer.compose("Why write a plan for a major client at all?", _plan_hits())
+    assert why.citations[0].section == "What a plan is for", why.answer
 
 
 def test_a_further_section_is_not_shown_for_doubt_when_it_is_no_close_call(advisor):
@@ -648,7 +708,7 @@ def test_a_further_section_is_not_shown_for_doubt_when_it_is_no_close_call(advis
     original = compose.FIRST_ROOM_WORDS
     compose.FIRST_ROOM_WORDS = 1000   # the first cannot give up room: the list cannot be shown
     try:
-        answer = composer.compose("What parts should a written plan for a major client contain? Give me the outline.", hits)
+        answer = composer.compose("Give me the outline of a written plan for a major client.", hits)
     finally:
         compose.FIRST_ROOM_WORDS = original
     assert [c.section for c in answer.citations] == ["What a plan is for"], answer.answer

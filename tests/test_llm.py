@@ -120,6 +120,33 @@ def test_a_good_answer_is_kept_with_citations_renumbered_by_first_use(settings, 
     assert [c.n for c in answer.citations] == [1, 2]
 
 
+def test_the_model_is_shown_a_plans_list_of_parts_first_when_asked_what_goes_into_a_plan(settings, embedder):
+    """The model sees the passages in the order the extractive composer answers from: asked what goes into a plan,
+    the list of its parts comes first although retrieval put the plan's purpose ahead of it."""
+    sections = [("What a key-account plan is for",
+                 "A key-account plan is a short working document that states what the bank wants from a major client "
+                 "over the next one to three years and how it will get there. Ten pages is plenty."),
+                ("The sections of a key-account plan",
+                 "1. **Client overview**: group structure, ownership and three years of financials.\n"
+                 "2. **Wallet and share of wallet**: the client's banking revenue pool and the bank's share.\n"
+                 "3. **Relationship map**: the people who decide banking business and who owns each contact.\n"
+                 "4. **Action plan**: who does what by when.")]
+    found = [ScoredChunk(chunk=Chunk(id=f"kap:{i}", doc_id="key-account-planning", title="Key-account planning",
+                                     section=section, text=text, position=i, doc_hash="h", doc_chunks=2,
+                                     source="thesis-b", topics=["key-account-management"], audience=["manager"],
+                                     segments=["major-client"]),
+                         score=2.0 - i, similarity=0.62 - i / 100, coverage=0.5)
+             for i, (section, text) in enumerate(sections)]
+    model = scripted("A plan opens with a client overview [1].")
+    LLMComposer(settings, embedder, model).compose("What should go into a key-account plan for a big client?", found)
+    user = model.seen[0][-1].content
+    assert user.index("Client overview") < user.index("short working document"), user
+    model = scripted("A plan is a short working document [1].")
+    LLMComposer(settings, embedder, model).compose("Why write a key-account plan for a big client?", found)
+    user = model.seen[0][-1].content
+    assert user.index("short working document") < user.index("Client overview"), user
+
+
 def test_a_model_answer_to_a_question_the_gate_is_unsure_of_opens_with_the_caution(settings, embedder, hits, monkeypatch):
     """The same caution as the extractive answer's (gate.unsure), after the grounding check; the exact answer of
     the test above shows none when the gate is sure."""

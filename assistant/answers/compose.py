@@ -18,9 +18,10 @@ from assistant.answers.answer import Answer, Citation, currency_warnings, not_fo
 from assistant.answers.blocks import MARKUP, answer_words, clean_sentence, parse_blocks, whole_sentences
 from assistant.answers.faq import FAQ_ELSEWHERE, FaqMatch, document_faqs, match_faq
 from assistant.answers.gate import Evidence, answerable, relevance, unsure
-from assistant.answers.kinds import ClientSide, Kind, client_side, gives_figures, question_kind
+from assistant.answers.kinds import ClientSide, Kind, asks_for_parts, client_side, gives_figures, question_kind
 from assistant.answers.scope import OutOfScope, scope_for
-from assistant.answers.sections import CorpusSource, Library, LibraryCache, Passage, agreeing_order, section_passages
+from assistant.answers.sections import (CorpusSource, Library, LibraryCache, Passage, agreeing_order, parts_first,
+                                        section_passages)
 from assistant.answers.trimming import MAX_WORDS, MIN_WORDS, prefers, render, select_units, usable
 from assistant.config import Settings
 from assistant.search.embeddings import Embedder
@@ -146,9 +147,11 @@ class ExtractiveComposer:
     def evidence(self, question: str, hits: list[ScoredChunk]) -> Evidence:
         return relevance(question, hits, self.embedder_for(question), self.library(), self.reads(question), self._scope())
 
-    def passages(self, hits: list[ScoredChunk]) -> list[Passage]:
-        """The retrieved sections whole, the first section's sibling second where documents agree (sections.py)."""
-        return agreeing_order(section_passages(hits, self.library()))
+    def passages(self, hits: list[ScoredChunk], question: str | None = None) -> list[Passage]:
+        """The retrieved sections whole, the first section's sibling second where documents agree, and a list
+        of parts first for a question asking what a thing is made of (sections.py)."""
+        passages = agreeing_order(section_passages(hits, self.library()))
+        return parts_first(passages) if question is not None and asks_for_parts(question) else passages
 
     def compose(self, question: str, hits: list[ScoredChunk]) -> Answer:
         return self.draft(question, hits)[0]
@@ -160,7 +163,7 @@ class ExtractiveComposer:
         evidence = self.evidence(topic, hits)
         if not answerable(evidence):
             return not_found(question, hits, evidence), None
-        passages = self.passages(hits)
+        passages = self.passages(hits, topic)
         plan = Draft(kind=question_kind(question), evidence=evidence)
         if not gives_figures(question):  # a vetted answer explains; it does not work through the asker's figures
             plan.faq, passages = self._vetted(topic, passages)

@@ -59,6 +59,19 @@ _BUSINESS = re.compile(r"\b(?:major client|corporate|big client|large client|SOE
                        r"companies|firm|enterprise|business(?:es)?)s?\b|大客户|对公|国企|集团|企业|公司", re.I)
 
 
+_PARTS = re.compile(
+    r"\bwhat (?:should|must|does|do|would) (?:go|goes) into\b|\bsection by section\b|"
+    r"\bwhat (?:should|must|does|do|would) (?:it|they|this|that|(?:the|a|an|our|my|such a) [\w\s-]{1,30}?) (?:contain|cover|include)\b|"
+    r"\b(?:what|which) (?:parts|sections|components|elements|headings)\b|"
+    r"包含哪|包括哪|写哪些|哪几块|哪几部分|由哪些部分|哪些部分|组成部分", re.I)
+
+
+def asks_for_parts(question: str) -> bool:
+    """Whether the question asks what a document or plan is made of ("what should go into it", "里面应该写哪几块
+    内容"): it wants the list of parts, which a section that only says what the thing is for does not give."""
+    return bool(_PARTS.search(" ".join(question.split())))
+
+
 def client_side(question: str) -> ClientSide | None:
     """Whose business the question is about when it says so one way only: persons (retail) or firms; None when it
     names both or neither."""

@@ -49,6 +49,7 @@ from assistant.errors import AdvisorError, InputError
 from assistant.plugins import PluginError, Registry, default_registry
 from assistant.search.embeddings import Embedder
 from assistant.search.retrieval import ScoredChunk
+from assistant.search.framing import topic_of
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,7 @@ class LLMComposer:
             return
         cautious = unsure(evidence)  # the same evidence the gate just read, not gathered twice
         # The model sees what the extractive composer sees: whole sections, one passage each.
-        hits = shaped_hits(self.extractive.passages(hits))
+        hits = shaped_hits(self.extractive.passages(hits, topic_of(question)))
         passages = [h.chunk.text for h in hits]
         draft, numbering, lines = Draft(), Renumberer(), SentenceStream()
         for delta in self._guarded_deltas(build_messages(question, hits, profile), draft):

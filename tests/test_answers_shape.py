@@ -344,7 +344,9 @@ def test_tiering_question_is_answered_from_the_tier_scheme_without_meta_sentence
     wealth = answers["How many customers should a wealth RM look after?"]
     # The service-model section's listed questions ("How many clients can one wealth manager handle?")
     # bring it first; before them the worked example led.
-    assert (wealth.citations[0].doc_id, wealth.citations[0].section) == ("retail-tier-scheme", "Service model by tier")
+    assert (wealth.citations[0].doc_id, wealth.citations[0].section) == ("retail-tier-scheme", "Service model by tier"), wealth.answer
+    # (with the second round of listed questions the one-line "Wealth" sub-section came first in the small corpus
+    # and its parent's table third: ``parent_first``)
     assert "dedicated RM" in wealth.answer and "1 : 150–300" in wealth.answer
 
 
@@ -685,6 +687,40 @@ def test_a_list_of_parts_leads_a_question_about_what_a_thing_is_made_of(order, l
     ordered = parts_first(section_passages(found, Library([h.chunk for h in found])))
     assert ordered[0].section.section == leads
     assert sorted(p.section.section for p in ordered) == sorted(specs[k][1] for k in order)   # nothing lost
+
+
+TABLE = ("| Tier | Service model | RM coverage |\n|---|---|---|\n"
+         "| Mass | digital and self-service, lobby staff, campaigns by a remote team | no named RM |\n"
+         "| Affluent | team-based wealth managers in each sub-branch | about 1 : 400-800 |\n"
+         "| Wealth | a dedicated RM backed by an investment adviser | about 1 : 150-300 |\n"
+         "| Private banking | a private banker plus legal, tax and trust specialists | about 1 : 30-80 |")   # more than a lead-in
+
+
+@pytest.mark.parametrize("specs, leads", [
+    # a one-line sub-section first, its parent's table close behind: the parent leads
+    ([("tiers", "Service model > Wealth", 2.2, "A named RM owns the relationship."),
+      ("tiers", "Service model > Affluent", 2.1, "A pooled team shares the book."), ("tiers", "Service model", 2.0, TABLE)],
+     "Service model"),
+    # the parent far behind
+    ([("tiers", "Service model > Wealth", 2.2, "A named RM owns the relationship."),
+      ("other", "Pitfalls", 2.1), ("tiers", "Service model", 1.0, TABLE)], "Service model > Wealth"),
+    # the sub-section says enough of its own
+    ([("tiers", "Service model > Wealth", 2.2, " ".join(["A named RM owns the relationship and reviews it."] * 6)),
+      ("tiers", "Service model", 2.0, TABLE)], "Service model > Wealth"),
+    # the parent is prose only, no table or list to give
+    ([("tiers", "Service model > Wealth", 2.2, "A named RM owns the relationship."),
+      ("tiers", "Service model", 2.0, "Each tier is served differently.")], "Service model > Wealth"),
+    # a section of the same name in another document is not its parent
+    ([("tiers", "Service model > Wealth", 2.2, "A named RM owns the relationship."),
+      ("crm", "Service model", 2.0, TABLE)], "Service model > Wealth"),
+])
+def test_a_thin_sub_section_gives_the_lead_to_its_parent_found_close_behind(specs, leads):
+    from assistant.answers.sections import parent_first
+
+    hits = _section_hits(*specs)
+    ordered = parent_first(section_passages(hits, Library([h.chunk for h in hits])))
+    assert ordered[0].section.section == leads
+    assert len(ordered) == len(specs)
 
 
 def test_a_question_about_a_plans_parts_is_answered_with_the_list_first(advisor):

@@ -20,8 +20,8 @@ from assistant.answers.faq import FAQ_ELSEWHERE, FaqMatch, document_faqs, match_
 from assistant.answers.gate import Evidence, answerable, relevance, unsure
 from assistant.answers.kinds import ClientSide, Kind, asks_for_parts, client_side, gives_figures, question_kind
 from assistant.answers.scope import OutOfScope, scope_for
-from assistant.answers.sections import (CorpusSource, Library, LibraryCache, Passage, agreeing_order, parts_first,
-                                        section_passages)
+from assistant.answers.sections import (CorpusSource, Library, LibraryCache, Passage, agreeing_order, parent_first,
+                                        parts_first, section_passages)
 from assistant.answers.trimming import MAX_WORDS, MIN_WORDS, prefers, render, select_units, usable
 from assistant.config import Settings
 from assistant.search.embeddings import Embedder
@@ -150,7 +150,7 @@ class ExtractiveComposer:
     def passages(self, hits: list[ScoredChunk], question: str | None = None) -> list[Passage]:
         """The retrieved sections whole, the first section's sibling second where documents agree, and a list
         of parts first for a question asking what a thing is made of (sections.py)."""
-        passages = agreeing_order(section_passages(hits, self.library()))
+        passages = parent_first(agreeing_order(section_passages(hits, self.library())))
         return parts_first(passages) if question is not None and asks_for_parts(question) else passages
 
     def compose(self, question: str, hits: list[ScoredChunk]) -> Answer:

@@ -313,6 +313,36 @@ def agreeing_order(passages: list[Passage]) -> list[Passage]:
     return passages
 
 
+THIN_CHILD_WORDS = 45
+"""A sub-section of at most this many words leads no answer when its parent was found close behind it
+(``parent_first``)."""
+
+
+def parent_first(passages: list[Passage]) -> list[Passage]:
+    """Retrieval's order, except that a thin sub-section (at most THIN_CHILD_WORDS words) found first gives the
+    lead to its parent section when the parent is among the first AGREEMENT_DEPTH with at least AGREEMENT_RATIO
+    of its score, and holds a table or a list.
+
+    Why: a tier's one-line sub-section ("A named RM owns the relationship ...") matched "How many customers
+    should a wealth RM look after?" by its heading and its listed questions, while the answer is the wealth row of
+    the parent's table ("about 1 : 150-300"), found third; the answer showed the line and its sibling's, and no
+    ratio.
+    """
+    if len(passages) < 2:
+        return passages
+    first = passages[0]
+    path = first.section.section
+    if " > " not in path or sum(u.words for u in first.units) > THIN_CHILD_WORDS:
+        return passages
+    parent = path.rsplit(" > ", 1)[0]
+    for candidate in passages[1:AGREEMENT_DEPTH]:
+        if (candidate.section.doc_id == first.section.doc_id and candidate.section.section == parent
+                and candidate.best_hit.score >= AGREEMENT_RATIO * first.best_hit.score
+                and any(u.kind in ("item", "row") for u in candidate.units)):
+            return [candidate] + [p for p in passages if p is not candidate]
+    return passages
+
+
 PARTS_ITEMS = 3
 """The fewest list items that make a section the list of a thing's parts (``parts_first``)."""
 

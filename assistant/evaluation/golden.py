@@ -21,6 +21,8 @@ of kinds no earlier set asked (the writer was pointed at operations, product ter
 on arrival against the out-of-scope topics written before it was read (three new ones) and the topics before them.
 ``blind8`` (blind_v8.jsonl, 2026-12-05): the same recipe by a new writer who was shown no earlier set, uncovered
 questions again of new kinds, measured once on arrival after that day's changes.
+``blind9`` (blind_v9.jsonl, 2026-12-05, later): the same recipe by a new writer shown no earlier set, written before
+that day's later changes (lists of parts, the second round of listed questions) and read only after them.
 ``rates`` (rate_probes.jsonl, 2026-12-04): 40 questions about rates, fees, limits and reported figures, 24 the
 documents answer (several naming a bank or saying "now") and 16 they do not (a named bank's posted rate, a
 bank's latest results): the hard cases of the out-of-scope topic on a named bank's current figures.
@@ -58,10 +60,10 @@ from assistant.evaluation.metrics import (
 if TYPE_CHECKING:
     from assistant.answers.answer import Answer
 
-GoldenSet = Literal["v1", "v2", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "rates", "framed-holdout", "framed-blind2"]
+GoldenSet = Literal["v1", "v2", "holdout", "blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "rates", "framed-holdout", "framed-blind2"]
 SET_FILES: dict[str, str] = {"v1": "golden.jsonl", "v2": "golden_v2.jsonl", "holdout": "holdout_v2.jsonl",
                              "blind": "blind_v1.jsonl", "blind2": "blind_v2.jsonl", "blind3": "blind_v3.jsonl",
-                             "blind4": "blind_v4.jsonl", "blind5": "blind_v5.jsonl", "blind6": "blind_v6.jsonl", "blind7": "blind_v7.jsonl", "blind8": "blind_v8.jsonl",
+                             "blind4": "blind_v4.jsonl", "blind5": "blind_v5.jsonl", "blind6": "blind_v6.jsonl", "blind7": "blind_v7.jsonl", "blind8": "blind_v8.jsonl", "blind9": "blind_v9.jsonl",
                              "rates": "rate_probes.jsonl",
                              "framed-holdout": "framed_holdout_v2.jsonl", "framed-blind2": "framed_blind_v2.jsonl"}
 LENGTH_UNIT = "words; two Chinese characters count as one word; citation markers not counted"

@@ -45,7 +45,7 @@ def eval_beir(
 @eval_app.command("golden")
 @friendly
 def eval_golden(
-    which: Annotated[str, typer.Option("--set", help="v2 (default), v1, holdout, blind (written without sight of the system, documents only) blind2 (the same, with sections and key points), blind3 to blind8 (written after 2026-12-04's changes, from the documents' bodies alone), rates (questions on rates, fees and figures, answered or not), framed-holdout or framed-blind2 (those two worded as askers who say where they work): a file under KNOWLEDGE_DIR/eval/.")] = "v2",
+    which: Annotated[str, typer.Option("--set", help="v2 (default), v1, holdout, blind (written without sight of the system, documents only) blind2 (the same, with sections and key points), blind3 to blind9 (written after 2026-12-04's changes, from the documents' bodies alone), rates (questions on rates, fees and figures, answered or not), framed-holdout or framed-blind2 (those two worded as askers who say where they work): a file under KNOWLEDGE_DIR/eval/.")] = "v2",
     file: Annotated[Optional[Path], typer.Option("--file", help="Another golden file in the same format.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     via: Annotated[str, typer.Option("--via", help="composer (default): the answer composer alone; chat: the answer the "

@@ -148,8 +148,9 @@ class ExtractiveComposer:
         return relevance(question, hits, self.embedder_for(question), self.library(), self.reads(question), self._scope())
 
     def passages(self, hits: list[ScoredChunk], question: str | None = None) -> list[Passage]:
-        """The retrieved sections whole, the first section's sibling second where documents agree, and a list
-        of parts first for a question asking what a thing is made of (sections.py)."""
+        """The retrieved sections whole, the first section's sibling second where documents agree, a thin
+        sub-section's parent table first, and a list of parts first for a question asking what a thing is made of
+        (sections.py)."""
         passages = parent_first(agreeing_order(section_passages(hits, self.library())))
         return parts_first(passages) if question is not None and asks_for_parts(question) else passages
 

@@ -255,6 +255,10 @@ class Passage:
     def units(self):
         return [u for b in self.blocks for u in b.units]
 
+    @property
+    def has_list_or_table(self) -> bool:
+        return any(u.kind in ("item", "row") for u in self.units)
+
 
 def section_passages(hits: list[ScoredChunk], library: Library | None = None) -> list[Passage]:
     """One passage per distinct section, in the order retrieval ranked their best chunk."""
@@ -335,12 +339,8 @@ def parent_first(passages: list[Passage]) -> list[Passage]:
     if " > " not in path or sum(u.words for u in first.units) > THIN_CHILD_WORDS:
         return passages
     parent = path.rsplit(" > ", 1)[0]
-    for candidate in passages[1:AGREEMENT_DEPTH]:
-        if (candidate.section.doc_id == first.section.doc_id and candidate.section.section == parent
-                and candidate.best_hit.score >= AGREEMENT_RATIO * first.best_hit.score
-                and any(u.kind in ("item", "row") for u in candidate.units)):
-            return [candidate] + [p for p in passages if p is not candidate]
-    return passages
+    return _led_by(passages, lambda c: c.section.section == parent and c.has_list_or_table
+                   and c.best_hit.score >= AGREEMENT_RATIO * first.best_hit.score)
 
 
 PARTS_ITEMS = 3
@@ -358,12 +358,18 @@ def parts_first(passages: list[Passage]) -> list[Passage]:
     parts, whose words are the parts' names. Six questions of six unseen sets asked this of the key-account plan;
     five lost key points for it (README, "A thing's parts").
     """
-    if len(passages) < 2 or any(u.kind in ("item", "row") for u in passages[0].units):
+    if len(passages) < 2 or passages[0].has_list_or_table:
         return passages
-    first = passages[0]
+    return _led_by(passages, lambda c: bool(c.section.section)
+                   and sum(u.kind == "item" for u in c.units) >= PARTS_ITEMS)
+
+
+def _led_by(passages: list[Passage], fits: Callable[[Passage], bool]) -> list[Passage]:
+    """The passages with the first section of the first passage's document, among the first AGREEMENT_DEPTH after
+    it, that ``fits`` moved to the front; as they were when none does."""
+    doc = passages[0].section.doc_id
     for candidate in passages[1:AGREEMENT_DEPTH]:
-        if (candidate.section.doc_id == first.section.doc_id and candidate.section.section
-                and sum(u.kind == "item" for u in candidate.units) >= PARTS_ITEMS):
+        if candidate.section.doc_id == doc and fits(candidate):
             return [candidate] + [p for p in passages if p is not candidate]
     return passages
 
